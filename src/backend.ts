@@ -1,0 +1,73 @@
+import type { DType, HostArray } from './dtype.js';
+import type { UnaryOp, BinaryOp } from './ops/elementwise.js';
+
+/** The devices wgtorch runs on. */
+export type Device = 'cpu' | 'webgpu';
+
+/** A backend's buffer: a typed array on the CPU, a GPUBuffer wrapper on WebGPU. Opaque above the backend. */
+export type BufferHandle = unknown;
+
+/** A strided window onto a buffer: what every kernel reads and writes. Offsets and strides count elements. */
+export interface View {
+  readonly buf: BufferHandle;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+}
+
+/** An elementwise operand: a tensor view, or a scalar folded into the kernel's parameters. */
+export type Operand = View | number;
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+
+/**
+ * One kernel launch. Every op's forward and every gradient rule is a sequence of these; nothing else
+ * touches a device. Inputs of elementwise kinds are already broadcast: their shapes equal `out.shape`
+ * (broadcast dims have stride 0). `compute` is the dtype inputs are converted to before the op.
+ */
+export type Launch =
+  | { kind: 'unary'; op: UnaryOp; x: View; out: View; compute: DType; params: readonly number[] }
+  | { kind: 'binary'; op: BinaryOp; a: Operand; b: Operand; out: View; compute: DType }
+  | { kind: 'where'; cond: View; a: Operand; b: Operand; out: View }
+  /** Reduces x over `dims`; out is contiguous with x's shape where reduced dims are 1. */
+  | { kind: 'reduce'; op: ReduceOp; x: View; dims: readonly number[]; out: View }
+  /** out[b] = a[b] @ b[b]: a is [B, M, K], b is [B, K, N] (any strides), out is contiguous [B, M, N]. */
+  | { kind: 'matmul'; a: View; b: View; out: View }
+  /** Strided copy with dtype conversion: out[i] = x[i] elementwise over out.shape. */
+  | { kind: 'copy'; x: View; out: View }
+  | { kind: 'fill'; out: View; value: number }
+  /** Counter-based random numbers: element i of out gets sample (seed, counter + i). */
+  | { kind: 'random'; dist: 'uniform' | 'normal'; out: View; seed: number; counter: number };
+
+export type LaunchKind = Launch['kind'];
+
+/** Static facts about a device that ops must respect. */
+export interface DeviceLimits {
+  /** Largest buffer, in bytes. */
+  readonly maxBufferSize: number;
+  readonly dtypes: readonly DType[];
+}
+
+/**
+ * What a device implements: buffers plus one entry point for launches. Both the CPU and the WebGPU
+ * backend implement this; ops never see which one they run on.
+ */
+export interface Backend {
+  readonly device: Device;
+  readonly limits: DeviceLimits;
+  /** A buffer of `numel` elements of `dtype`; its contents are unspecified (it may come from a pool). */
+  alloc(numel: number, dtype: DType): BufferHandle;
+  /** Uploads host data into a whole buffer. */
+  write(buf: BufferHandle, dtype: DType, data: HostArray): void;
+  /** Reads `numel` elements starting at element `offset` (contiguous range) back to the host. */
+  read(buf: BufferHandle, dtype: DType, offset: number, numel: number): Promise<HostArray>;
+  /** Synchronous read; only the CPU backend has it. */
+  readSync?(buf: BufferHandle, dtype: DType, offset: number, numel: number): HostArray;
+  /** Returns a buffer to the backend (a pool, or the garbage collector). */
+  release(buf: BufferHandle, dtype: DType, numel: number): void;
+  /** Runs, or enqueues, one kernel launch. */
+  launch(l: Launch): void;
+  /** Waits until every enqueued launch has finished. */
+  synchronize(): Promise<void>;
+}

@@ -1,0 +1,188 @@
+/** View ops: new shape/strides/offset over the same storage, each with its gradient rule. */
+import { record } from '../autograd.js';
+import { IndexError, RuntimeError } from '../errors.js';
+import { launch } from '../executor.js';
+import { contiguousStrides, fmtShape, inferShape, normDim, viewStrides } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+/** Normalizes a dim of t with PyTorch's IndexError. */
+export function dimOf(t: Tensor, dim: number): number {
+  return normDim(dim, t.ndim);
+}
+
+/** A view of t with the given geometry, sharing t's storage. */
+function viewOf(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  return new Tensor(t.storage, shape, strides, offset, t.base ?? t);
+}
+
+/** A contiguous copy of t (t itself when already contiguous). */
+export function contiguous(t: Tensor): Tensor {
+  if (t.isContiguous()) return t;
+  return clone(t);
+}
+
+export function clone(t: Tensor): Tensor {
+  const out = Tensor.empty(t.shape, t.dtype, t.device);
+  launch(t.device, { kind: 'copy', x: t.kernelView(), out: out.kernelView() });
+  return record(out, 'CloneBackward0', [t], [], (g) => [g]);
+}
+
+/** reshape (copies when the layout does not allow a view) and view (never copies). */
+export function reshape(t: Tensor, shape: readonly number[], strict: boolean): Tensor {
+  const target = inferShape(shape, t.numel());
+  const st = viewStrides(t.shape, t.strides, target);
+  let out: Tensor;
+  if (st) out = viewOf(t, target, st, t.offset);
+  else if (strict) {
+    throw new RuntimeError(
+      "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
+    );
+  } else {
+    const c = clone(t);
+    out = new Tensor(c.storage, target, contiguousStrides(target), 0);
+  }
+  const from = t.shape.slice();
+  return record(out, st ? 'ViewBackward0' : 'UnsafeViewBackward0', [t], [], (g) => [g.reshape(from)]);
+}
+
+export function flatten(t: Tensor, startDim: number, endDim: number): Tensor {
+  if (t.ndim === 0) return reshape(t, [1], false);
+  const s = dimOf(t, startDim), e = dimOf(t, endDim);
+  if (s > e) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
+  const mid = t.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
+  return reshape(t, [...t.shape.slice(0, s), mid, ...t.shape.slice(e + 1)], false);
+}
+
+export function permute(t: Tensor, dims: readonly number[]): Tensor {
+  if (dims.length !== t.ndim) {
+    throw new RuntimeError(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${t.ndim} is not equal to len(dims) = ${dims.length}`.replace('(sparse_coo)', ''));
+  }
+  const d = dims.map((x) => dimOf(t, x));
+  if (new Set(d).size !== d.length) throw new RuntimeError('permute(): duplicate dims are not allowed.');
+  const out = viewOf(t, d.map((i) => t.shape[i]!), d.map((i) => t.strides[i]!), t.offset);
+  const inv = new Array<number>(d.length);
+  d.forEach((p, i) => (inv[p] = i));
+  return record(out, 'PermuteBackward0', [t], [], (g) => [g.permute(inv)]);
+}
+
+export function transpose(t: Tensor, dim0: number, dim1: number): Tensor {
+  if (t.ndim === 0) {
+    dimOf(t, dim0);
+    dimOf(t, dim1);
+    return viewOf(t, [], [], t.offset);
+  }
+  const a = dimOf(t, dim0), b = dimOf(t, dim1);
+  const order = t.shape.map((_, i) => (i === a ? b : i === b ? a : i));
+  const out = viewOf(t, order.map((i) => t.shape[i]!), order.map((i) => t.strides[i]!), t.offset);
+  return record(out, 'TransposeBackward0', [t], [], (g) => [g.transpose(a, b)]);
+}
+
+export function t(x: Tensor): Tensor {
+  if (x.ndim > 2) throw new RuntimeError(`t() expects a tensor with <= 2 dimensions, but self is ${x.ndim}D`);
+  if (x.ndim < 2) return record(viewOf(x, x.shape, x.strides, x.offset), 'TBackward0', [x], [], (g) => [g]);
+  const out = viewOf(x, [x.shape[1]!, x.shape[0]!], [x.strides[1]!, x.strides[0]!], x.offset);
+  return record(out, 'TBackward0', [x], [], (g) => [g.t()]);
+}
+
+export function unsqueeze(t: Tensor, dim: number): Tensor {
+  const d = normDim(dim, t.ndim + 1);
+  const shape = t.shape.slice(), strides = t.strides.slice();
+  const st = d < t.ndim ? t.shape[d]! * t.strides[d]! : 1;
+  shape.splice(d, 0, 1);
+  strides.splice(d, 0, st);
+  return record(viewOf(t, shape, strides, t.offset), 'UnsqueezeBackward0', [t], [], (g) => [g.squeeze(d)]);
+}
+
+export function squeeze(t: Tensor, dim?: number): Tensor {
+  const keep = t.shape.map((s, i) => (dim === undefined ? s !== 1 : i !== dimOf(t, dim) || s !== 1));
+  const out = viewOf(t, t.shape.filter((_, i) => keep[i]), t.strides.filter((_, i) => keep[i]), t.offset);
+  const from = t.shape.slice();
+  return record(out, dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', [t], [], (g) => [g.reshape(from)]);
+}
+
+export function expand(t: Tensor, sizes: readonly number[]): Tensor {
+  if (sizes.length < t.ndim) {
+    throw new RuntimeError(
+      `expand(${t.typeName()}{[${t.shape.join(', ')}]}, size=[${sizes.join(', ')}]): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${t.ndim})`,
+    );
+  }
+  const lead = sizes.length - t.ndim;
+  const shape: number[] = [], strides: number[] = [];
+  sizes.forEach((s, i) => {
+    const j = i - lead;
+    const cur = j >= 0 ? t.shape[j]! : 1;
+    const target = s === -1 && j >= 0 ? cur : s;
+    if (s === -1 && j < 0) {
+      throw new RuntimeError(`The expanded size of the tensor (-1) isn't allowed in a leading, non-existing dimension ${i}`);
+    }
+    if (cur !== target && cur !== 1) {
+      throw new RuntimeError(
+        `The expanded size of the tensor (${target}) must match the existing size (${cur}) at non-singleton dimension ${i}.  Target sizes: ${fmtShape(sizes)}.  Tensor sizes: ${fmtShape(t.shape)}`,
+      );
+    }
+    shape.push(target);
+    strides.push(j < 0 || (cur === 1 && target !== 1) ? 0 : t.strides[j]!);
+  });
+  const from = t.shape.slice();
+  // The central sumToShape in the backward loop reduces the expanded gradient back to `from`.
+  return record(viewOf(t, shape, strides, t.offset), 'ExpandBackward0', [t], [], (g) => [g.sum(broadcastDims(from, g.shape), true).reshape(from)]);
+}
+
+function broadcastDims(from: readonly number[], to: readonly number[]): number[] {
+  const lead = to.length - from.length;
+  return to.map((_, i) => i).filter((i) => i < lead || (from[i - lead] === 1 && to[i] !== 1));
+}
+
+/**
+ * Python slicing along one dim: t[start:end:step]. With `strictNarrow`, bounds are checked
+ * as torch.narrow does instead of being clipped.
+ */
+export function slice(t: Tensor, dim: number, start: number | null, end: number | null, step: number, strictNarrow: boolean): Tensor {
+  const d = dimOf(t, dim);
+  const n = t.shape[d]!;
+  if (!Number.isInteger(step) || step <= 0) throw new RuntimeError('slice step must be positive');
+  let s: number, e: number;
+  if (strictNarrow) {
+    const st = start ?? 0;
+    const len = (end ?? n) - st;
+    s = st < 0 ? st + n : st;
+    if (s < 0 || s > n) throw new IndexError(`start out of range (expected to be in range of [${-n}, ${n}], but got ${st})`);
+    if (len < 0 || s + len > n) throw new RuntimeError(`start (${s}) + length (${len}) exceeds dimension size (${n}).`);
+    e = s + len;
+  } else {
+    const clip = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+    s = start === null ? 0 : clip(start);
+    e = end === null ? n : clip(end);
+    if (e < s) e = s;
+  }
+  const len = Math.ceil((e - s) / step);
+  const shape = t.shape.slice(), strides = t.strides.slice();
+  shape[d] = len;
+  strides[d] = t.strides[d]! * step;
+  const out = viewOf(t, shape, strides, t.offset + s * t.strides[d]!);
+  const from = t.shape.slice();
+  return record(out, 'SliceBackward0', [t], [], (g) => {
+    const z = Tensor.empty(from, g.dtype, g.device).zero_();
+    z.slice(d, s, e, step).copy_(g);
+    return [z];
+  });
+}
+
+export function select(t: Tensor, dim: number, index: number): Tensor {
+  if (t.ndim === 0) throw new IndexError('select() cannot be applied to a 0-dim tensor.');
+  const d = dimOf(t, dim);
+  const n = t.shape[d]!;
+  if (!Number.isInteger(index) || index < -n || index >= n) {
+    throw new IndexError(`select(): index ${index} out of range for tensor of size ${fmtShape(t.shape)} at dimension ${d}`);
+  }
+  const i = index < 0 ? index + n : index;
+  const shape = t.shape.filter((_, k) => k !== d);
+  const strides = t.strides.filter((_, k) => k !== d);
+  const out = viewOf(t, shape, strides, t.offset + i * t.strides[d]!);
+  const from = t.shape.slice();
+  return record(out, 'SelectBackward0', [t], [], (g) => {
+    const z = Tensor.empty(from, g.dtype, g.device).zero_();
+    z.select(d, i).copy_(g);
+    return [z];
+  });
+}

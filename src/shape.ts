@@ -1,0 +1,157 @@
+import { IndexError, RuntimeError, TypeError } from './errors.js';
+
+export type Shape = readonly number[];
+
+/** Number of elements of a shape (1 for a 0-dim tensor). */
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+/** Row-major strides of a contiguous tensor of `shape`. */
+export function contiguousStrides(shape: Shape): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= Math.max(shape[i]!, 1);
+  }
+  return st;
+}
+
+/** True when `strides` are the row-major strides of `shape` (size-1 dims may have any stride). */
+export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
+  let expect = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] === 1) continue;
+    if (strides[i] !== expect) return false;
+    expect *= shape[i]!;
+  }
+  return true;
+}
+
+/** Formats a shape as PyTorch prints torch.Size contents: [2, 3]. */
+export function fmtShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Checks user-given sizes: integers, not negative, not NaN. */
+export function checkSizes(shape: readonly unknown[]): number[] {
+  for (const s of shape) {
+    if (typeof s !== 'number' || !Number.isInteger(s)) {
+      throw new TypeError(`size must be a sequence of ints, but got ${String(s)} in (${shape.map(String).join(', ')})`);
+    }
+  }
+  const sizes = shape as number[];
+  for (const s of sizes) {
+    if (s < 0) throw new RuntimeError(`Trying to create tensor with negative dimension ${s}: ${fmtShape(sizes)}`);
+  }
+  return sizes.slice();
+}
+
+/** Sizes given as varargs `f(2, 3)` or one array `f([2, 3])`. */
+export function sizesFromArgs(args: readonly (number | readonly number[])[]): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return checkSizes(args[0] as number[]);
+  return checkSizes(args as number[]);
+}
+
+/** Broadcasts two shapes, with PyTorch's error text when they do not match. */
+export function broadcastShapes(a: Shape, b: Shape): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new RuntimeError(
+        `The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i}`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides that read a tensor of `shape`/`strides` as if expanded to `target` (stride 0 on broadcast dims). */
+export function broadcastStrides(shape: Shape, strides: readonly number[], target: Shape): number[] {
+  const off = target.length - shape.length;
+  return target.map((t, i) => {
+    const j = i - off;
+    if (j < 0) return 0;
+    return shape[j] === 1 && t !== 1 ? 0 : strides[j]!;
+  });
+}
+
+/** Wraps a possibly negative dim into [0, ndim), with PyTorch's IndexError. A 0-dim tensor accepts -1 and 0. */
+export function normDim(dim: number, ndim: number): number {
+  const n = Math.max(ndim, 1);
+  if (!Number.isInteger(dim) || dim < -n || dim >= n) {
+    throw new IndexError(`Dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${dim})`);
+  }
+  return dim < 0 ? dim + n : dim;
+}
+
+/** Normalizes a list of dims, rejecting repeats as PyTorch does. */
+export function normDims(dims: readonly number[], ndim: number): number[] {
+  const out = dims.map((d) => normDim(d, ndim));
+  const seen = new Set<number>();
+  for (const d of out) {
+    if (seen.has(d)) throw new RuntimeError(`dim ${d} appears multiple times in the list of dims`);
+    seen.add(d);
+  }
+  return out;
+}
+
+/** Resolves one -1 in a reshape target against the element count. */
+export function inferShape(shape: readonly number[], n: number): number[] {
+  let infer = -1;
+  let known = 1;
+  shape.forEach((s, i) => {
+    if (s === -1) {
+      if (infer >= 0) throw new RuntimeError('only one dimension can be inferred');
+      infer = i;
+    } else if (!Number.isInteger(s) || s < 0) {
+      throw new RuntimeError(`invalid shape dimension ${s}`);
+    } else known *= s;
+  });
+  const out = shape.slice();
+  if (infer >= 0) {
+    if (known === 0 || n % known !== 0) throw new RuntimeError(`shape '${fmtShape(shape)}' is invalid for input of size ${n}`);
+    out[infer] = n / known;
+  } else if (known !== n) {
+    throw new RuntimeError(`shape '${fmtShape(shape)}' is invalid for input of size ${n}`);
+  }
+  return out;
+}
+
+/**
+ * Strides for viewing (shape, strides) as `target` without a copy, or null when the memory layout
+ * does not allow it (PyTorch's computeStride).
+ */
+export function viewStrides(shape: Shape, strides: readonly number[], target: Shape): number[] | null {
+  if (numel(shape) === 0 || isContiguous(shape, strides)) return contiguousStrides(target);
+  const out = new Array<number>(target.length);
+  let viewD = target.length - 1;
+  let chunkBase = strides[strides.length - 1]!;
+  let tensorNumel = 1;
+  let viewNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    tensorNumel *= shape[d]!;
+    if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== tensorNumel * chunkBase)) {
+      while (viewD >= 0 && (viewNumel < tensorNumel || target[viewD] === 1)) {
+        out[viewD] = viewNumel * chunkBase;
+        viewNumel *= target[viewD]!;
+        viewD--;
+      }
+      if (viewNumel !== tensorNumel) return null;
+      if (d > 0) {
+        chunkBase = strides[d - 1]!;
+        tensorNumel = 1;
+        viewNumel = 1;
+      }
+    }
+  }
+  if (viewD !== -1) return null;
+  return out;
+}

@@ -1,0 +1,607 @@
+import { isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type Node } from './autograd.js';
+import type { Device, View } from './backend.js';
+import { castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
+import { RuntimeError, TypeError } from './errors.js';
+import { backendFor, launch } from './executor.js';
+import { formatTensor } from './format.js';
+import * as apply from './ops/apply.js';
+import * as linalg from './ops/linalg.js';
+import * as red from './ops/reduce.js';
+import * as views from './ops/views.js';
+import { broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { Storage, storageFinalizer } from './storage.js';
+
+/** A dimension argument: one dim or several. */
+export type Dims = number | readonly number[];
+/** PyTorch's keyword form of reduction arguments. */
+export interface ReduceOptions {
+  dim?: Dims;
+  keepdim?: boolean;
+}
+/** Nested JS arrays of numbers or booleans, as tolist() returns them. */
+export type NestedList = number | boolean | NestedList[];
+
+/** Throws PyTorch's error when tensors live on different devices. */
+export function sameDevice(ts: readonly Tensor[]): void {
+  for (const t of ts) {
+    if (t.device !== ts[0]!.device) {
+      const name = (d: Device) => (d === 'webgpu' ? 'webgpu:0' : d);
+      throw new RuntimeError(
+        `Expected all tensors to be on the same device, but found at least two devices, ${name(ts[0]!.device)} and ${name(t.device)}!`,
+      );
+    }
+  }
+}
+
+function reduceArgs(a?: Dims | ReduceOptions | null, keepdim?: boolean): [number[] | null, boolean] {
+  if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
+    const o = a as ReduceOptions;
+    return [o.dim === undefined ? null : typeof o.dim === 'number' ? [o.dim] : o.dim.slice(), o.keepdim ?? false];
+  }
+  if (a === undefined || a === null) return [null, keepdim ?? false];
+  return [typeof a === 'number' ? [a] : (a as number[]).slice(), keepdim ?? false];
+}
+
+/**
+ * A multi-dimensional array on a device, with PyTorch's semantics. Ops return a new Tensor at once;
+ * on WebGPU its values may still be pending on the device, so reads are async (`await t.item()`).
+ */
+export class Tensor {
+  /** The recorded op that produced this tensor, or null for a leaf. */
+  gradFn: Node | null = null;
+  /** Accumulated gradient of a leaf (or of a tensor that called retainGrad()). */
+  grad: Tensor | null = null;
+  private _requiresGrad = false;
+  /** The tensor this one is a view of (for in-place checks), or null. */
+  readonly base: Tensor | null;
+  private disposed = false;
+
+  constructor(
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly strides: readonly number[],
+    readonly offset: number,
+    base: Tensor | null = null,
+  ) {
+    this.base = base;
+    storage.retain();
+    storageFinalizer.register(this, storage, this);
+  }
+
+  /** A new contiguous tensor with uninitialized (zeroed) memory. */
+  static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    const b = backendFor(device);
+    if (!b.limits.dtypes.includes(dtype)) {
+      throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
+    }
+    const n = numel(shape);
+    return new Tensor(new Storage(b, b.alloc(n, dtype), dtype, n), shape.slice(), contiguousStrides(shape), 0);
+  }
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+  get device(): Device {
+    return this.storage.backend.device;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** Number of dims (PyTorch's t.dim()). */
+  dim(): number {
+    return this.shape.length;
+  }
+  numel(): number {
+    return numel(this.shape);
+  }
+  /** t.size() is the shape; t.size(d) one dim of it. */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    return dim === undefined ? this.shape.slice() : this.shape[views.dimOf(this, dim)]!;
+  }
+  stride(): number[] {
+    return this.strides.slice();
+  }
+  isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+  get requiresGrad(): boolean {
+    return this._requiresGrad;
+  }
+  set requiresGrad(v: boolean) {
+    if (v && !isFloating(this.dtype)) throw new RuntimeError('only Tensors of floating point dtype can require gradients');
+    if (!v && this.gradFn) {
+      throw new RuntimeError(
+        "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
+      );
+    }
+    this._requiresGrad = v;
+  }
+  /** Sets requiresGrad in place and returns this. */
+  requiresGrad_(v = true): this {
+    this.requiresGrad = v;
+    return this;
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  /** What the kernels see: buffer, dtype, shape, strides, offset. */
+  kernelView(): View {
+    if (this.storage.buf === null) throw new RuntimeError('Tensor was disposed: its storage has been released');
+    return { buf: this.storage.buf, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
+  }
+  /** This tensor read as if expanded to `shape` (stride 0 along broadcast dims). */
+  broadcastView(shape: readonly number[]): View {
+    const v = this.kernelView();
+    return { ...v, shape, strides: broadcastStrides(this.shape, this.strides, shape) };
+  }
+
+  // ---- elementwise -------------------------------------------------------------------------
+  add(other: Tensor | number, opts?: { alpha?: number }): Tensor {
+    return apply.binary('add', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+  }
+  sub(other: Tensor | number, opts?: { alpha?: number }): Tensor {
+    return apply.binary('sub', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+  }
+  mul(other: Tensor | number): Tensor {
+    return apply.binary('mul', this, other);
+  }
+  div(other: Tensor | number): Tensor {
+    return apply.binary('div', this, other);
+  }
+  pow(exponent: Tensor | number): Tensor {
+    return apply.binary('pow', this, exponent);
+  }
+  /** other - this (PyTorch's torch.rsub). */
+  rsub(other: Tensor | number): Tensor {
+    return apply.binary('sub', other, this);
+  }
+  maximum(other: Tensor): Tensor {
+    return apply.binary('maximum', this, other);
+  }
+  minimum(other: Tensor): Tensor {
+    return apply.binary('minimum', this, other);
+  }
+  eq(other: Tensor | number): Tensor {
+    return apply.binary('eq', this, other);
+  }
+  ne(other: Tensor | number): Tensor {
+    return apply.binary('ne', this, other);
+  }
+  lt(other: Tensor | number): Tensor {
+    return apply.binary('lt', this, other);
+  }
+  le(other: Tensor | number): Tensor {
+    return apply.binary('le', this, other);
+  }
+  gt(other: Tensor | number): Tensor {
+    return apply.binary('gt', this, other);
+  }
+  ge(other: Tensor | number): Tensor {
+    return apply.binary('ge', this, other);
+  }
+  logicalAnd(other: Tensor | number): Tensor {
+    return apply.binary('logicalAnd', this, other);
+  }
+  logicalNot(): Tensor {
+    return apply.binary('eq', this, 0);
+  }
+  neg(): Tensor {
+    return apply.unary('neg', this);
+  }
+  abs(): Tensor {
+    return apply.unary('abs', this);
+  }
+  sign(): Tensor {
+    return apply.unary('sign', this);
+  }
+  exp(): Tensor {
+    return apply.unary('exp', this);
+  }
+  log(): Tensor {
+    return apply.unary('log', this);
+  }
+  sqrt(): Tensor {
+    return apply.unary('sqrt', this);
+  }
+  relu(): Tensor {
+    return apply.unary('relu', this);
+  }
+  sigmoid(): Tensor {
+    return apply.unary('sigmoid', this);
+  }
+  tanh(): Tensor {
+    return apply.unary('tanh', this);
+  }
+  /** clamp(min?, max?) or clamp({min, max}); null/undefined leaves that side open. */
+  clamp(min?: number | null | { min?: number | null; max?: number | null }, max?: number | null): Tensor {
+    const [lo, hi] = typeof min === 'object' && min !== null ? [min.min, min.max] : [min, max];
+    if ((lo === undefined || lo === null) && (hi === undefined || hi === null)) {
+      throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
+    }
+    const node = hi === undefined || hi === null ? 'ClampMinBackward0' : lo === undefined || lo === null ? 'ClampMaxBackward0' : 'ClampBackward1';
+    return apply.unary('clamp', this, [lo ?? -Infinity, hi ?? Infinity], node);
+  }
+  /** self where cond is true, else other (PyTorch's Tensor.where(condition, other)). */
+  where(cond: Tensor, other: Tensor | number): Tensor {
+    return apply.where(cond, this, other);
+  }
+
+  // ---- linear algebra ----------------------------------------------------------------------
+  dot(other: Tensor): Tensor {
+    return linalg.dot(this, other);
+  }
+  mm(other: Tensor): Tensor {
+    return linalg.mm(this, other);
+  }
+  bmm(other: Tensor): Tensor {
+    return linalg.bmm(this, other);
+  }
+  matmul(other: Tensor): Tensor {
+    return linalg.matmul(this, other);
+  }
+
+  // ---- reductions --------------------------------------------------------------------------
+  /** sum(), sum(dim), sum([d0, d1], keepdim), sum({dim, keepdim}). */
+  sum(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
+    return red.sum(this, ...reduceArgs(dim, keepdim));
+  }
+  mean(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
+    return red.mean(this, ...reduceArgs(dim, keepdim));
+  }
+  amax(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
+    return red.extreme('max', this, ...reduceArgs(dim, keepdim), 'AmaxBackward0');
+  }
+  amin(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
+    return red.extreme('min', this, ...reduceArgs(dim, keepdim), 'AminBackward0');
+  }
+  /** max() → the largest value; max(dim, keepdim?) → {values, indices}; max(other) → maximum. */
+  max(): Tensor;
+  max(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(other: Tensor): Tensor;
+  max(dim?: number | Tensor | { dim: number; keepdim?: boolean }, keepdim?: boolean): Tensor | { values: Tensor; indices: Tensor } {
+    if (dim instanceof Tensor) return this.maximum(dim);
+    if (dim === undefined) return red.extreme('max', this, null, false, 'MaxBackward1');
+    const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
+    return red.extremeWithIndices('max', this, d, k);
+  }
+  min(): Tensor;
+  min(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(other: Tensor): Tensor;
+  min(dim?: number | Tensor | { dim: number; keepdim?: boolean }, keepdim?: boolean): Tensor | { values: Tensor; indices: Tensor } {
+    if (dim instanceof Tensor) return this.minimum(dim);
+    if (dim === undefined) return red.extreme('min', this, null, false, 'MinBackward1');
+    const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
+    return red.extremeWithIndices('min', this, d, k);
+  }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return dim === undefined ? red.extremeWithIndices('max', this.reshape(-1), 0, false).indices : red.extremeWithIndices('max', this, dim, keepdim).indices;
+  }
+  argmin(dim?: number, keepdim = false): Tensor {
+    return dim === undefined ? red.extremeWithIndices('min', this.reshape(-1), 0, false).indices : red.extremeWithIndices('min', this, dim, keepdim).indices;
+  }
+
+  // ---- views -------------------------------------------------------------------------------
+  reshape(...shape: (number | readonly number[])[]): Tensor {
+    return views.reshape(this, flatArgs(shape), false);
+  }
+  view(...shape: (number | readonly number[])[]): Tensor {
+    return views.reshape(this, flatArgs(shape), true);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return views.flatten(this, startDim, endDim);
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return views.transpose(this, dim0, dim1);
+  }
+  /** Transpose of a tensor of at most 2 dims. */
+  t(): Tensor {
+    return views.t(this);
+  }
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    return views.permute(this, flatArgs(dims));
+  }
+  unsqueeze(dim: number): Tensor {
+    return views.unsqueeze(this, dim);
+  }
+  squeeze(dim?: number): Tensor {
+    return views.squeeze(this, dim);
+  }
+  expand(...sizes: (number | readonly number[])[]): Tensor {
+    return views.expand(this, flatArgs(sizes));
+  }
+  expandAs(other: Tensor): Tensor {
+    return views.expand(this, other.shape.slice());
+  }
+  contiguous(): Tensor {
+    return views.contiguous(this);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return views.slice(this, dim, start, start + length, 1, true);
+  }
+  select(dim: number, index: number): Tensor {
+    return views.select(this, dim, index);
+  }
+  /** Python's t[:, start:end:step] along one dim (negative and omitted bounds as in Python). */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+    return views.slice(this, dim, start ?? null, end ?? null, step, false);
+  }
+  /** A copy in new memory, still in the graph (CloneBackward0). */
+  clone(): Tensor {
+    return views.clone(this);
+  }
+  /** A tensor sharing storage, cut from the graph. */
+  detach(): Tensor {
+    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.base ?? this);
+  }
+
+  // ---- dtype and device --------------------------------------------------------------------
+  /** A copy converted to `dtype` (the same tensor when it already has it). */
+  type(dtype: DType | string): Tensor {
+    const d = parseDType(dtype);
+    if (d === this.dtype) return this;
+    const out = Tensor.empty(this.shape, d, this.device);
+    launch(this.device, { kind: 'copy', x: this.kernelView(), out: out.kernelView() });
+    if (!isFloating(d)) return out;
+    return record(out, 'ToCopyBackward0', [this], [], (g) => [isFloating(this.dtype) ? g.type(this.dtype) : null]);
+  }
+  float(): Tensor {
+    return this.type('float32');
+  }
+  double(): Tensor {
+    return this.type('float64');
+  }
+  int(): Tensor {
+    return this.type('int32');
+  }
+  long(): Tensor {
+    return this.type('int32');
+  }
+  bool(): Tensor {
+    return this.type('bool');
+  }
+  /**
+   * Moves to a device: `t.to('webgpu')` returns the new tensor at once; `await t.to('cpu')` reads
+   * the values back. The result is a new leaf (device copies are not recorded by autograd).
+   */
+  to(device: 'webgpu'): Tensor;
+  to(device: Device | string): Tensor | Promise<Tensor>;
+  to(device: Device | string): Tensor | Promise<Tensor> {
+    const d = parseDevice(device);
+    if (d === this.device) return d === 'cpu' ? Promise.resolve(this) : this;
+    const make = (data: HostArray) => {
+      const out = Tensor.empty(this.shape, this.dtype, d);
+      backendFor(d).write(out.storage.buf, this.dtype, data);
+      out.storage.hostCache = data;
+      if (this.requiresGrad && this.isLeaf) out.requiresGrad = true;
+      return out;
+    };
+    if (this.device === 'cpu') return make(this.dataSync());
+    return this.data().then(make);
+  }
+  /** `await t.cpu()`: the values on the CPU device. */
+  cpu(): Promise<Tensor> {
+    return Promise.resolve(this.to('cpu'));
+  }
+
+  // ---- in-place ----------------------------------------------------------------------------
+  /**
+   * Runs an out-of-place op and writes its result into this tensor's memory. With grad on, the
+   * op's node becomes this tensor's history (PyTorch's rebase), and saved tensors see the bump.
+   */
+  private inplace(f: (self: Tensor) => Tensor): this {
+    if (isGradEnabled()) {
+      if (this.isLeaf && this.requiresGrad) {
+        throw new RuntimeError('a leaf Variable that requires grad is being used in an in-place operation.');
+      }
+      if (this.base && this.base.isLeaf && this.base.requiresGrad) {
+        throw new RuntimeError('a view of a leaf Variable that requires grad is being used in an in-place operation.');
+      }
+    }
+    // `old` carries the pre-update history, so the new node's edge does not point at itself.
+    const old = new Tensor(this.storage, this.shape, this.strides, this.offset, this.base);
+    old.gradFn = this.gradFn;
+    old._requiresGrad = this._requiresGrad;
+    const result = f(old);
+    if (result.shape.length !== this.shape.length || result.shape.some((s, i) => s !== this.shape[i])) {
+      throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
+    }
+    if (isFloating(result.dtype) && !isFloating(this.dtype)) {
+      throw new RuntimeError(`result type ${result.typeLabel()} can't be cast to the desired output type ${this.typeLabel()}`);
+    }
+    launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
+    this.storage.bump();
+    if (isGradEnabled() && result.gradFn) {
+      this.gradFn = result.gradFn;
+      this._requiresGrad = true;
+    }
+    return this;
+  }
+  add_(other: Tensor | number, opts?: { alpha?: number }): this {
+    return this.inplace((s) => s.add(other, opts));
+  }
+  sub_(other: Tensor | number, opts?: { alpha?: number }): this {
+    return this.inplace((s) => s.sub(other, opts));
+  }
+  mul_(other: Tensor | number): this {
+    return this.inplace((s) => s.mul(other));
+  }
+  div_(other: Tensor | number): this {
+    return this.inplace((s) => s.div(other));
+  }
+  clamp_(min?: number | null | { min?: number | null; max?: number | null }, max?: number | null): this {
+    return this.inplace((s) => s.clamp(min, max));
+  }
+  /** Copies src (broadcast, converted) into this tensor. */
+  copy_(src: Tensor): this {
+    sameDeviceOrThrow(this, src);
+    return this.inplace(() => views.expand(src, this.shape.slice()).type(this.dtype));
+  }
+  fill_(value: number | boolean): this {
+    return this.inplace((s) => {
+      const out = Tensor.empty(this.shape, this.dtype, this.device);
+      launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(+value, this.dtype) });
+      return s.requiresGrad ? record(out, 'FillBackward0', [s], [], (g) => [g.mul(0)]) : out;
+    });
+  }
+  zero_(): this {
+    return this.fill_(0);
+  }
+
+  // ---- autograd ----------------------------------------------------------------------------
+  /** Computes gradients of this tensor with respect to graph leaves, accumulating into .grad. */
+  backward(gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+    if (!this.requiresGrad) {
+      throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
+    }
+    let g = gradient ?? null;
+    if (g === null) {
+      if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
+      g = this.onesLike();
+    } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
+      throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);
+    }
+    runBackward([this], [g], opts.retainGraph ?? false, null);
+  }
+  /** Keeps .grad of a non-leaf tensor after backward. */
+  retainGrad(): void {
+    if (this.gradFn) this.gradFn.retained = this;
+  }
+  /** Adds a gradient into .grad (in place once it exists, as PyTorch's AccumulateGrad). */
+  accumulateGrad(g: Tensor): void {
+    noGrad(() => {
+      if (this.grad) this.grad.add_(g);
+      else this.grad = views.clone(g).detach();
+    });
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+  /** Values as a typed array in row-major order (bool as Uint8Array), on every device. */
+  async data(): Promise<HostArray> {
+    const c = this.contiguous();
+    const v = c.kernelView();
+    return c.storage.backend.read(v.buf, this.dtype, v.offset, this.numel());
+  }
+  /** Synchronous data(); CPU tensors only. */
+  dataSync(): HostArray {
+    const c = this.contiguous();
+    const b = c.storage.backend;
+    if (!b.readSync) throw new RuntimeError(`dataSync() needs a CPU tensor; use \`await t.data()\` on device '${this.device}'`);
+    const v = c.kernelView();
+    return b.readSync(v.buf, this.dtype, v.offset, this.numel());
+  }
+  /** The single value of a one-element tensor. bool gives 1 or 0. */
+  async item(): Promise<number> {
+    this.checkItem();
+    return (await this.data())[0]!;
+  }
+  itemSync(): number {
+    this.checkItem();
+    return this.dataSync()[0]!;
+  }
+  private checkItem(): void {
+    const n = this.numel();
+    if (n !== 1) throw new RuntimeError(`a Tensor with ${n} elements cannot be converted to Scalar`);
+  }
+  /** Values as nested arrays (a number for a 0-dim tensor), booleans for bool. */
+  async tolist(): Promise<NestedList> {
+    return nest(await this.data(), this.shape, this.dtype);
+  }
+  tolistSync(): NestedList {
+    return nest(this.dataSync(), this.shape, this.dtype);
+  }
+  private suffixes(): string[] {
+    const s: string[] = [];
+    if (this.device === 'webgpu') s.push("device='webgpu:0'");
+    if (this.gradFn) s.push(`grad_fn=<${this.gradFn.name}>`);
+    else if (this.requiresGrad) s.push('requires_grad=True');
+    return s;
+  }
+  /** PyTorch's str(t), on every device. */
+  async format(): Promise<string> {
+    return formatTensor(await this.data(), this.shape, this.dtype, this.suffixes());
+  }
+  /**
+   * PyTorch's str(t) for CPU tensors. Never blocks: a WebGPU tensor whose values are not on the
+   * host prints as `tensor(<pending>, device='webgpu:0', size=(2, 2))`; use `await t.format()`.
+   */
+  toString(): string {
+    if (this.storage.buf === null) return 'tensor(<disposed>)';
+    if (this.device === 'cpu') return formatTensor(this.dataSync(), this.shape, this.dtype, this.suffixes());
+    const cache = this.storage.hostCache;
+    if (cache && this.isContiguous() && this.offset === 0) {
+      return formatTensor(Array.prototype.slice.call(cache, 0, this.numel()) as number[], this.shape, this.dtype, this.suffixes());
+    }
+    return `tensor(<pending>, ${[...this.suffixes(), `size=${sizeText(this.shape)}`].join(', ')})`;
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+  /** PyTorch's legacy type name, e.g. torch.FloatTensor (used in autograd messages). */
+  typeName(): string {
+    const n = { float32: 'Float', float64: 'Double', int32: 'Long', bool: 'Bool' }[this.dtype];
+    return this.device === 'webgpu' ? `torch.webgpu.${n}Tensor` : `torch.${n}Tensor`;
+  }
+  /** Short dtype name as PyTorch's errors print it (Float, Long, Bool, Double). */
+  typeLabel(): string {
+    return { float32: 'Float', float64: 'Double', int32: 'Long', bool: 'Bool' }[this.dtype];
+  }
+
+  // ---- memory ------------------------------------------------------------------------------
+  /** Releases this tensor's reference to its storage now; the tensor is unusable afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    storageFinalizer.unregister(this);
+    this.storage.releaseRef();
+  }
+
+  // ---- like-creation (used by gradient rules) ----------------------------------------------
+  zerosLike(): Tensor {
+    return this.fullLike(0);
+  }
+  onesLike(): Tensor {
+    return this.fullLike(1);
+  }
+  fullLike(value: number): Tensor {
+    const out = Tensor.empty(this.shape, this.dtype, this.device);
+    launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(value, this.dtype) });
+    return out;
+  }
+}
+
+function sameDeviceOrThrow(a: Tensor, b: Tensor): void {
+  if (!(b instanceof Tensor)) throw new TypeError(`copy_(): argument 'src' must be Tensor, not ${typeof b}`);
+  sameDevice([a, b]);
+}
+
+function sizeText(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+}
+
+function flatArgs(args: readonly (number | readonly number[])[]): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return (args[0] as number[]).slice();
+  return args as number[];
+}
+
+/** Validates a device name ('cpu', 'webgpu', 'webgpu:0'). */
+export function parseDevice(d: unknown): Device {
+  if (d === 'cpu') return 'cpu';
+  if (d === 'webgpu' || d === 'webgpu:0') return 'webgpu';
+  throw new RuntimeError(`Expected one of cpu, webgpu device type at start of device string: ${String(d)}`);
+}
+
+function nest(data: HostArray, shape: readonly number[], dtype: DType): NestedList {
+  const conv = dtype === 'bool' ? (x: number) => x !== 0 : (x: number) => x;
+  if (shape.length === 0) return conv(data[0]!);
+  let i = 0;
+  const build = (d: number): NestedList[] => {
+    const out: NestedList[] = [];
+    for (let k = 0; k < shape[d]!; k++) out.push(d === shape.length - 1 ? conv(data[i++]!) : build(d + 1));
+    return out;
+  };
+  return build(0);
+}
+
+

@@ -1,0 +1,63 @@
+/** Shared test helpers: fixtures from real PyTorch and tolerant comparison. */
+import fs from 'node:fs';
+import { expect } from 'vitest';
+import * as torch from '../src/index.js';
+import type { Device, DType, Tensor } from '../src/index.js';
+
+export interface FixtureTensor {
+  shape: number[];
+  dtype: 'float32' | 'int64' | 'bool';
+  data: (number | string | boolean)[];
+}
+
+export function loadFixture<T>(name: string): T {
+  return JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+const num = (v: number | string | boolean): number =>
+  v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : typeof v === 'boolean' ? +v : (v as number);
+
+/** A fixture tensor as a wgtorch tensor on `device` (PyTorch's int64 becomes int32). */
+export function fromFixture(f: FixtureTensor, device: Device, requiresGrad = false): Tensor {
+  const dtype: DType = f.dtype === 'int64' ? 'int32' : f.dtype;
+  const flat = f.data.map(num);
+  return torch.tensor(flat, { dtype, device }).reshape(f.shape).detach().requiresGrad_(requiresGrad);
+}
+
+export function fixtureValues(f: FixtureTensor): number[] {
+  return f.data.map(num);
+}
+
+/** Checks shape and values within |a - b| <= atol + rtol |b| (NaN matches NaN). */
+export async function expectClose(t: Tensor, shape: readonly number[], want: readonly number[], rtol = 1e-4, atol = 1e-5): Promise<void> {
+  expect(t.shape).toEqual(shape);
+  const got = Array.from(await t.data());
+  expect(got.length).toBe(want.length);
+  got.forEach((g, i) => {
+    const w = want[i]!;
+    if (Number.isNaN(w)) expect(g, `element ${i}`).toBeNaN();
+    else if (!Number.isFinite(w)) expect(g, `element ${i}`).toBe(w);
+    else if (Math.abs(g - w) > atol + rtol * Math.abs(w)) {
+      expect.fail(`element ${i}: got ${g}, want ${w} (shape [${shape.join(', ')}])`);
+    }
+  });
+}
+
+/**
+ * PyTorch's _add_suffixes: appends ", suffix" to the text, or wraps onto a new line indented by
+ * len('tensor(') when the last line would pass 80 columns.
+ */
+export function addSuffixes(body: string, suffixes: readonly string[]): string {
+  let out = body;
+  let last = body.length - body.lastIndexOf('\n') + 1;
+  for (const s of suffixes) {
+    if (last + s.length + 2 > 80) {
+      out += `,\n       ${s}`;
+      last = 7 + s.length;
+    } else {
+      out += `, ${s}`;
+      last += s.length + 2;
+    }
+  }
+  return out + ')';
+}
