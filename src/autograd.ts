@@ -50,7 +50,7 @@ export type GradRule = (g: Tensor, saved: readonly Tensor[], needs: readonly boo
 /** An autograd record: the op's name as PyTorch prints it, its input edges and what it saved. */
 export class Node {
   saved: readonly Tensor[] | null;
-  readonly savedVersions: number[];
+  savedVersions: number[];
   /** The output tensor, kept only when retainGrad() asked for its .grad. */
   retained: Tensor | null = null;
   constructor(

@@ -410,6 +410,13 @@ export class Tensor {
     if (isFloating(result.dtype) && !isFloating(this.dtype)) {
       throw new RuntimeError(`result type ${result.typeLabel()} can't be cast to the desired output type ${this.typeLabel()}`);
     }
+    // A rule that saved the pre-update value needs it after the overwrite: snapshot it first.
+    const node = result.gradFn;
+    if (node?.saved?.includes(old)) {
+      const snap = noGrad(() => views.clone(old));
+      node.saved = node.saved.map((t) => (t === old ? snap : t));
+      node.savedVersions = node.saved.map((t) => t.storage.version);
+    }
     launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
     this.storage.bump();
     if (isGradEnabled() && result.gradFn) {

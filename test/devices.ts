@@ -7,7 +7,7 @@ import type { Device } from '../src/index.js';
 
 async function probe(): Promise<Device[]> {
   const devices: Device[] = ['cpu'];
-  const ok = await (torch as any).webgpu?.isAvailable?.() ?? false; // TEMP until webgpu lands
+  const ok = await torch.webgpu.isAvailable();
   if (ok) devices.push('webgpu');
   else if (process.env.WGTORCH_REQUIRE_WEBGPU === '1') {
     throw new Error('WGTORCH_REQUIRE_WEBGPU=1 but no WebGPU adapter was found (install mesa-vulkan-drivers from bookworm-backports)');
