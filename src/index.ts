@@ -15,6 +15,7 @@ export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
 export { pyFloatRepr } from './format.js';
 export { launchStats } from './executor.js';
+export { webgpu } from './webgpu.js';
 
 /** dtype names, usable as `{dtype: torch.float32}` as well as `{dtype: 'float32'}`. */
 export const float32 = 'float32', float = 'float32', float64 = 'float64', double = 'float64';

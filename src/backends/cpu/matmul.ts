@@ -5,6 +5,19 @@ const KC = 256;
 const NC = 128;
 
 /**
+ * Scratch buffers reused across calls (matmulInto is synchronous, so never re-entered): the seed's
+ * step runs five matmuls, and fresh accumulators and panels each time were garbage the collector
+ * had to chase. Buffers above SCRATCH_MAX doubles are not kept (big products amortize them).
+ */
+const SCRATCH_MAX = 1 << 20;
+const scratch = { acc: new Float64Array(0), ap: new Float64Array(0), bp: new Float64Array(0) };
+function take(which: keyof typeof scratch, n: number): Float64Array {
+  if (n > SCRATCH_MAX) return new Float64Array(n);
+  if (scratch[which].length < n) scratch[which] = new Float64Array(Math.min(SCRATCH_MAX, Math.max(n, 2 * scratch[which].length)));
+  return scratch[which];
+}
+
+/**
  * C[M,N] = A[M,K] · B[K,N] for one batch, reading A and B through strides. A is packed into
  * 2-row panels and B into 4-column panels per K chunk, so the inner loop keeps a 2×4 block of C
  * in locals (register blocking that fits x86-64's 16 float registers): 8 multiply-adds per 6
@@ -16,9 +29,9 @@ export function matmulInto(
   C: HostArray, cOff: number,
   M: number, K: number, N: number,
 ): void {
-  const acc = new Float64Array(M * N);
-  const ap = new Float64Array(((M + 1) & ~1) * Math.min(KC, K));
-  const bp = new Float64Array(((Math.min(NC, N) + 3) & ~3) * Math.min(KC, K));
+  const acc = take('acc', M * N).fill(0, 0, M * N);
+  const ap = take('ap', ((M + 1) & ~1) * Math.min(KC, K));
+  const bp = take('bp', ((Math.min(NC, N) + 3) & ~3) * Math.min(KC, K));
   for (let pc = 0; pc < K; pc += KC) {
     const kc = Math.min(KC, K - pc);
     packA(A, aOff + pc * aCs, aRs, aCs, ap, M, kc);

@@ -1,0 +1,199 @@
+/**
+ * The browser demo: the device in use, the seed's tensor section as PyTorch prints it, the seed's
+ * two-layer net trained with a live loss curve, and a cpu-vs-webgpu comparison.
+ *
+ * Query: ?steps=500 (training steps), ?device=cpu, ?nogpu=1 (hide navigator.gpu), ?compare=1 (run
+ * the comparison after training), ?compareSteps=100, ?sizes=128,256,512 (matmul sizes).
+ * State for tests: window.__wgtorch (see state.ts).
+ */
+import * as torch from 'wgtorch';
+import { tensorBasics } from '../tensor-basics.js';
+import { trainTwoLayerNet } from '../two-layer-net.js';
+import { drawLossCurve, renderBars } from './charts.js';
+import { errorText, pickDevice, tick } from './device.js';
+import type { CompareRow, DemoState } from './state.js';
+
+const params = new URLSearchParams(location.search);
+const intParam = (k: string, d: number) => {
+  const v = Number(params.get(k));
+  return Number.isInteger(v) && v > 0 ? v : d;
+};
+const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelector(sel) as T;
+
+const state: DemoState = {
+  device: null, adapter: null, fallbackReason: null, tensorText: null, steps: intParam('steps', 500),
+  losses: [], iterationLines: [], trainMs: null, curveDraws: 0, heartbeats: 0, maxGapMs: 0, compare: null, done: false, error: null,
+};
+window.__wgtorch = state;
+// For poking at from the devtools console: torch.randn(3, 3, {device: 'webgpu'}).format().then(console.log)
+window.torch = torch;
+
+function showError(e: unknown): void {
+  const text = errorText(e);
+  state.error ??= text;
+  const box = $('#error');
+  box.hidden = false;
+  box.textContent += (box.textContent ? '\n\n' : '') + text;
+  setStatus('#train-status', 'stopped by an error (see above)');
+}
+window.addEventListener('error', (ev) => showError(ev.error ?? ev.message));
+window.addEventListener('unhandledrejection', (ev) => showError(ev.reason));
+
+const setStatus = (sel: string, text: string) => { $(sel).textContent = text; };
+const fmtLoss = (v: number) => (v >= 1e5 || v < 1e-2 ? v.toExponential(3) : v.toFixed(3));
+
+let device: torch.Device = 'cpu';
+
+async function showDevice(): Promise<void> {
+  const picked = await pickDevice(params);
+  device = picked.device;
+  Object.assign(state, { device, adapter: picked.adapter, fallbackReason: picked.fallbackReason });
+  const badge = $('#device');
+  badge.className = `badge ${device}`;
+  badge.textContent = device;
+  $('#device-detail').textContent = device === 'webgpu' ? `WebGPU adapter: ${picked.adapter}` : `CPU fallback: ${picked.fallbackReason}`;
+}
+
+function runTensorSection(): void {
+  const lines: string[] = [];
+  tensorBasics((l) => lines.push(l));
+  state.tensorText = lines.join('\n') + '\n';
+  $('#tensor-out').textContent = state.tensorText;
+}
+
+async function train(): Promise<void> {
+  const canvas = $<HTMLCanvasElement>('#loss');
+  const log = $('#train-log');
+  state.losses = [];
+  state.iterationLines = [];
+  log.textContent = '';
+  let lastDraw = 0;
+  const t0 = performance.now();
+  // A heartbeat: if a step hogged the main thread, the timer fires late and the gap shows it.
+  let beat = t0;
+  const heartbeat = setInterval(() => {
+    const now = performance.now();
+    state.maxGapMs = Math.max(state.maxGapMs, now - beat);
+    state.heartbeats++;
+    beat = now;
+  }, 50);
+  try {
+    await trainTwoLayerNet({
+      device,
+      seed: 0,
+      steps: state.steps,
+      print: (line) => {
+        state.iterationLines.push(line);
+        log.textContent += line + '\n';
+      },
+      onStep: async (t, loss) => {
+        // One read per step for the live curve; on WebGPU it also submits the step's launches.
+        state.losses.push(await loss.item());
+        const now = performance.now();
+        if (now - lastDraw > 50 || t === state.steps) {
+          lastDraw = now;
+          drawLossCurve(canvas, state.losses, state.steps);
+          state.curveDraws++;
+          const v = state.losses[state.losses.length - 1]!;
+          setStatus('#train-status', `step ${t}/${state.steps} · loss ${fmtLoss(v)} · ${((now - t0) / t).toFixed(0)} ms/step on ${device}`);
+        }
+        await tick(); // stay responsive: let the page paint and handle input between steps
+      },
+    });
+  } finally {
+    clearInterval(heartbeat);
+  }
+  state.trainMs = performance.now() - t0;
+  drawLossCurve(canvas, state.losses, state.steps);
+  const first = state.losses[0]!, last = state.losses[state.losses.length - 1]!;
+  setStatus('#train-status', `${state.steps} steps on ${device} in ${(state.trainMs / 1000).toFixed(1)} s · loss ${fmtLoss(first)} → ${fmtLoss(last)}`);
+}
+
+// ---- cpu vs webgpu -----------------------------------------------------------------------------
+
+const devicesToCompare = (): torch.Device[] => (device === 'webgpu' ? ['cpu', 'webgpu'] : ['cpu']);
+
+/** Median milliseconds of one n×n matmul, the result made ready on the device (≥3 runs, ~0.3 s). */
+async function timeMatmul(dev: torch.Device, n: number): Promise<number> {
+  const a = torch.randn(n, n, { device: dev }), b = torch.randn(n, n, { device: dev });
+  const ready = async (c: torch.Tensor) => {
+    if (dev === 'webgpu') await torch.webgpu.synchronize();
+    else c.dataSync();
+  };
+  const warm = a.matmul(b); // compiles the pipeline and uploads a and b
+  await ready(warm);
+  warm.dispose();
+  const times: number[] = [];
+  let spent = 0;
+  while (times.length < 3 || (spent < 300 && times.length < 15)) {
+    const t = performance.now();
+    const c = a.matmul(b);
+    await ready(c);
+    const dt = performance.now() - t;
+    c.dispose();
+    times.push(dt);
+    spent += dt;
+    await tick();
+  }
+  a.dispose();
+  b.dispose();
+  times.sort((x, y) => x - y);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+async function compare(): Promise<void> {
+  const button = $<HTMLButtonElement>('#compare-btn');
+  button.disabled = true;
+  const steps = intParam('compareSteps', 100);
+  const sizes = (params.get('sizes') ?? '128,256,512').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const rows: CompareRow[] = [];
+  state.compare = { rows, done: false };
+  const svg = $<SVGSVGElement>('#bars');
+  const show = () => renderBars(svg, rows);
+  try {
+    const net: CompareRow = { name: `two-layer net, ${steps} steps`, cpuMs: null, webgpuMs: null, note: '' };
+    rows.push(net);
+    const finalLoss: Partial<Record<torch.Device, number>> = {};
+    for (const dev of devicesToCompare()) {
+      setStatus('#compare-status', `training ${steps} steps on ${dev}…`);
+      const t = performance.now();
+      const losses = await trainTwoLayerNet({ device: dev, seed: 0, steps, print: () => {}, onStep: tick });
+      net[dev === 'cpu' ? 'cpuMs' : 'webgpuMs'] = performance.now() - t;
+      finalLoss[dev] = losses[losses.length - 1] ?? NaN;
+      show();
+    }
+    net.note = Object.entries(finalLoss).map(([d, v]) => `${d} loss ${fmtLoss(v)}`).join(', ');
+    for (const n of sizes) {
+      const row: CompareRow = { name: `matmul ${n}×${n}`, cpuMs: null, webgpuMs: null, note: '' };
+      rows.push(row);
+      for (const dev of devicesToCompare()) {
+        setStatus('#compare-status', `matmul ${n}×${n} on ${dev}…`);
+        row[dev === 'cpu' ? 'cpuMs' : 'webgpuMs'] = await timeMatmul(dev, n);
+        show();
+      }
+      const gflops = (ms: number | null) => (ms ? ((2 * n ** 3) / (ms * 1e6)).toFixed(2) : '—');
+      row.note = `GFLOP/s: cpu ${gflops(row.cpuMs)}${device === 'webgpu' ? `, webgpu ${gflops(row.webgpuMs)}` : ''}`;
+      show();
+    }
+    setStatus('#compare-status', device === 'webgpu' ? 'median time per run; shorter is faster' : 'WebGPU is unavailable: CPU times only');
+  } finally {
+    state.compare.done = true;
+    button.disabled = false;
+  }
+}
+
+async function main(): Promise<void> {
+  $('#steps').textContent = String(state.steps);
+  await showDevice();
+  runTensorSection();
+  await tick();
+  await train();
+  const button = $<HTMLButtonElement>('#compare-btn');
+  button.disabled = false;
+  button.addEventListener('click', () => void compare().catch(showError));
+  if (params.get('compare') === '1') await compare();
+}
+
+main()
+  .catch(showError)
+  .finally(() => { state.done = true; });

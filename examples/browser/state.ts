@@ -1,0 +1,81 @@
+/**
+ * What the browser pages publish on `window` for tests and for anyone poking at the console:
+ * `window.__wgtorch` (the demo, index.html) and `window.__conformance` (conformance.html).
+ */
+
+/** One cpu-vs-webgpu timing: milliseconds per run on each device (null when the device is absent). */
+export interface CompareRow {
+  name: string;
+  cpuMs: number | null;
+  webgpuMs: number | null;
+  /** Extra text under the row, e.g. GFLOP/s or the final losses. */
+  note: string;
+}
+
+export interface DemoState {
+  /** The device the page chose: 'webgpu' when an adapter was found, else 'cpu'. */
+  device: 'webgpu' | 'cpu' | null;
+  /** Adapter description (vendor, architecture, description), or null on the CPU. */
+  adapter: string | null;
+  /** Why WebGPU is not used (null on WebGPU). */
+  fallbackReason: string | null;
+  /** The seed's tensor section as printed, one line per print, ending with a newline. */
+  tensorText: string | null;
+  /** Steps the page trains for (?steps=, default 500). */
+  steps: number;
+  /** The loss of every training step, in order. */
+  losses: number[];
+  /** The seed's "Iteration: ... Loss: ..." lines. */
+  iterationLines: string[];
+  /** Milliseconds the training took (set when it ends). */
+  trainMs: number | null;
+  /** Times the loss curve was redrawn during training (more than once: it is live). */
+  curveDraws: number;
+  /**
+   * A 50 ms timer's runs during training, and the longest gap between two: a page that never yields
+   * runs none. (The gap also counts time the OS did not schedule the browser: on a busy machine,
+   * seconds.)
+   */
+  heartbeats: number;
+  maxGapMs: number;
+  /** The cpu-vs-webgpu comparison, once run (?compare=1 or the button). */
+  compare: { rows: CompareRow[]; done: boolean } | null;
+  /** Training (and the comparison, when ?compare=1) finished. */
+  done: boolean;
+  /** The first error the page hit, as shown on it. */
+  error: string | null;
+}
+
+/** Result of one ops.json case: forward value, and gradients when the fixture has them. */
+export interface CaseResult {
+  index: number;
+  label: string;
+  ok: boolean;
+  /** What failed (empty when ok). */
+  message: string;
+  /** Whether gradients were checked too. */
+  grads: boolean;
+  /** Milliseconds the case took. */
+  ms: number;
+}
+
+export interface ConformanceState {
+  device: 'webgpu' | 'cpu' | null;
+  adapter: string | null;
+  fallbackReason: string | null;
+  /** Number of cases in ops.json. */
+  total: number;
+  results: CaseResult[];
+  ms: number | null;
+  done: boolean;
+  error: string | null;
+}
+
+declare global {
+  interface Window {
+    __wgtorch?: DemoState;
+    __conformance?: ConformanceState;
+    /** The library, on the demo page, for the devtools console. */
+    torch?: typeof import('wgtorch');
+  }
+}

@@ -1,0 +1,29 @@
+// Elementwise kernel (unary, binary, where, copy, fill, random): one invocation per output element in
+// row-major order. Views are read in place through their strides (after dims that are contiguous
+// for every view are merged); a view that is contiguous indexes with `offset + i`.
+// src/backends/webgpu/elementwise.ts fills the {{slots}}; P.v[0].x is the element count.
+
+alias T = {{T}};
+
+struct Params {
+  v: array<vec4<u32>, {{NPARAMS}}>,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+
+// Parameter word i (for indices computed at run time).
+fn pr(i: u32) -> u32 {
+  return P.v[i >> 2u][i & 3u];
+}
+{{BINDINGS}}
+
+@compute @workgroup_size({{WG}})
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wg.y * nwg.x + wg.x) * {{WG}}u + lid;
+  if (i >= P.v[0].x) {
+    return;
+  }
+{{INDEX}}
+{{BODY}}
+}

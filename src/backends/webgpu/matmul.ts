@@ -1,0 +1,222 @@
+/**
+ * Batched matmul: shaders/matmul.wgsl specialized for the operands' layouts. Each operand tile is
+ * loaded with vec4 reads along its contiguous dim when the strides and offsets are multiples of 4,
+ * else with scalar reads walking its smaller stride fastest (so a transposed weight is read in place,
+ * coalesced). Any M, N, K: edge tiles are zero-padded.
+ */
+import type { Launch } from '../../backend.js';
+import template from '../../../shaders/matmul.wgsl?raw';
+import directTemplate from '../../../shaders/matmul-direct.wgsl?raw';
+import { bindingDecl, computeType, fill, Params, type Ctx } from './codegen.js';
+import type { GpuBuf } from './pool.js';
+
+/** Tile shape. TM and TN are multiples of 4 (vec4 accumulators along N, vec4 reads of A along M). */
+export interface MatmulTile {
+  BM: number;
+  BN: number;
+  BK: number;
+  TM: number;
+  TN: number;
+}
+
+/** Block shape of the direct kernel: WGX x WGY invocations of TM x TN outputs each. */
+export interface MatmulDirect {
+  WGX: number;
+  WGY: number;
+  TM: number;
+  TN: number;
+}
+
+/**
+ * Which kernel and shape; overridable for benchmarks (test/webgpu-bench.test.ts). 'auto' takes the
+ * tiled kernel on GPUs and the direct one on CPU adapters (lavapipe, SwiftShader), where workgroup
+ * barriers are expensive and caches do the tiling (see the measurements in the bench file).
+ */
+export const matmulConfig: { kind: 'auto' | 'tiled' | 'direct'; tile: MatmulTile; direct: MatmulDirect; vec4: boolean } = {
+  kind: 'auto',
+  tile: { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 },
+  direct: { WGX: 8, WGY: 8, TM: 8, TN: 8 },
+  vec4: true,
+};
+
+type Mode = 'vo' | 'vk' | 'so' | 'sk';
+
+/**
+ * How one operand is read: X[base + o * so + k * sk], o along M (A) or N (B). 'v*' read vec4 along
+ * o or k, 's*' scalars with o or k fastest across invocations.
+ */
+function modeOf(so: number, sk: number, O: number, K: number, off: number, bs: number, vec4: boolean): Mode {
+  const al = (x: number) => x % 4 === 0;
+  if (vec4 && so === 1 && al(O) && al(sk) && al(off) && al(bs)) return 'vo';
+  if (vec4 && sk === 1 && al(K) && al(so) && al(off) && al(bs)) return 'vk';
+  return Math.abs(so) <= Math.abs(sk) ? 'so' : 'sk';
+}
+
+/** WGSL that stages one operand's tile into S[k][o] (vec4s along o). */
+function loadCode(mode: Mode, X: string, S: string, BO: number, BK: number, threads: number, o0: string, O: string, base: string, so: string, sk: string, T: string): string {
+  const vec = mode[0] === 'v';
+  const count = (BO * BK) / (vec ? 4 : 1);
+  const per = Math.ceil(count / threads);
+  const BO4 = BO / 4;
+  let s = '';
+  for (let l = 0; l < per; l++) {
+    const e = `(lid + ${l * threads}u)`;
+    const guard = count % threads === 0 ? '' : `if (${e} < ${count}u) `;
+    let body: string;
+    switch (mode) {
+      case 'vo':
+        body =
+          `let o = ${e} % ${BO4}u * 4u; let k = ${e} / ${BO4}u; let go = ${o0} + o; let gk = k0 + k;\n` +
+          `      var v = vec4<${T}>(); if (go < ${O} && gk < K) { v = ${X}[(${base} + go + gk * ${sk}) / 4u]; }\n` +
+          `      ${S}[k * ${BO4}u + o / 4u] = v;`;
+        break;
+      case 'vk':
+        body =
+          `let k = ${e} % ${BK / 4}u * 4u; let o = ${e} / ${BK / 4}u; let go = ${o0} + o; let gk = k0 + k;\n` +
+          `      var v = vec4<${T}>(); if (go < ${O} && gk < K) { v = ${X}[(${base} + go * ${so} + gk) / 4u]; }\n` +
+          `      let si = o / 4u; let sc = o % 4u;\n` +
+          [0, 1, 2, 3].map((c) => `      ${S}[(k + ${c}u) * ${BO4}u + si][sc] = v[${c}];`).join('\n');
+        break;
+      case 'so':
+      case 'sk': {
+        const [o, k] = mode === 'so' ? [`${e} % ${BO}u`, `${e} / ${BO}u`] : [`${e} / ${BK}u`, `${e} % ${BK}u`];
+        body =
+          `let o = ${o}; let k = ${k}; let go = ${o0} + o; let gk = k0 + k;\n` +
+          `      var v = ${T}(0); if (go < ${O} && gk < K) { v = ${X}[${base} + go * ${so} + gk * ${sk}]; }\n` +
+          `      ${S}[k * ${BO4}u + o / 4u][o % 4u] = v;`;
+        break;
+      }
+    }
+    s += `    ${guard}{\n      ${body}\n    }\n`;
+  }
+  return s;
+}
+
+/** WGSL of the direct kernel's loop body: KU steps of k, each a TM x TN block of multiply-adds. */
+function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number, T: string, r: Record<string, string>): { rows: string; body: string } {
+  const rows: string[] = [];
+  const body: string[] = [];
+  // Row and column indices, clamped into range: edge blocks compute on repeated data, store nothing.
+  if (modeA === 'vo') for (let q = 0; q < TM / 4; q++) rows.push(`  let am${q} = aBase + min(m + ${4 * q}u, M - 4u);`);
+  else for (let i = 0; i < TM; i++) rows.push(`  let ra${i} = aBase + min(m + ${i}u, M - 1u) * ${r.aRs};`);
+  if (modeB === 'vo') for (let j = 0; j < TN / 4; j++) rows.push(`  let cb${j} = bBase + min(n + ${4 * j}u, N - 4u);`);
+  else for (let c = 0; c < TN; c++) rows.push(`  let cn${c} = bBase + min(n + ${c}u, N - 1u) * ${modeB === 'vk' ? r.bCs : r.bCs};`);
+  if (modeA === 'vk') for (let i = 0; i < TM; i++) body.push(`    let av${i} = A[(ra${i} + k) / 4u];`);
+  if (modeB === 'vk') for (let c = 0; c < TN; c++) body.push(`    let bv${c} = Bm[(cn${c} + k) / 4u];`);
+  for (let kk = 0; kk < KU; kk++) {
+    const kx = kk === 0 ? 'k' : `(k + ${kk}u)`;
+    const a = (i: number): string => {
+      if (modeA === 'vk') return `av${i}[${kk}]`;
+      if (modeA === 'vo') return `aw${kk}_${i >> 2}[${i & 3}]`;
+      return `A[ra${i} + ${kx} * ${r.aCs}]`;
+    };
+    if (modeA === 'vo') for (let q = 0; q < TM / 4; q++) body.push(`    let aw${kk}_${q} = A[(am${q} + ${kx} * ${r.aCs}) / 4u];`);
+    for (let j = 0; j < TN / 4; j++) {
+      let b: string;
+      if (modeB === 'vo') b = `Bm[(cb${j} + ${kx} * ${r.bRs}) / 4u]`;
+      else if (modeB === 'vk') b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `bv${4 * j + c}[${kk}]`).join(', ')})`;
+      else b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `Bm[cn${4 * j + c} + ${kx} * ${r.bRs}]`).join(', ')})`;
+      body.push(`    let b${kk}_${j} = ${b};`);
+    }
+    if (modeA !== 'vo' && modeA !== 'vk') for (let i = 0; i < TM; i++) body.push(`    let as${kk}_${i} = ${a(i)};`);
+    for (let i = 0; i < TM; i++) {
+      const ai = modeA === 'vo' || modeA === 'vk' ? a(i) : `as${kk}_${i}`;
+      for (let j = 0; j < TN / 4; j++) body.push(`    acc${i}_${j} = acc${i}_${j} + ${ai} * b${kk}_${j};`);
+    }
+  }
+  return { rows: rows.join('\n'), body: body.join('\n') };
+}
+
+export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, cfg = matmulConfig): void {
+  const { a, b, out } = l;
+  const [B, M, K] = a.shape as [number, number, number];
+  const N = b.shape[2]!;
+  if (B === 0 || M === 0 || N === 0) return;
+  const direct = cfg.kind === 'direct' || (cfg.kind === 'auto' && ctx.cpuAdapter);
+  const { BM, BN, BK, TM, TN } = direct ? { ...cfg.direct, BK: 0, BM: cfg.direct.WGY * cfg.direct.TM, BN: cfg.direct.WGX * cfg.direct.TN } : cfg.tile;
+  const T = computeType(out.dtype);
+  const TX = BN / TN, TY = BM / TM, threads = TX * TY;
+  const [aBs, aRs, aCs] = a.strides as [number, number, number];
+  const [bBs, bRs, bCs] = b.strides as [number, number, number];
+  let modeA = modeOf(aRs, aCs, M, K, a.offset, aBs, cfg.vec4);
+  let modeB = modeOf(bCs, bRs, N, K, b.offset, bBs, cfg.vec4);
+  // The direct kernel reads A along M in vec4s only when a block is 4 rows of them.
+  if (direct && modeA === 'vo' && TM % 4 !== 0) modeA = 'so';
+  if (direct && K % 4 !== 0) {
+    if (modeA === 'vk') modeA = 'sk';
+    if (modeB === 'vk') modeB = 'sk';
+  }
+  const KU = direct && (modeA === 'vk' || modeB === 'vk') ? 4 : 1;
+  const vecOut = cfg.vec4 && N % 4 === 0 && out.offset % 4 === 0;
+  const tilesN = Math.ceil(N / BN), tiles = Math.ceil(M / BM) * tilesN;
+  const maxZ = ctx.maxWorkgroupsPerDim;
+
+  // K == 0 still runs: the k loop is empty and out is zero-filled.
+  for (let z0 = 0; z0 < B; z0 += maxZ) {
+    const p = new Params();
+    const ref = {
+      M: p.u32(M), N: p.u32(N), K: p.u32(K), tilesN: p.u32(tilesN), tiles: p.u32(tiles), zbase: p.u32(z0),
+      aoff: p.u32(a.offset), aBs: p.u32(aBs), aRs: p.u32(aRs), aCs: p.u32(aCs),
+      boff: p.u32(b.offset), bBs: p.u32(bBs), bRs: p.u32(bRs), bCs: p.u32(bCs), ooff: p.u32(out.offset),
+    };
+    const prologue = [
+      `  let M = ${ref.M}; let N = ${ref.N}; let K = ${ref.K};`,
+      `  let wid = wg.y * nwg.x + wg.x;`,
+      `  if (wid >= ${ref.tiles}) { return; }`,
+      `  let m0 = wid / ${ref.tilesN} * ${BM}u; let n0 = wid % ${ref.tilesN} * ${BN}u;`,
+      `  let bz = wg.z + ${ref.zbase};`,
+      `  let aBase = ${ref.aoff} + bz * ${ref.aBs}; let bBase = ${ref.boff} + bz * ${ref.bBs};`,
+      `  let oBase = ${ref.ooff} + bz * M * N;`,
+    ].join('\n');
+    const accDecl: string[] = [];
+    for (let i = 0; i < TM; i++) for (let j = 0; j < TN / 4; j++) accDecl.push(`  var acc${i}_${j} = vec4<T>();`);
+    const store: string[] = [];
+    const row0 = direct ? 'm' : `m0 + ty * ${TM}u`, col0 = direct ? 'n' : `n0 + tx * ${TN}u`;
+    for (let i = 0; i < TM; i++) {
+      store.push(`  { let gm = ${row0} + ${i}u; if (gm < M) {`);
+      for (let j = 0; j < TN / 4; j++) {
+        store.push(`    { let gn = ${col0} + ${j * 4}u; let o = oBase + gm * N + gn;`);
+        if (vecOut) store.push(`      if (gn < N) { O[o / 4u] = acc${i}_${j}; }`);
+        else for (let c = 0; c < 4; c++) store.push(`      if (gn + ${c}u < N) { O[o + ${c}u] = acc${i}_${j}[${c}]; }`);
+        store.push('    }');
+      }
+      store.push('  } }');
+    }
+    const elem = (vec: boolean) => (vec ? `vec4<${T}>` : T);
+    const bindings = [
+      bindingDecl(1, 'A', elem(modeA[0] === 'v'), false),
+      bindingDecl(2, 'Bm', elem(modeB[0] === 'v'), false),
+      bindingDecl(3, 'O', elem(vecOut), true),
+    ].join('\n');
+    let code: string;
+    if (direct) {
+      const { rows, body } = directBody(modeA, modeB, TM, TN, KU, T, ref);
+      code = fill(directTemplate, {
+        T, NPARAMS: p.vec4s, TM, TN, KU, WGX: TX, WGY: TY, BINDINGS: bindings, PROLOGUE: prologue,
+        ROWS: rows, ACC_DECL: accDecl.join('\n'), BODY: body, STORE: store.join('\n'),
+      });
+    } else {
+      const inner: string[] = [];
+      for (let i = 0; i < TM / 4; i++) inner.push(`      let a${i} = As[k * ${BM / 4}u + ty * ${TM / 4}u + ${i}u];`);
+      for (let j = 0; j < TN / 4; j++) inner.push(`      let b${j} = Bs[k * ${BN / 4}u + tx * ${TN / 4}u + ${j}u];`);
+      for (let i = 0; i < TM; i++) {
+        for (let j = 0; j < TN / 4; j++) inner.push(`      acc${i}_${j} = acc${i}_${j} + a${i >> 2}[${i & 3}] * b${j};`);
+      }
+      code = fill(template, {
+        T, NPARAMS: p.vec4s, BM, BN, BK, TM, TN, TX, THREADS: threads, BINDINGS: bindings,
+        AS_LEN: (BM * BK) / 4, BS_LEN: (BN * BK) / 4,
+        PROLOGUE: prologue,
+        ACC_DECL: accDecl.join('\n'),
+        LOAD_A: loadCode(modeA, 'A', 'As', BM, BK, threads, 'm0', 'M', 'aBase', ref.aRs, ref.aCs, T),
+        LOAD_B: loadCode(modeB, 'Bm', 'Bs', BN, BK, threads, 'n0', 'N', 'bBase', ref.bCs, ref.bRs, T),
+        INNER: inner.join('\n'),
+        STORE: store.join('\n'),
+      });
+    }
+    const grid = Math.min(tiles, maxZ);
+    const gy = Math.ceil(tiles / grid);
+    const gx = Math.ceil(tiles / gy);
+    const label = `matmul:${direct ? 'direct' : 'tiled'}:${modeA}${modeB}`;
+    ctx.dispatch(ctx.pipeline(code, label), p, [a.buf, b.buf, out.buf] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+  }
+}

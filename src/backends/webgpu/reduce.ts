@@ -1,0 +1,245 @@
+/**
+ * Reductions over any set of dims: shaders/reduce.wgsl specialized for the op, the dtype and the
+ * shape of the work (how many outputs share a workgroup). Large reduced extents run as several
+ * passes over partial results, so no invocation loops over more than ITEMS_MAX elements.
+ */
+import type { Launch, ReduceOp, View } from '../../backend.js';
+import type { DType } from '../../dtype.js';
+import template from '../../../shaders/reduce.wgsl?raw';
+import { bindingDecl, coalesce, computeType, convertLoad, convertStore, fill, Params, storageType, type Ctx } from './codegen.js';
+import { encodeElementwise } from './elementwise.js';
+import type { GpuBuf } from './pool.js';
+
+const WG = 256;
+/** Most elements one invocation folds serially per pass. */
+const ITEMS_MAX = 16;
+
+/** Reduction options a test can change (the subgroup step is skipped when false). */
+export const reduceConfig = { subgroups: true };
+
+const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+type In =
+  | { kind: 'view'; x: View; kept: { shape: number[]; strides: number[] }; red: { shape: number[]; strides: number[] } }
+  | { kind: 'partial'; vals: GpuBuf; idx: GpuBuf | null; G: number };
+
+type Out = { kind: 'final'; out: View } | { kind: 'partial'; vals: GpuBuf; idx: GpuBuf | null };
+
+function combineCode(op: ReduceOp, T: 'f32' | 'i32'): { identity: string; code: string; sub: string | null } {
+  const nan = T === 'f32';
+  const lo = T === 'f32' ? '-wg_inf()' : 'bitcast<i32>(0x80000000u)';
+  const hi = T === 'f32' ? 'wg_inf()' : '2147483647';
+  switch (op) {
+    case 'sum':
+      return { identity: 'T(0)', code: 'fn comb(a: T, b: T) -> T { return a + b; }', sub: 'subgroupAdd' };
+    case 'max':
+    case 'min': {
+      const f = op;
+      const body = nan ? `select(${f}(a, b), wg_nan(), wg_isnan(a) || wg_isnan(b))` : `${f}(a, b)`;
+      return { identity: op === 'max' ? lo : hi, code: `fn comb(a: T, b: T) -> T { return ${body}; }`, sub: op === 'max' ? 'subgroupMax' : 'subgroupMin' };
+    }
+    case 'argmax':
+    case 'argmin': {
+      const cmp = op === 'argmax' ? '>' : '<';
+      // Does (bv, bi) replace (av, ai)? NaN is the extreme; ties go to the smaller index.
+      const code = nan
+        ? `fn better(av: T, ai: u32, bv: T, bi: u32) -> bool {
+  let an = wg_isnan(av);
+  let bn = wg_isnan(bv);
+  if (an || bn) {
+    return bn && (!an || bi < ai);
+  }
+  return bv ${cmp} av || (bv == av && bi < ai);
+}`
+        : `fn better(av: T, ai: u32, bv: T, bi: u32) -> bool {
+  return bv ${cmp} av || (bv == av && bi < ai);
+}`;
+      return { identity: op === 'argmax' ? lo : hi, code, sub: null };
+    }
+  }
+}
+
+/**
+ * How a pass spreads its work: TX outputs x TY lanes per workgroup (lanes over outputs when the
+ * outputs are adjacent in memory and r is strided), `items` elements per lane, G chunks per output.
+ */
+function layout(O: number, R: number, outer: boolean): { TX: number; TY: number; items: number; G: number } {
+  const TX = outer ? Math.min(32, nextPow2(O)) : WG / Math.min(WG, nextPow2(R));
+  const TY = WG / TX;
+  const items = Math.min(ITEMS_MAX, Math.ceil(R / TY));
+  return { TX, TY, items, G: Math.ceil(R / (TY * items)) };
+}
+
+/** One pass: reduces `R` elements per output for `O` outputs into G chunks each. */
+function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In, O: number, R: number, output: Out, outer: boolean): void {
+  const arg = op === 'argmax' || op === 'argmin';
+  const { TX, TY, items, G } = layout(O, R, outer);
+  const workgroups = Math.ceil(O / TX) * G;
+  const p = new Params();
+  // Fixed parameters first; the dims of a view input go last so the text does not depend on ranks.
+  const refs = { O: p.u32(O), R: p.u32(R), G: p.u32(G), ITEMS: p.u32(items), WORKGROUPS: p.u32(workgroups), TX: p.u32(TX), TY: p.u32(TY) };
+  const bufs: GpuBuf[] = [];
+  const decls: string[] = [];
+  const bind = (b: GpuBuf, elem: string, write: boolean) => {
+    bufs.push(b);
+    decls.push(bindingDecl(bufs.length, `b${bufs.length}`, elem, write));
+    return `b${bufs.length}`;
+  };
+  const c = combineCode(op, T);
+
+  let base: string;
+  let elem: string;
+  let idxExpr = 'r';
+  if (input.kind === 'view') {
+    const X = bind(input.x.buf as GpuBuf, storageType(xDtype), false);
+    const off = p.u32(input.x.offset);
+    const kr = p.u32(input.kept.shape.length), rr = p.u32(input.red.shape.length);
+    const red1 = input.red.shape.length === 1;
+    const rs0 = red1 ? p.u32(input.red.strides[0]!) : '';
+    const kb = p.words.length;
+    [...input.kept.shape, ...input.kept.strides].forEach((v) => p.u32(v));
+    const rb = `${kb}u + 2u * ${kr}`;
+    if (!red1) [...input.red.shape, ...input.red.strides].forEach((v) => p.u32(v));
+    base = `    var base = ${off};
+    var q = o;
+    for (var d = ${kr}; d > 0u; d = d - 1u) {
+      let s = pr(${kb}u + d - 1u);
+      base = base + q % s * pr(${kb}u + ${kr} + d - 1u);
+      q = q / s;
+    }`;
+    // One reduced dim (the usual case after coalescing) indexes directly; more walk their dims.
+    elem = red1
+      ? ''
+      : `      var e = base;
+      var qr = r;
+      for (var d = ${rr}; d > 0u; d = d - 1u) {
+        let s = pr(${rb} + d - 1u);
+        e = e + qr % s * pr(${rb} + ${rr} + d - 1u);
+        qr = qr / s;
+      }\n`;
+    const at = red1 ? `base + r * ${rs0}` : 'e';
+    elem += `      let v = ${convertLoad(xDtype, T, `${X}[${at}]`)};`;
+  } else {
+    const V = bind(input.vals, T, false);
+    base = `    let base = o * ${p.u32(input.G)};`;
+    elem = `      let v = ${V}[base + r];`;
+    if (input.idx) {
+      const I = bind(input.idx, 'u32', false);
+      elem += `\n      let vi = ${I}[base + r];`;
+      idxExpr = 'vi';
+    }
+  }
+  const accum = arg ? `      if (better(acc, ai, v, ${idxExpr})) { acc = v; ai = ${idxExpr}; }` : '      acc = comb(acc, v);';
+
+  // Tree over the TY lanes of each output; lane ty of output tx sits at index lid.
+  const step = outer ? 'TX' : '1u';
+  const useSub = reduceConfig.subgroups && ctx.subgroups && !arg && TX === 1 && c.sub !== null;
+  let tree: string;
+  let sgArgs = '';
+  if (useSub) {
+    sgArgs = ', @builtin(subgroup_id) sg_id: u32, @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) sg_lane: u32';
+    const anyNan = T === 'f32' && op !== 'sum';
+    const sgv = anyNan ? `select(${c.sub}(acc), wg_nan(), subgroupAny(wg_isnan(acc)))` : `${c.sub}(acc)`;
+    const parts = WG / ctx.subgroupMinSize;
+    tree = `  let sgv = ${sgv};
+  if (sg_lane == 0u) {
+    sv[sg_id] = sgv;
+  }
+  workgroupBarrier();
+  for (var s = ${parts / 2}u; s > 0u; s = s >> 1u) {
+    if (lid < s && lid + s < nsg) {
+      sv[lid] = comb(sv[lid], sv[lid + s]);
+    }
+    workgroupBarrier();
+  }
+  let res = sv[0];
+  let resi = 0u;`;
+  } else {
+    const merge = arg
+      ? `let q = lid + s * ${step};
+      if (better(sv[lid], si[lid], sv[q], si[q])) {
+        sv[lid] = sv[q];
+        si[lid] = si[q];
+      }`
+      : `sv[lid] = comb(sv[lid], sv[lid + s * ${step}]);`;
+    tree = `  sv[lid] = acc;
+  si[lid] = ai;
+  workgroupBarrier();
+  for (var s = TY / 2u; s > 0u; s = s >> 1u) {
+    if (ty < s) {
+      ${merge}
+    }
+    workgroupBarrier();
+  }
+  let res = sv[lid];
+  let resi = si[lid];`;
+  }
+
+  let write: string;
+  if (output.kind === 'final') {
+    const out = output.out;
+    const O_ = bind(out.buf as GpuBuf, storageType(out.dtype), true);
+    const at = `${O_}[${p.u32(out.offset)} + o]`;
+    write = arg ? `    ${at} = i32(resi);` : `    ${at} = ${convertStore(out.dtype, T, 'res')};`;
+  } else {
+    const V = bind(output.vals, T, true);
+    write = `    ${V}[o * G + g] = res;`;
+    if (output.idx) write += `\n    ${bind(output.idx, 'u32', true)}[o * G + g] = resi;`;
+  }
+
+  const code = fill(template, {
+    ...refs, T, NPARAMS: p.vec4s, WG, BINDINGS: decls.join('\n'), COMBINE: c.code, SG_ARGS: sgArgs,
+    TXI: outer ? 'lid % TX' : 'lid / TY', TYI: outer ? 'lid / TX' : 'lid % TY',
+    IDENTITY: c.identity, BASE: base, ELEM: elem, ACCUM: accum, TREE: tree, WRITE: write,
+  });
+  ctx.dispatch(ctx.pipeline(code, `reduce:${op}`, { subgroups: useSub }), p, bufs, workgroups);
+}
+
+export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>): void {
+  const { op, x, out } = l;
+  const dims = new Set(l.dims);
+  const pick = (red: boolean) => {
+    const idx = x.shape.map((_, d) => d).filter((d) => dims.has(d) === red);
+    return coalesce(idx.map((d) => x.shape[d]!), [idx.map((d) => x.strides[d]!)]);
+  };
+  const k = pick(false), r = pick(true);
+  const kept = { shape: k.shape, strides: k.strides[0]! };
+  const red = { shape: r.shape, strides: r.strides[0]! };
+  const O = prod(kept.shape), R = prod(red.shape);
+  if (O === 0 || prod(x.shape) === 0) {
+    // An empty reduction: sums are 0 (max/min of nothing is rejected before a launch is made).
+    if (O > 0) encodeElementwise(ctx, { kind: 'fill', out, value: 0 });
+    return;
+  }
+  const T = computeType(x.dtype);
+  const arg = op === 'argmax' || op === 'argmin';
+  const lastStride = (s: number[]) => (s.length ? s[s.length - 1]! : 0);
+  // Outputs adjacent in memory and a strided reduced dim: lanes spread over outputs (coalesced reads).
+  const outer = kept.shape.length > 0 && lastStride(kept.strides) === 1 && lastStride(red.strides) !== 1;
+  let input: In = { kind: 'view', x, kept, red };
+  let n = R;
+  let isOuter = outer;
+  for (;;) {
+    const { G } = layout(O, n, isOuter);
+    if (G === 1) {
+      pass(ctx, op, T, x.dtype, input, O, n, { kind: 'final', out }, isOuter);
+      break;
+    }
+    const bytes = O * G * 4;
+    const vals = ctx.temp(bytes);
+    const idx = arg ? ctx.temp(bytes) : null;
+    pass(ctx, op, T, x.dtype, input, O, n, { kind: 'partial', vals, idx }, isOuter);
+    if (input.kind === 'partial') {
+      ctx.freeTemp(input.vals);
+      if (input.idx) ctx.freeTemp(input.idx);
+    }
+    input = { kind: 'partial', vals, idx, G };
+    n = G;
+    isOuter = false;
+  }
+  if (input.kind === 'partial') {
+    ctx.freeTemp(input.vals);
+    if (input.idx) ctx.freeTemp(input.idx);
+  }
+}

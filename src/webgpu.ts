@@ -1,0 +1,113 @@
+/**
+ * `torch.webgpu`: starting the WebGPU device and looking at it, as `torch.cuda` does for CUDA.
+ *
+ * @example
+ * const DEVICE = (await torch.webgpu.isAvailable()) ? 'webgpu' : 'cpu';
+ */
+import { gpuStats, WebGPUBackend, type GpuStats } from './backends/webgpu/index.js';
+import { requestDevice, type AdapterInfo } from './backends/webgpu/device.js';
+import type { PoolStats } from './backends/webgpu/pool.js';
+import { RuntimeError } from './errors.js';
+import { registerBackend } from './executor.js';
+
+let backend: WebGPUBackend | null = null;
+let pending: Promise<WebGPUBackend | string> | null = null;
+/** Why the last attempt found no device (isAvailable() does not retry; init() does). */
+let unavailable: string | null = null;
+let batchLimit = 128;
+
+const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
+
+function start(): Promise<WebGPUBackend | string> {
+  if (backend && !backend.lost) return Promise.resolve(backend);
+  if (env('WGTORCH_DEVICE') === 'cpu') return Promise.resolve('WGTORCH_DEVICE=cpu is set');
+  pending ??= (async () => {
+    const info = await requestDevice();
+    if (typeof info === 'string') return info;
+    const b = new WebGPUBackend(info);
+    b.batchLimit = batchLimit;
+    backend = b;
+    registerBackend('webgpu', b);
+    return b;
+  })()
+    .catch((e: unknown) => `WebGPU initialization failed: ${(e as Error).message}`)
+    .then((r) => {
+      pending = null;
+      unavailable = typeof r === 'string' ? r : null;
+      return r;
+    });
+  return pending;
+}
+
+/** Memory held by the WebGPU caching allocator. */
+export type MemoryStats = PoolStats;
+
+export const webgpu = {
+  /**
+   * Whether WebGPU can be used: the first call initializes the device. Never throws; false when
+   * there is no `webgpu` package (Node), no adapter or no device, or when WGTORCH_DEVICE=cpu.
+   * After a device loss it initializes a new device.
+   */
+  async isAvailable(): Promise<boolean> {
+    if (env('WGTORCH_DEVICE') === 'cpu' || (unavailable !== null && !backend)) return false;
+    return typeof (await start()) !== 'string';
+  },
+
+  /** Initializes the device (again, after a loss); throws a RuntimeError saying why when it cannot. */
+  async init(): Promise<void> {
+    unavailable = null;
+    const r = await start();
+    if (typeof r === 'string') throw new RuntimeError(`WebGPU is not available: ${r}`);
+  },
+
+  /** The adapter in use (vendor, architecture, device, description), or null before init. */
+  adapterInfo(): AdapterInfo | null {
+    return backend?.info.adapterInfo ?? null;
+  },
+
+  /** The device's limits as requested (the adapter's own), or null before init. */
+  limits(): GPUSupportedLimits | null {
+    return backend?.info.limits ?? null;
+  },
+
+  /** Submits every queued launch and waits for the device; throws the errors they raised. */
+  async synchronize(): Promise<void> {
+    if (backend) await backend.synchronize();
+  },
+
+  /** Bytes and buffers held by live tensors and kept in the pool for reuse. */
+  memoryStats(): MemoryStats {
+    return backend && !backend.lost ? backend.memoryStats() : { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
+  },
+
+  /** Frees the pool's unused buffers (PyTorch's torch.cuda.empty_cache()). */
+  emptyCache(): void {
+    backend?.emptyCache();
+  },
+
+  /** Counters since the last resetStats(): submits, launches, dispatches, pipelines, reads, mapAsyncs, writes. */
+  stats(): GpuStats {
+    return { ...gpuStats };
+  },
+
+  resetStats(): void {
+    for (const k of Object.keys(gpuStats) as (keyof GpuStats)[]) gpuStats[k] = 0;
+  },
+
+  /** Launches per submit (default 128): the queue is submitted when a batch reaches it. */
+  setBatchLimit(n: number): void {
+    if (!Number.isInteger(n) || n < 1) throw new RuntimeError(`batch limit must be a positive integer, got ${n}`);
+    batchLimit = n;
+    if (backend) backend.batchLimit = n;
+  },
+
+  /** The GPUDevice in use, for interop with other WebGPU code (null before init). */
+  device(): GPUDevice | null {
+    return backend && !backend.lost ? backend.gpu : null;
+  },
+
+  /** Destroys the device, as a device loss would (for tests): later ops throw DeviceLostError until init(). */
+  destroy(): void {
+    backend?.destroy();
+  },
+};

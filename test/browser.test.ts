@@ -1,0 +1,223 @@
+/**
+ * wgtorch in a web page: examples/browser/ served by scripts/demo-browser.mjs and driven in Debian's
+ * headless Chromium with playwright-core (never a downloaded browser). With the WebGPU flags the page
+ * runs on SwiftShader's WebGPU adapter; without them navigator.gpu gives no adapter and the page
+ * falls back to the CPU. The ops.json conformance cases also run inside the page, on WebGPU.
+ *
+ * Skips (one console line) when Chromium is missing, unless WGTORCH_REQUIRE_WEBGPU=1 (CI): then it
+ * fails. SwiftShader is slow, so the demo trains WGTORCH_BROWSER_STEPS steps (default 20) here.
+ * Screenshots go to test/artifacts/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConformanceState, DemoState } from '../examples/browser/state.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const artifacts = path.join(root, 'test/artifacts');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const REQUIRE = process.env.WGTORCH_REQUIRE_WEBGPU === '1';
+const haveChromium = fs.existsSync(CHROMIUM);
+const STEPS = Number(process.env.WGTORCH_BROWSER_STEPS ?? 20);
+const expectedText = fs.readFileSync(path.join(root, 'test/fixtures/tensor-basics.expected.txt'), 'utf8');
+const opCaseCount = (JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/ops.json'), 'utf8')) as unknown[]).length;
+
+const BASE_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
+];
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+// SwiftShader compiles each pipeline for seconds on a busy 2-core machine: generous limits.
+const PAGE_MS = 480_000;
+
+if (!haveChromium && !REQUIRE) {
+  console.warn(`wgtorch: ${CHROMIUM} not found; browser tests are skipped (apt-get install chromium, or set WGTORCH_REQUIRE_WEBGPU=1 to fail instead)`);
+}
+
+/** Starts `node scripts/demo-browser.mjs` on a free port and returns its origin. */
+function startDemoServer(): Promise<{ origin: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['scripts/demo-browser.mjs'], { cwd: root, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('timed out')), 120_000);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.kill();
+      reject(new Error(`scripts/demo-browser.mjs did not start: ${e.message}\n${out}`));
+    };
+    const onData = (d: Buffer) => {
+      out += String(d);
+      const m = out.match(/wgtorch browser demo: (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ origin: m[1]!, child });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => fail(new Error(`exited with ${code}`)));
+  });
+}
+
+interface Browser {
+  context: BrowserContext;
+  dir: string;
+  /** Console errors and uncaught exceptions of every page, for failure messages. */
+  problems: string[];
+}
+
+async function launch(webgpu: boolean): Promise<Browser> {
+  // A fresh profile per launch; playwright takes it as a parameter, not as --user-data-dir.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgtorch-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...BASE_FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
+    viewport: { width: 1280, height: 900 },
+    timeout: 120_000,
+  });
+  const problems: string[] = [];
+  context.on('page', (p) => watch(p, problems));
+  context.pages().forEach((p) => watch(p, problems));
+  return { context, dir, problems };
+}
+
+function watch(page: Page, problems: string[]): void {
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+}
+
+async function close(b: Browser | undefined): Promise<void> {
+  await b?.context.close().catch(() => {});
+  if (b) fs.rmSync(b.dir, { recursive: true, force: true });
+}
+
+/** Opens `url` and waits until window[key].done; returns the state. */
+async function runPage<K extends '__wgtorch' | '__conformance'>(b: Browser, url: string, key: K): Promise<{ page: Page; state: NonNullable<Window[K]> }> {
+  const page = await b.context.newPage();
+  await page.goto(url);
+  try {
+    await page.waitForFunction((k) => window[k as K]?.done === true, key, { timeout: PAGE_MS, polling: 1000 });
+  } catch (e) {
+    const partial = await page.evaluate((k) => JSON.stringify(window[k as K] ?? null).slice(0, 2000), key).catch(() => 'page gone');
+    throw new Error(`${url}: ${(e as Error).message.split('\n')[0]}\nstate: ${partial}\n${b.problems.join('\n')}`);
+  }
+  return { page, state: (await page.evaluate((k) => window[k as K], key))! };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, name), fullPage: true });
+}
+
+/** The curve falls: the last loss is under half the first, and nearly every step goes down. */
+function expectFalling(losses: readonly number[]): void {
+  expect(losses.every(Number.isFinite), `losses: ${losses.join(', ')}`).toBe(true);
+  const downs = losses.slice(1).filter((v, i) => v < losses[i]!).length;
+  expect(downs / (losses.length - 1), `losses: ${losses.join(', ')}`).toBeGreaterThanOrEqual(0.9);
+  expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! / 2);
+}
+
+/** What every finished demo page must show, whatever the device. */
+function expectDemo(s: DemoState, problems: string[]): void {
+  expect(s.error, `page error:\n${s.error}\n${problems.join('\n')}`).toBeNull();
+  expect(s.tensorText).toBe(expectedText);
+  expect(s.losses).toHaveLength(s.steps);
+  expectFalling(s.losses);
+  expect(s.curveDraws, 'the loss curve is redrawn while training').toBeGreaterThan(1);
+  // Training yields to the event loop between steps, so a 50 ms timer keeps running (about once a
+  // step here, where a step takes longer than that); a loop that never yields would run it 0 times.
+  expect(s.heartbeats, 'timer runs during training').toBeGreaterThanOrEqual(s.steps / 2);
+}
+
+if (!haveChromium && REQUIRE) {
+  describe('wgtorch in headless Chromium', () => {
+    it('needs Chromium (WGTORCH_REQUIRE_WEBGPU=1)', () => {
+      throw new Error(`${CHROMIUM} not found and WGTORCH_REQUIRE_WEBGPU=1: install it (apt-get install chromium; .ci/run does) or set CHROMIUM_PATH`);
+    });
+  });
+}
+
+describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
+  let server: { origin: string; child: ChildProcess } | undefined;
+  let webgpuLosses: number[] | null = null;
+  beforeAll(async () => {
+    server = await startDemoServer();
+  }, 180_000);
+  afterAll(() => {
+    server?.child.kill('SIGTERM');
+  });
+
+  describe('with WebGPU (SwiftShader adapter)', () => {
+    let b: Browser | undefined;
+    beforeAll(async () => {
+      b = await launch(true);
+    }, 180_000);
+    afterAll(() => close(b));
+
+    it(`demo: device webgpu, the seed's tensor text, a falling live loss curve over ${STEPS} steps, the comparison`, async () => {
+      const { page, state: s } = await runPage(b!, `${server!.origin}/?steps=${STEPS}&compare=1&compareSteps=3&sizes=64,128`, '__wgtorch');
+      await screenshot(page, 'browser-webgpu.png');
+      expect(s.device, `fallback: ${s.fallbackReason}`).toBe('webgpu');
+      expect(s.adapter).toBeTruthy();
+      expect(await page.textContent('#device-detail')).toContain('WebGPU adapter:');
+      expectDemo(s, b!.problems);
+      expect(s.compare?.done).toBe(true);
+      expect(s.compare!.rows.map((r) => r.name)).toEqual(['two-layer net, 3 steps', 'matmul 64×64', 'matmul 128×128']);
+      for (const r of s.compare!.rows) {
+        expect(r.cpuMs, r.name).toBeGreaterThan(0);
+        expect(r.webgpuMs, r.name).toBeGreaterThan(0);
+      }
+      expect(await page.locator('#bars rect').count()).toBe(6);
+      webgpuLosses = s.losses;
+      await page.close();
+    }, PAGE_MS + 60_000);
+
+    it('ops.json conformance inside the page: every case passes on webgpu', async () => {
+      const { page, state: s } = await runPage(b!, `${server!.origin}/conformance.html`, '__conformance');
+      await screenshot(page, 'browser-conformance.png');
+      const c = s as ConformanceState;
+      expect(c.error, `${c.error}\n${b!.problems.join('\n')}`).toBeNull();
+      expect(c.device, `fallback: ${c.fallbackReason}`).toBe('webgpu');
+      expect(c.total).toBe(opCaseCount);
+      expect(c.results).toHaveLength(opCaseCount);
+      expect(c.results.filter((r) => !r.ok).map((r) => `${r.label}: ${r.message}`)).toEqual([]);
+      expect(c.results.filter((r) => r.grads).length).toBeGreaterThan(0);
+      console.log(`wgtorch: browser conformance ${c.results.length}/${opCaseCount} cases passed on webgpu (${c.adapter}) in ${((c.ms ?? 0) / 1000).toFixed(1)} s`);
+      await page.close();
+    }, PAGE_MS + 60_000);
+  });
+
+  describe('without WebGPU (CPU fallback)', () => {
+    let b: Browser | undefined;
+    beforeAll(async () => {
+      b = await launch(false);
+    }, 180_000);
+    afterAll(() => close(b));
+
+    it('no adapter: the page says why, and the CPU prints the same tensor text and trains', async () => {
+      const { page, state: s } = await runPage(b!, `${server!.origin}/?steps=${STEPS}`, '__wgtorch');
+      await screenshot(page, 'browser-cpu-fallback.png');
+      expect(s.device).toBe('cpu');
+      expect(s.fallbackReason).toMatch(/requestAdapter\(\) returned null/);
+      expect(await page.textContent('#device-detail')).toContain('CPU fallback: requestAdapter() returned null');
+      expectDemo(s, b!.problems);
+      // Same seed, same net: the devices agree (loosely: GPU cos in randn is only ~1e-4 accurate).
+      if (webgpuLosses) s.losses.forEach((v, i) => expect(Math.abs(v - webgpuLosses![i]!) / v, `step ${i + 1}`).toBeLessThan(1e-2));
+      await page.close();
+    }, PAGE_MS + 60_000);
+
+    it('no navigator.gpu at all (?nogpu=1): CPU fallback with that reason', async () => {
+      const { page, state: s } = await runPage(b!, `${server!.origin}/?steps=3&nogpu=1`, '__wgtorch');
+      expect(s.device).toBe('cpu');
+      expect(s.fallbackReason).toMatch(/navigator\.gpu is not available/);
+      expect(s.error).toBeNull();
+      expect(s.tensorText).toBe(expectedText);
+      await page.close();
+    }, PAGE_MS + 60_000);
+  });
+});

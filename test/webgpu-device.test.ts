@@ -1,0 +1,75 @@
+/**
+ * Starting, losing and restarting the WebGPU device (its own file: it destroys the device).
+ * Skips without an adapter unless WGTORCH_REQUIRE_WEBGPU=1.
+ */
+import { describe, expect, it } from 'vitest';
+import * as torch from '../src/index.js';
+
+// WGTORCH_DEVICE=cpu hides WebGPU: isAvailable() says false, init() says why.
+process.env.WGTORCH_DEVICE = 'cpu';
+const hidden = await torch.webgpu.isAvailable();
+const hiddenInit = await torch.webgpu.init().then(() => null, (e: unknown) => e);
+delete process.env.WGTORCH_DEVICE;
+
+const available = await torch.webgpu.isAvailable();
+if (!available) {
+  if (process.env.WGTORCH_REQUIRE_WEBGPU === '1') {
+    describe('webgpu', () => it('needs a WebGPU adapter (WGTORCH_REQUIRE_WEBGPU=1)', () => expect.fail('no WebGPU adapter found')));
+  } else console.warn('test/webgpu-device.test.ts skipped: no WebGPU adapter (set WGTORCH_REQUIRE_WEBGPU=1 to fail instead)');
+}
+
+describe('webgpu availability', () => {
+  it('WGTORCH_DEVICE=cpu makes isAvailable() false and init() throw', () => {
+    expect(hidden).toBe(false);
+    expect(hiddenInit).toBeInstanceOf(torch.RuntimeError);
+    expect(String(hiddenInit)).toMatch(/WGTORCH_DEVICE=cpu/);
+  });
+});
+
+describe.skipIf(!available)('webgpu device', () => {
+  it('reports the adapter and its limits', () => {
+    const info = torch.webgpu.adapterInfo()!;
+    expect(typeof info.vendor).toBe('string');
+    expect(typeof info.description).toBe('string');
+    const lim = torch.webgpu.limits()!;
+    expect(lim.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 2 ** 20);
+    expect(lim.maxComputeWorkgroupsPerDimension).toBeGreaterThanOrEqual(65535);
+  });
+
+  it('prints device=webgpu:0 and shows values once they are on the host', async () => {
+    const t = torch.tensor([1, 2], { device: 'webgpu' });
+    expect(String(t.add(1))).toMatch(/<pending>.*device='webgpu:0'/);
+    expect(await t.add(1).format()).toBe("tensor([2., 3.], device='webgpu:0')");
+  });
+
+  it('a destroyed device throws DeviceLostError from the next op and read; init() starts a new one', async () => {
+    const a = torch.ones([4], { device: 'webgpu' });
+    const pending = a.mul(2);
+    torch.webgpu.destroy();
+    expect(() => a.add(1)).toThrow(torch.DeviceLostError);
+    expect(() => torch.zeros([2], { device: 'webgpu' })).toThrow(torch.DeviceLostError);
+    await expect(pending.data()).rejects.toThrow(torch.DeviceLostError);
+    await expect(torch.webgpu.synchronize()).rejects.toThrow(/lost.*init\(\)/);
+    expect(torch.webgpu.memoryStats().liveBytes).toBe(0);
+
+    await torch.webgpu.init();
+    const b = torch.arange(5, { device: 'webgpu' }).float();
+    expect(await b.sum().item()).toBe(10);
+    // Tensors of the lost device stay unusable, with the same clear error.
+    expect(() => a.add(b.narrow(0, 0, 4))).toThrow(torch.DeviceLostError);
+    a.dispose();
+  });
+
+  it('a device lost underneath (GPUDevice.destroy()) is detected, and isAvailable() restarts it', async () => {
+    const a = torch.ones([4], { device: 'webgpu' });
+    const dev = torch.webgpu.device()!;
+    const lost = dev.lost;
+    dev.destroy();
+    const info = await lost;
+    expect(info.reason).toBe('destroyed');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(() => a.mul(2)).toThrow(torch.DeviceLostError);
+    expect(await torch.webgpu.isAvailable()).toBe(true);
+    expect(await torch.ones([3], { device: 'webgpu' }).mul(2).sum().item()).toBe(6);
+  });
+});
