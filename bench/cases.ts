@@ -260,7 +260,7 @@ function netCase(steps: number, warmSteps: number): Case {
 
 function launchCase(ops: number): Case {
   return {
-    section: 'launch', series: 'x = x.add(1) chain', label: `${ops} ops on 16 elements`, x: 0, unit: 'µs/op', work: ops,
+    section: 'launch', series: 'add chain', label: `${ops} ops × 16 elements`, x: 0, unit: 'µs/op', work: ops,
     async prepare() {
       return {
         on(device) {

@@ -111,7 +111,25 @@ function fmtTick(v: number): string {
 /** Throughput against size on log-log axes, one line per series and device. */
 function linePanel(box: Box, title: string, unit: string, rows: readonly Result[], xs: readonly number[], xLabel: (x: number) => string): string {
   const out: string[] = [];
-  const L = 58, R = 12, T = 26, B = 40;
+  // The legend is a row (or two) under the x axis, so it never hides a line.
+  const series = [...new Set(rows.map((r) => r.series))];
+  const entries = series.flatMap((s, si) =>
+    (['cpu', 'webgpu'] as const)
+      .filter((dev) => rows.some((r) => r.series === s && r.device === dev))
+      .map((dev) => ({ s, dev, dash: DASHES[si % DASHES.length]!, text: series.length > 1 ? `${dev} ${s}` : dev })),
+  );
+  // Entries flow left to right (about 6 px a character) and wrap.
+  const slots: { dx: number; row: number }[] = [];
+  let cx = 0, row = 0;
+  const avail = box.w - 70;
+  for (const e of entries) {
+    const w = 34 + 6.2 * e.text.length;
+    if (cx > 0 && cx + w > avail) [cx, row] = [0, row + 1];
+    slots.push({ dx: cx, row });
+    cx += w;
+  }
+  const legendRows = row + 1;
+  const L = 58, R = 12, T = 38, B = 34 + 15 * legendRows;
   const px = box.x + L, py = box.y + T, pw = box.w - L - R, ph = box.h - T - B;
   out.push(`<text x="${box.x + box.w / 2}" y="${box.y + 16}" class="title">${esc(title)}</text>`);
   const ok = rows.filter((r) => r.status === 'ok' && r.value !== undefined && r.value > 0);
@@ -121,9 +139,9 @@ function linePanel(box: Box, title: string, unit: string, rows: readonly Result[
     return out.join('\n');
   }
   const vals = ok.map((r) => r.value!);
-  let ylo = Math.floor(Math.log10(Math.min(...vals)));
-  let yhi = Math.ceil(Math.log10(Math.max(...vals)));
-  if (yhi === ylo) yhi++;
+  // Decades around the data, with a little headroom so no point sits on the frame.
+  let ylo = Math.floor(Math.log10(Math.min(...vals) / 1.2));
+  let yhi = Math.ceil(Math.log10(Math.max(...vals) * 1.2));
   if (yhi - ylo < 2) ylo--;
   const xlo = Math.log2(xsSorted[0]!), xhi = Math.log2(xsSorted[xsSorted.length - 1]!);
   const X = (x: number) => px + (xhi === xlo ? pw / 2 : ((Math.log2(x) - xlo) / (xhi - xlo)) * pw);
@@ -143,29 +161,25 @@ function linePanel(box: Box, title: string, unit: string, rows: readonly Result[
   }
   out.push(`<rect x="${px}" y="${py}" width="${pw}" height="${ph}" class="frame"/>`);
   out.push(`<text x="${box.x + 14}" y="${py + ph / 2}" class="axis" transform="rotate(-90 ${box.x + 14} ${py + ph / 2})">${esc(unit)}</text>`);
-  // Lines and a legend.
-  const series = [...new Set(rows.map((r) => r.series))];
-  let ly = py + 12;
-  for (const [si, s] of series.entries()) {
-    for (const dev of ['cpu', 'webgpu'] as const) {
-      const pts = ok.filter((r) => r.series === s && r.device === dev).sort((a, b) => a.x - b.x);
-      if (!pts.length) continue;
-      const d = pts.map((r, i) => `${i ? 'L' : 'M'}${X(r.x).toFixed(1)},${Y(r.value!).toFixed(1)}`).join(' ');
-      const dash = DASHES[si % DASHES.length] ? ` stroke-dasharray="${DASHES[si % DASHES.length]}"` : '';
-      out.push(`<path d="${d}" stroke="${COLORS[dev]}"${dash} class="line"/>`);
+  for (const [i, e] of entries.entries()) {
+    const pts = ok.filter((r) => r.series === e.s && r.device === e.dev).sort((a, b) => a.x - b.x);
+    const dash = e.dash ? ` stroke-dasharray="${e.dash}"` : '';
+    if (pts.length) {
+      const d = pts.map((r, k) => `${k ? 'L' : 'M'}${X(r.x).toFixed(1)},${Y(r.value!).toFixed(1)}`).join(' ');
+      out.push(`<path d="${d}" stroke="${COLORS[e.dev]}"${dash} class="line"/>`);
       for (const r of pts) {
-        const tip = `${dev} ${s} ${r.label}: ${fmtFigure(r.value!)} ${unit}`;
-        out.push(`<circle cx="${X(r.x).toFixed(1)}" cy="${Y(r.value!).toFixed(1)}" r="3" fill="${COLORS[dev]}"><title>${esc(tip)}</title></circle>`);
+        const tip = `${e.dev} ${e.s} ${r.label}: ${fmtFigure(r.value!)} ${unit}`;
+        out.push(`<circle cx="${X(r.x).toFixed(1)}" cy="${Y(r.value!).toFixed(1)}" r="3" fill="${COLORS[e.dev]}"><title>${esc(tip)}</title></circle>`);
       }
-      out.push(`<line x1="${px + 8}" x2="${px + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS[dev]}"${dash} class="line"/>`);
-      out.push(`<text x="${px + 34}" y="${ly}" class="legend">${esc(series.length > 1 ? `${dev} ${s}` : dev)}</text>`);
-      ly += 14;
     }
+    const lx = px + slots[i]!.dx, ly = py + ph + 32 + slots[i]!.row * 15;
+    out.push(`<line x1="${lx}" x2="${lx + 20}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS[e.dev]}"${dash} class="line"/>`);
+    out.push(`<text x="${lx + 24}" y="${ly}" class="legend">${esc(e.text)}</text>`);
   }
   const skipped = rows.filter((r) => r.status !== 'ok');
   if (skipped.length) {
     const text = skipped.map((r) => `${r.device} ${r.label}: ${r.status}`).join(', ');
-    out.push(`<text x="${px + pw}" y="${py + ph + 30}" class="note end">${esc(text.length > 90 ? `${text.slice(0, 87)}...` : text)}</text>`);
+    out.push(`<text x="${px + pw}" y="${py - 4}" class="note end">${esc(text.length > 80 ? `${text.slice(0, 77)}...` : text)}</text>`);
   }
   return out.join('\n');
 }

@@ -17,21 +17,24 @@ import { allCases, SECTION_ALIASES, SECTIONS, type Case, type Device, type Secti
 import { FULL, QUICK, fmtSeconds, fmtTime, measure, Progress, type Budget } from './measure.js';
 import { chartSvg, figure, fmtFigure, sectionTable, type Result } from './report.js';
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--device cpu|webgpu]`;
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--device cpu|webgpu]
+       npm run bench -- --redraw bench/results/<name>.json   (the chart again, from a record)`;
 
 interface Options {
+  redraw: string | null;
   quick: boolean;
   only: Section[] | null;
   devices: Device[] | null;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const o: Options = { quick: false, only: null, devices: null };
+  const o: Options = { redraw: null, quick: false, only: null, devices: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => inline ?? args[++i] ?? '';
     if (flag === '--quick') o.quick = true;
+    else if (flag === '--redraw') o.redraw = value();
     else if (flag === '--only') {
       const names = value().split(',').map((s) => s.trim()).filter(Boolean);
       const bad = names.filter((n) => !(n in SECTION_ALIASES));
@@ -87,6 +90,31 @@ async function pickDevices(o: Options): Promise<{ devices: Device[]; adapter: Re
   return { devices: ['cpu'], adapter: null, why };
 }
 
+type BenchRecord = {
+  date: string;
+  quick: boolean;
+  machine: ReturnType<typeof machine> & { load: { start: number[]; end: number[] } };
+  adapter: { vendor?: string; architecture?: string; description?: string; none?: string };
+  results: Result[];
+};
+
+function heading(r: BenchRecord): string {
+  const a = r.adapter;
+  const gpu = a.none ? `none (${a.none})` : [a.vendor, a.architecture, a.description].filter(Boolean).join(' ');
+  const m = r.machine;
+  return `wgtorch bench ${r.date.slice(0, 10)}${r.quick ? ' (--quick)' : ''}: cpu and webgpu throughput against size (log-log)\n` +
+    `cpu: ${m.cpu} ×${m.cores}, Node ${m.node}, load ${m.load.start[0]!.toFixed(1)}–${m.load.end[0]!.toFixed(1)}; webgpu: ${gpu}`;
+}
+
+/** --redraw: the SVG of a JSON record again (after a change to the chart). */
+function redraw(file: string): number {
+  const record = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchRecord;
+  const out = file.replace(/\.json$/, '') + '.svg';
+  fs.writeFileSync(out, chartSvg(record.results, heading(record)));
+  console.log(`wrote ${out}`);
+  return 0;
+}
+
 /** Runs the bench; `root` is the checkout (bench/bench.mjs passes it). Returns the exit code. */
 export async function main(args: string[], root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')): Promise<number> {
   const opts = parseArgs(args);
@@ -95,6 +123,7 @@ export async function main(args: string[], root = path.resolve(path.dirname(file
     console.error(USAGE);
     return opts ? 2 : 0;
   }
+  if (opts.redraw) return redraw(opts.redraw);
   const started = new Date();
   const t0 = performance.now();
   const picked = await pickDevices(opts);
@@ -108,7 +137,9 @@ export async function main(args: string[], root = path.resolve(path.dirname(file
   const load0 = os.loadavg();
   const adapterText = adapter ? [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' ') : null;
   console.log(`wgtorch bench${opts.quick ? ' --quick' : ''}: ${m.cpu} ×${m.cores}, ${m.os}, Node ${m.node}, load ${load0.map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(adapterText ? `webgpu: ${adapterText}` : `webgpu: not available (${why ?? 'not asked for'}): running on ${devices.join(', ')} only`);
+  console.log(
+    adapterText ? `webgpu: ${adapterText}` : why ? `webgpu: not available (${why}): running on cpu only` : `webgpu: not asked for (--device ${devices.join(',')})`,
+  );
   if (load0[0]! > m.cores) console.log(`note: load ${load0[0]!.toFixed(1)} on ${m.cores} cores: other work shares the machine, times are noisy; compare ratios`);
   console.log('');
 
@@ -237,9 +268,7 @@ export async function main(args: string[], root = path.resolve(path.dirname(file
     fs.renameSync(`${file}.tmp`, file);
   };
   write(path.join(dir, `${name}.json`), `${JSON.stringify(record, null, 1)}\n`);
-  const heading = `wgtorch bench ${day}${opts.quick ? ' (--quick)' : ''}: cpu and webgpu throughput against size (log-log)\n` +
-    `cpu: ${m.cpu} ×${m.cores}, Node ${m.node}, load ${load0[0]!.toFixed(1)}–${load1[0]!.toFixed(1)}; webgpu: ${adapterText ?? `none (${why})`}`;
-  write(path.join(dir, `${name}.svg`), chartSvg(results, heading));
+  write(path.join(dir, `${name}.svg`), chartSvg(results, heading(record)));
   progress.clear();
   console.log(`results: bench/results/${name}.json, bench/results/${name}.svg (${seconds.toFixed(0)} s, load ${load1.map((l) => l.toFixed(2)).join(' ')})`);
   if (failed.length) {

@@ -5,7 +5,8 @@
  * falls back to the CPU. The ops.json conformance cases also run inside the page, on WebGPU.
  *
  * Skips (one console line) when Chromium is missing, unless WGTORCH_REQUIRE_WEBGPU=1 (CI): then it
- * fails. SwiftShader is slow, so the demo trains WGTORCH_BROWSER_STEPS steps (default 20) here.
+ * fails. SwiftShader is slow, so the demo trains WGTORCH_BROWSER_STEPS steps here (default 20; the
+ * CPU fallback at most 10); `npm run demo:browser` trains the full 500.
  * Screenshots go to test/artifacts/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +24,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const REQUIRE = process.env.WGTORCH_REQUIRE_WEBGPU === '1';
 const haveChromium = fs.existsSync(CHROMIUM);
 const STEPS = Number(process.env.WGTORCH_BROWSER_STEPS ?? 20);
+/** The CPU fallback trains fewer steps: it only has to show the same page working. */
+const CPU_STEPS = Math.min(STEPS, 10);
 const expectedText = fs.readFileSync(path.join(root, 'test/fixtures/tensor-basics.expected.txt'), 'utf8');
 const opCaseCount = (JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/ops.json'), 'utf8')) as unknown[]).length;
 
@@ -200,7 +203,7 @@ describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
     afterAll(() => close(b));
 
     it('no adapter: the page says why, and the CPU prints the same tensor text and trains', async () => {
-      const { page, state: s } = await runPage(b!, `${server!.origin}/?steps=${STEPS}`, '__wgtorch');
+      const { page, state: s } = await runPage(b!, `${server!.origin}/?steps=${CPU_STEPS}`, '__wgtorch');
       await screenshot(page, 'browser-cpu-fallback.png');
       expect(s.device).toBe('cpu');
       expect(s.fallbackReason).toMatch(/requestAdapter\(\) returned null/);
@@ -212,7 +215,7 @@ describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
     }, PAGE_MS + 60_000);
 
     it('no navigator.gpu at all (?nogpu=1): CPU fallback with that reason', async () => {
-      const { page, state: s } = await runPage(b!, `${server!.origin}/?steps=3&nogpu=1`, '__wgtorch');
+      const { page, state: s } = await runPage(b!, `${server!.origin}/?steps=2&nogpu=1`, '__wgtorch');
       expect(s.device).toBe('cpu');
       expect(s.fallbackReason).toMatch(/navigator\.gpu is not available/);
       expect(s.error).toBeNull();

@@ -15,7 +15,7 @@ export function drawLossCurve(canvas: HTMLCanvasElement, losses: readonly number
   const g = canvas.getContext('2d')!;
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, w, h);
-  const pad = { l: 52, r: 14, t: 12, b: 28 };
+  const pad = { l: 60, r: 14, t: 12, b: 40 };
   const pw = w - pad.l - pad.r, ph = h - pad.t - pad.b;
   g.font = '11px ui-sans-serif, system-ui, sans-serif';
 
@@ -37,7 +37,9 @@ export function drawLossCurve(canvas: HTMLCanvasElement, losses: readonly number
   }
   g.textAlign = 'center';
   g.textBaseline = 'top';
-  const xStep = steps <= 200 ? 50 : 100;
+  // About five x ticks at 1, 2 or 5 times a power of ten.
+  const raw = Math.max(1, steps / 5), p10 = 10 ** Math.floor(Math.log10(raw));
+  const xStep = [1, 2, 5, 10].map((m) => m * p10).find((v) => v >= raw)!;
   for (let s = 0; s <= steps; s += xStep) {
     const xx = x(Math.max(1, s));
     g.strokeStyle = GRID;
@@ -47,6 +49,14 @@ export function drawLossCurve(canvas: HTMLCanvasElement, losses: readonly number
   }
   g.strokeStyle = INK;
   g.strokeRect(pad.l + 0.5, pad.t + 0.5, pw, ph);
+  g.fillStyle = MUTED;
+  g.fillText('step', pad.l + pw / 2, pad.t + ph + 22);
+  g.save();
+  g.translate(12, pad.t + ph / 2);
+  g.rotate(-Math.PI / 2);
+  g.textAlign = 'center';
+  g.fillText('loss', 0, 0);
+  g.restore();
   if (!finite.length) return;
 
   g.strokeStyle = COLORS.webgpu;
@@ -72,7 +82,7 @@ const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >
 
 /** Grouped horizontal bars, one group per row, each scaled to the slower device of its row. */
 export function renderBars(svg: SVGSVGElement, rows: readonly CompareRow[]): void {
-  const W = 560, labelW = 150, barH = 16, gap = 4, groupGap = 18, valueW = 150;
+  const W = 600, labelW = 180, barH = 16, gap = 4, groupGap = 18, valueW = 150;
   const groupH = 2 * barH + gap + 14;
   const H = rows.length * (groupH + groupGap) + 4;
   const parts: string[] = [];

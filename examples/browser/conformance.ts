@@ -131,7 +131,7 @@ async function main(state: ConformanceState): Promise<void> {
     const r = await runCase(c, i, picked.device);
     state.results.push(r);
     const tr = document.createElement('tr');
-    tr.innerHTML = `<td class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'pass' : 'FAIL'}</td><td></td><td></td>`;
+    tr.innerHTML = `<td class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'pass' : 'FAIL'}</td><td></td><td></td><td class="ms">${r.ms.toFixed(0)} ms</td>`;
     tr.children[1]!.textContent = r.label + (r.grads ? ' +grad' : '');
     tr.children[2]!.textContent = r.message;
     body.append(tr);

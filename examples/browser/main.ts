@@ -34,7 +34,6 @@ function showError(e: unknown): void {
   const box = $('#error');
   box.hidden = false;
   box.textContent += (box.textContent ? '\n\n' : '') + text;
-  setStatus('#train-status', 'stopped by an error (see above)');
 }
 window.addEventListener('error', (ev) => showError(ev.error ?? ev.message));
 window.addEventListener('unhandledrejection', (ev) => showError(ev.reason));
@@ -52,6 +51,7 @@ async function showDevice(): Promise<void> {
   badge.className = `badge ${device}`;
   badge.textContent = device;
   $('#device-detail').textContent = device === 'webgpu' ? `WebGPU adapter: ${picked.adapter}` : `CPU fallback: ${picked.fallbackReason}`;
+  $('#device-hint').hidden = device === 'webgpu';
 }
 
 function runTensorSection(): void {
@@ -66,7 +66,9 @@ async function train(): Promise<void> {
   const log = $('#train-log');
   state.losses = [];
   state.iterationLines = [];
-  log.textContent = '';
+  // The seed prints its "Iteration: …" line every 100 steps.
+  log.textContent = state.steps < 100 ? `(the seed prints a line every 100 steps; this run has ${state.steps})` : '';
+  log.classList.toggle('muted', state.steps < 100);
   let lastDraw = 0;
   const t0 = performance.now();
   // A heartbeat: if a step hogged the main thread, the timer fires late and the gap shows it.
@@ -100,6 +102,9 @@ async function train(): Promise<void> {
         await tick(); // stay responsive: let the page paint and handle input between steps
       },
     });
+  } catch (e) {
+    setStatus('#train-status', `stopped at step ${state.losses.length} by an error (see above)`);
+    throw e;
   } finally {
     clearInterval(heartbeat);
   }
@@ -157,12 +162,14 @@ async function compare(): Promise<void> {
     for (const dev of devicesToCompare()) {
       setStatus('#compare-status', `training ${steps} steps on ${dev}…`);
       const t = performance.now();
-      const losses = await trainTwoLayerNet({ device: dev, seed: 0, steps, print: () => {}, onStep: tick });
+      let last: torch.Tensor | null = null;
+      await trainTwoLayerNet({ device: dev, seed: 0, steps, print: () => {}, onStep: (_, loss) => { last = loss; return tick(); } });
+      // WebGPU work is queued, not done, when the loop ends: reading the last loss waits for it.
+      finalLoss[dev] = await (last as torch.Tensor | null)?.item() ?? NaN;
       net[dev === 'cpu' ? 'cpuMs' : 'webgpuMs'] = performance.now() - t;
-      finalLoss[dev] = losses[losses.length - 1] ?? NaN;
       show();
     }
-    net.note = Object.entries(finalLoss).map(([d, v]) => `${d} loss ${fmtLoss(v)}`).join(', ');
+    net.note = `final loss: ${Object.entries(finalLoss).map(([d, v]) => `${d} ${fmtLoss(v)}`).join(', ')}`;
     for (const n of sizes) {
       const row: CompareRow = { name: `matmul ${n}×${n}`, cpuMs: null, webgpuMs: null, note: '' };
       rows.push(row);
@@ -176,6 +183,9 @@ async function compare(): Promise<void> {
       show();
     }
     setStatus('#compare-status', device === 'webgpu' ? 'median time per run; shorter is faster' : 'WebGPU is unavailable: CPU times only');
+  } catch (e) {
+    setStatus('#compare-status', 'stopped by an error (see above)');
+    throw e;
   } finally {
     state.compare.done = true;
     button.disabled = false;
@@ -190,6 +200,9 @@ async function main(): Promise<void> {
   await train();
   const button = $<HTMLButtonElement>('#compare-btn');
   button.disabled = false;
+  setStatus('#compare-status', device === 'webgpu'
+    ? 'trains the net and times matmuls on both devices'
+    : 'WebGPU is unavailable here: it times the CPU only');
   button.addEventListener('click', () => void compare().catch(showError));
   if (params.get('compare') === '1') await compare();
 }

@@ -8,8 +8,11 @@ import type { GpuBuf } from './pool.js';
 
 /** The backend's services to a kernel generator while it encodes one launch. */
 export interface Ctx {
-  /** Compiled pipeline for a kernel (cached by its text); `wants` adds helper sources. */
-  pipeline(code: string, label: string, wants?: { random?: boolean; subgroups?: boolean }): GPUComputePipeline;
+  /**
+   * The pipeline of a kernel: cached by `key` (everything the text depends on), so `code` runs
+   * only on a miss; pipelines are also shared by identical text. `wants` adds helper sources.
+   */
+  pipeline(key: string, code: () => string, label: string, wants?: { random?: boolean; subgroups?: boolean }): GPUComputePipeline;
   /**
    * One dispatch. `buffers` bind at 1..n in order (params at 0). `workgroups` is a count, split
    * into a 2-D grid when it passes the per-dimension limit, or an explicit [x, y, z].

@@ -26,16 +26,27 @@ function nanSafe(expr: string, T: 'f32' | 'i32'): string {
   return expr.replace(NE, (_, a: string, b: string) => (a === b ? `wg_isnan(${a})` : `!(${a} == ${b})`));
 }
 
+interface Plan {
+  T: 'f32' | 'i32';
+  ops: Operand[];
+  names: string[];
+  value: 'T' | 'bool';
+  random?: boolean;
+  /** Allocates the launch's own parameters (scalars of the op) and returns their references. */
+  params: (p: Params) => string[];
+  /** WGSL computing `r` from the parameter references and the loaded operands. */
+  body: (refs: string[], loads: string[]) => string;
+}
+
 /** The operands of a launch in order, and how its result is computed from their loaded values. */
-function describe(l: ElementwiseLaunch): { T: 'f32' | 'i32'; ops: Operand[]; names: string[]; value: 'T' | 'bool'; body: (p: Params, loads: string[]) => string; random?: boolean } {
+function describe(l: ElementwiseLaunch): Plan {
   switch (l.kind) {
     case 'unary': {
       const T = computeType(l.compute);
       return {
         T, ops: [l.x], names: ['x'], value: 'T',
-        body: (p, [x]) =>
-          `  let x: T = ${x};\n  let p0 = ${p.scalar(l.params[0] ?? 0, 'f32')};\n  let p1 = ${p.scalar(l.params[1] ?? 0, 'f32')};\n` +
-          `  let r = ${nanSafe(unaryOps[l.op].wgsl, T)};\n`,
+        params: (p) => [p.scalar(l.params[0] ?? 0, 'f32'), p.scalar(l.params[1] ?? 0, 'f32')],
+        body: ([p0, p1], [x]) => `  let x: T = ${x};\n  let p0 = ${p0};\n  let p1 = ${p1};\n  let r = ${nanSafe(unaryOps[l.op].wgsl, T)};\n`,
       };
     }
     case 'binary': {
@@ -43,25 +54,28 @@ function describe(l: ElementwiseLaunch): { T: 'f32' | 'i32'; ops: Operand[]; nam
       const def = binaryOps[l.op];
       return {
         T, ops: [l.a, l.b], names: ['a', 'b'], value: def.result === 'bool' ? 'bool' : 'T',
-        body: (_p, [a, b]) => `  let a: T = ${a};\n  let b: T = ${b};\n  let r = ${nanSafe(def.wgsl, T)};\n`,
+        params: () => [],
+        body: (_, [a, b]) => `  let a: T = ${a};\n  let b: T = ${b};\n  let r = ${nanSafe(def.wgsl, T)};\n`,
       };
     }
     case 'where':
       return {
         T: computeType(l.out.dtype), ops: [l.cond, l.a, l.b], names: ['c', 'a', 'b'], value: 'T',
-        body: (_p, [c, a, b]) => `  let c = ${c};\n  let a: T = ${a};\n  let b: T = ${b};\n  let r = select(b, a, c != 0);\n`,
+        params: () => [],
+        body: (_, [c, a, b]) => `  let c = ${c};\n  let a: T = ${a};\n  let b: T = ${b};\n  let r = select(b, a, c != 0);\n`,
       };
     case 'copy':
-      return { T: computeType(l.x.dtype), ops: [l.x], names: ['x'], value: 'T', body: (_p, [x]) => `  let r: T = ${x};\n` };
+      return { T: computeType(l.x.dtype), ops: [l.x], names: ['x'], value: 'T', params: () => [], body: (_, [x]) => `  let r: T = ${x};\n` };
     case 'fill': {
       const T = computeType(l.out.dtype);
-      return { T, ops: [], names: [], value: 'T', body: (p) => `  let r: T = ${p.scalar(l.value, T)};\n` };
+      return { T, ops: [], names: [], value: 'T', params: (p) => [p.scalar(l.value, T)], body: ([v]) => `  let r: T = ${v};\n` };
     }
     case 'random': {
       const fn = l.dist === 'uniform' ? 'wg_uniform' : 'wg_normal';
       return {
         T: 'f32', ops: [], names: [], value: 'T', random: true,
-        body: (p) => `  let r = ${fn}(${p.u32(l.seed)}, ${p.u32(l.counter)} + i);\n`,
+        params: (p) => [p.u32(l.seed), p.u32(l.counter)],
+        body: ([seed, counter]) => `  let r = ${fn}(${seed}, ${counter} + i);\n`,
       };
     }
   }
@@ -86,60 +100,53 @@ export function encodeElementwise(ctx: Ctx, l: ElementwiseLaunch): void {
   });
   const views: View[] = [l.out, ...d.ops.filter((o): o is View => typeof o !== 'number')];
   const { shape, strides } = coalesce(l.out.shape, views.map((v) => v.strides));
-  const p = new Params();
-  p.u32(n);
-  const rank = p.u32(shape.length);
   const contiguous = strides.map((st) => rowMajor(shape, st));
 
-  // One binding per distinct buffer; an input that shares the output's buffer reads it there.
-  const bufs: GpuBuf[] = [];
-  const decls: string[] = [];
-  const nameOf = (v: View, write: boolean): string => {
-    const b = v.buf as GpuBuf;
-    let k = bufs.indexOf(b);
-    if (k < 0) {
-      k = bufs.push(b) - 1;
-      decls.push(bindingDecl(k + 1, `b${k + 1}`, storageType(v.dtype), write));
-    }
-    return `b${k + 1}`;
-  };
-  // Element index of each view: `offset + i` when contiguous, else accumulated over the dims below.
-  let index = '';
-  const stridedViews: number[] = [];
-  const elem = (v: View, k: number): string => {
-    const off = p.u32(v.offset);
-    if (contiguous[k]) index += `  let j${k} = ${off} + i;\n`;
-    else {
-      index += `  var j${k} = ${off};\n`;
-      stridedViews.push(k);
-    }
-    return `j${k}`;
-  };
-  const outName = nameOf(l.out, true);
-  const outIdx = elem(l.out, 0);
-  let vi = 1;
-  const loads = d.ops.map((o, k) => {
-    if (typeof o === 'number') return d.names[k] === 'c' ? p.u32(o) : p.scalar(o, d.T);
-    const name = nameOf(o, false);
-    const j = elem(o, vi++);
-    return d.names[k] === 'c' ? `${name}[${j}]` : convertLoad(o.dtype, d.T, `${name}[${j}]`);
-  });
-  let body = d.body(p, loads);
-  body += `  ${outName}[${outIdx}] = ${convertStore(l.out.dtype, d.value === 'bool' ? 'bool' : d.T, 'r')};`;
+  // Parameters: count, rank, each view's offset, scalar operands, the op's own; then the dims, last,
+  // so that the kernel text does not depend on the rank.
+  const p = new Params();
+  const nRef = p.u32(n);
+  const rank = p.u32(shape.length);
+  const offs = views.map((v) => p.u32(v.offset));
+  const scalars = d.ops.map((o, k) => (typeof o !== 'number' ? '' : d.names[k] === 'c' ? p.u32(o) : p.scalar(o, d.T)));
+  const own = d.params(p);
+  const stridedViews = views.map((_, k) => k).filter((k) => !contiguous[k]);
+  const base = p.words.length;
   if (stridedViews.length > 0) {
-    // The dims go last, so the kernel text does not depend on the rank: shape, then each strided
-    // view's strides, read with a loop over the (runtime) rank.
-    const base = p.words.length;
     shape.forEach((s) => p.u32(s));
     stridedViews.forEach((k) => strides[k]!.forEach((s) => p.u32(s)));
-    index +=
-      `  var q = i;\n  for (var d = ${rank}; d > 0u; d = d - 1u) {\n` +
-      `    let c = q % pr(${base}u + d - 1u);\n    q = q / pr(${base}u + d - 1u);\n` +
-      stridedViews.map((k, m) => `    j${k} = j${k} + c * pr(${base}u + ${rank} * ${m + 1}u + d - 1u);\n`).join('') +
-      '  }\n';
   }
-  const code = fill(template, { T: d.T, NPARAMS: p.vec4s, BINDINGS: decls.join('\n'), WG, INDEX: index, BODY: body });
+  // One binding per distinct buffer; an input that shares the output's buffer reads it there.
+  const bufs: GpuBuf[] = [];
+  const slot = views.map((v) => {
+    const k = bufs.indexOf(v.buf as GpuBuf);
+    return k >= 0 ? k : bufs.push(v.buf as GpuBuf) - 1;
+  });
+  const opsKey = d.ops.map((o, k) => (typeof o === 'number' ? 's' : `${slot[views.indexOf(o)]}${o.dtype[0]}`)).join(',');
+  const key = ['ew', l.kind, 'op' in l ? l.op : '', l.kind === 'random' ? l.dist : '', d.T, d.value, l.out.dtype, opsKey, contiguous.join(','), base, p.vec4s].join('|');
+
+  const code = (): string => {
+    const decls = bufs.map((b, k) => bindingDecl(k + 1, `b${k + 1}`, storageType(views[slot.indexOf(k)]!.dtype), k === 0));
+    // Element index of each view: `offset + i` when contiguous, else accumulated over the dims.
+    let index = views.map((_, k) => (contiguous[k] ? `  let j${k} = ${offs[k]} + i;\n` : `  var j${k} = ${offs[k]};\n`)).join('');
+    if (stridedViews.length > 0) {
+      index +=
+        `  var q = i;\n  for (var d = ${rank}; d > 0u; d = d - 1u) {\n` +
+        `    let c = q % pr(${base}u + d - 1u);\n    q = q / pr(${base}u + d - 1u);\n` +
+        stridedViews.map((k, m) => `    j${k} = j${k} + c * pr(${base}u + ${rank} * ${m + 1}u + d - 1u);\n`).join('') +
+        '  }\n';
+    }
+    let vi = 0;
+    const loads = d.ops.map((o, k) => {
+      if (typeof o === 'number') return scalars[k]!;
+      const v = ++vi;
+      const at = `b${slot[v]! + 1}[j${v}]`;
+      return d.names[k] === 'c' ? at : convertLoad(o.dtype, d.T, at);
+    });
+    const body = d.body(own, loads) + `  b${slot[0]! + 1}[j0] = ${convertStore(l.out.dtype, d.value === 'bool' ? 'bool' : d.T, 'r')};`;
+    return fill(template, { T: d.T, NPARAMS: p.vec4s, COUNT: nRef, BINDINGS: decls.join('\n'), WG, INDEX: index, BODY: body });
+  };
   const label = l.kind === 'unary' || l.kind === 'binary' ? `${l.kind}:${l.op}` : l.kind;
-  ctx.dispatch(ctx.pipeline(code, label, { random: d.random }), p, bufs, Math.ceil(n / WG));
+  ctx.dispatch(ctx.pipeline(key, code, label, { random: d.random }), p, bufs, Math.ceil(n / WG));
   temps.forEach((t) => ctx.freeTemp(t));
 }

@@ -1,9 +1,9 @@
 /**
- * The WebGPU backend. Launches are encoded into one command encoder (a compute pass each, labelled
- * with the launch so that Dawn's messages name it) and submitted on a read, on synchronize(), or
- * when the batch reaches `batchLimit` launches. Uniform parameters of a batch live in one arena
- * buffer written once per submit. Errors are captured with error scopes around each batch and
- * thrown, typed, from the next read or synchronize().
+ * The WebGPU backend. Launches are encoded into one command encoder (their dispatches share a compute
+ * pass; bind groups carry the launch's name, so Dawn's messages name it) and submitted on a read, on
+ * synchronize(), or when the batch reaches `batchLimit` launches. Uniform parameters of a batch live
+ * in one arena buffer written once per submit. Errors are captured with error scopes around each
+ * batch and thrown, typed, from the next read or synchronize().
  */
 import type { Backend, BufferHandle, DeviceLimits, Launch, View } from '../../backend.js';
 import { hostArray, type DType, type HostArray } from '../../dtype.js';
@@ -48,6 +48,8 @@ const ARENA_BYTES = 64 * 1024;
 interface Batch {
   id: number;
   encoder: GPUCommandEncoder;
+  /** The open compute pass: dispatches share one until a copy or the submit ends it. */
+  pass: GPUComputePassEncoder | null;
   commands: number;
   launches: number;
   arena: ArenaChunk[];
@@ -87,8 +89,9 @@ export class WebGPUBackend implements Backend, Ctx {
 
   private readonly pool: BufferPool;
   private readonly staging: BufferPool;
-  /** Pipelines by final shader text, and their bind group layouts. */
+  /** Pipelines by final shader text and by specialization key, and their bind group layouts. */
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly byKey = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
   private batch: Batch | null = null;
   private nextBatchId = 0;
@@ -156,6 +159,7 @@ export class WebGPUBackend implements Backend, Ctx {
     const bytes = numel * 4;
     const st = this.staging.acquire(bytes);
     const b = this.begin();
+    this.endPass(b);
     b.encoder.copyBufferToBuffer(g.buffer, offset * 4, st.buffer, 0, bytes);
     b.commands++;
     g.lastUse = b.id;
@@ -229,16 +233,19 @@ export class WebGPUBackend implements Backend, Ctx {
 
   // ---- Ctx: what kernel generators call ------------------------------------------------------
 
-  pipeline(code: string, label: string, wants?: { random?: boolean; subgroups?: boolean }): GPUComputePipeline {
-    let pipeline = this.pipelines.get(code);
+  pipeline(key: string, code: () => string, label: string, wants?: { random?: boolean; subgroups?: boolean }): GPUComputePipeline {
+    let pipeline = this.byKey.get(key);
+    if (pipeline) return pipeline;
+    const text = (wants?.subgroups ? 'enable subgroups;\n' : '') + commonWgsl + (wants?.random ? randomWgsl : '') + code();
+    pipeline = this.pipelines.get(text);
     if (!pipeline) {
-      const text = (wants?.subgroups ? 'enable subgroups;\n' : '') + commonWgsl + (wants?.random ? randomWgsl : '') + code;
       const module = this.gpu.createShaderModule({ code: text, label });
       pipeline = this.gpu.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
-      this.pipelines.set(code, pipeline);
+      this.pipelines.set(text, pipeline);
       this.layouts.set(pipeline, pipeline.getBindGroupLayout(0));
       gpuStats.pipelines++;
     }
+    this.byKey.set(key, pipeline);
     return pipeline;
   }
 
@@ -257,11 +264,10 @@ export class WebGPUBackend implements Backend, Ctx {
       entries.push({ binding: i + 1, resource: { buffer: g.buffer } });
     });
     const group = this.gpu.createBindGroup({ layout, entries, label: this.label });
-    const pass = b.encoder.beginComputePass({ label: this.label });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
-    pass.end();
+    b.pass ??= b.encoder.beginComputePass();
+    b.pass.setPipeline(pipeline);
+    b.pass.setBindGroup(0, group);
+    b.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     b.commands++;
     gpuStats.dispatches++;
   }
@@ -281,7 +287,7 @@ export class WebGPUBackend implements Backend, Ctx {
     if (this.batch) return this.batch;
     this.gpu.pushErrorScope('out-of-memory');
     this.gpu.pushErrorScope('validation');
-    this.batch = { id: ++this.nextBatchId, encoder: this.gpu.createCommandEncoder(), commands: 0, launches: 0, arena: [], labels: [] };
+    this.batch = { id: ++this.nextBatchId, encoder: this.gpu.createCommandEncoder(), pass: null, commands: 0, launches: 0, arena: [], labels: [] };
     return this.batch;
   }
 
@@ -290,6 +296,7 @@ export class WebGPUBackend implements Backend, Ctx {
     const b = this.batch;
     if (!b || this.lost) return;
     this.batch = null;
+    this.endPass(b);
     const q = this.gpu.queue;
     for (const c of b.arena) q.writeBuffer(c.buffer, 0, c.host.buffer, 0, c.used);
     if (b.commands > 0) {
@@ -306,6 +313,11 @@ export class WebGPUBackend implements Backend, Ctx {
         () => null,
       ),
     );
+  }
+
+  private endPass(b: Batch): void {
+    b.pass?.end();
+    b.pass = null;
   }
 
   /** Throws the first error reported since the last call (the device's loss first of all). */
@@ -393,6 +405,7 @@ export class WebGPUBackend implements Backend, Ctx {
     this.pool.clear();
     this.staging.clear();
     this.pipelines.clear();
+    this.byKey.clear();
     this.layouts.clear();
     this.arenaFree = [];
   }

@@ -159,50 +159,50 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
       aoff: p.u32(a.offset), aBs: p.u32(aBs), aRs: p.u32(aRs), aCs: p.u32(aCs),
       boff: p.u32(b.offset), bBs: p.u32(bBs), bRs: p.u32(bRs), bCs: p.u32(bCs), ooff: p.u32(out.offset),
     };
-    const prologue = [
-      `  let M = ${ref.M}; let N = ${ref.N}; let K = ${ref.K};`,
-      `  let wid = wg.y * nwg.x + wg.x;`,
-      `  if (wid >= ${ref.tiles}) { return; }`,
-      `  let m0 = wid / ${ref.tilesN} * ${BM}u; let n0 = wid % ${ref.tilesN} * ${BN}u;`,
-      `  let bz = wg.z + ${ref.zbase};`,
-      `  let aBase = ${ref.aoff} + bz * ${ref.aBs}; let bBase = ${ref.boff} + bz * ${ref.bBs};`,
-      `  let oBase = ${ref.ooff} + bz * M * N;`,
-    ].join('\n');
-    const accDecl: string[] = [];
-    for (let i = 0; i < TM; i++) for (let j = 0; j < TN / 4; j++) accDecl.push(`  var acc${i}_${j} = vec4<T>();`);
-    const store: string[] = [];
-    const row0 = direct ? 'm' : `m0 + ty * ${TM}u`, col0 = direct ? 'n' : `n0 + tx * ${TN}u`;
-    for (let i = 0; i < TM; i++) {
-      store.push(`  { let gm = ${row0} + ${i}u; if (gm < M) {`);
-      for (let j = 0; j < TN / 4; j++) {
-        store.push(`    { let gn = ${col0} + ${j * 4}u; let o = oBase + gm * N + gn;`);
-        if (vecOut) store.push(`      if (gn < N) { O[o / 4u] = acc${i}_${j}; }`);
-        else for (let c = 0; c < 4; c++) store.push(`      if (gn + ${c}u < N) { O[o + ${c}u] = acc${i}_${j}[${c}]; }`);
-        store.push('    }');
+    const code = (): string => {
+      const prologue = [
+        `  let M = ${ref.M}; let N = ${ref.N}; let K = ${ref.K};`,
+        `  let wid = wg.y * nwg.x + wg.x;`,
+        `  if (wid >= ${ref.tiles}) { return; }`,
+        `  let m0 = wid / ${ref.tilesN} * ${BM}u; let n0 = wid % ${ref.tilesN} * ${BN}u;`,
+        `  let bz = wg.z + ${ref.zbase};`,
+        `  let aBase = ${ref.aoff} + bz * ${ref.aBs}; let bBase = ${ref.boff} + bz * ${ref.bBs};`,
+        `  let oBase = ${ref.ooff} + bz * M * N;`,
+      ].join('\n');
+      const accDecl: string[] = [];
+      for (let i = 0; i < TM; i++) for (let j = 0; j < TN / 4; j++) accDecl.push(`  var acc${i}_${j} = vec4<T>();`);
+      const store: string[] = [];
+      const row0 = direct ? 'm' : `m0 + ty * ${TM}u`, col0 = direct ? 'n' : `n0 + tx * ${TN}u`;
+      for (let i = 0; i < TM; i++) {
+        store.push(`  { let gm = ${row0} + ${i}u; if (gm < M) {`);
+        for (let j = 0; j < TN / 4; j++) {
+          store.push(`    { let gn = ${col0} + ${j * 4}u; let o = oBase + gm * N + gn;`);
+          if (vecOut) store.push(`      if (gn < N) { O[o / 4u] = acc${i}_${j}; }`);
+          else for (let c = 0; c < 4; c++) store.push(`      if (gn + ${c}u < N) { O[o + ${c}u] = acc${i}_${j}[${c}]; }`);
+          store.push('    }');
+        }
+        store.push('  } }');
       }
-      store.push('  } }');
-    }
-    const elem = (vec: boolean) => (vec ? `vec4<${T}>` : T);
-    const bindings = [
-      bindingDecl(1, 'A', elem(modeA[0] === 'v'), false),
-      bindingDecl(2, 'Bm', elem(modeB[0] === 'v'), false),
-      bindingDecl(3, 'O', elem(vecOut), true),
-    ].join('\n');
-    let code: string;
-    if (direct) {
-      const { rows, body } = directBody(modeA, modeB, TM, TN, KU, T, ref);
-      code = fill(directTemplate, {
-        T, NPARAMS: p.vec4s, TM, TN, KU, WGX: TX, WGY: TY, BINDINGS: bindings, PROLOGUE: prologue,
-        ROWS: rows, ACC_DECL: accDecl.join('\n'), BODY: body, STORE: store.join('\n'),
-      });
-    } else {
+      const elem = (vec: boolean) => (vec ? `vec4<${T}>` : T);
+      const bindings = [
+        bindingDecl(1, 'A', elem(modeA[0] === 'v'), false),
+        bindingDecl(2, 'Bm', elem(modeB[0] === 'v'), false),
+        bindingDecl(3, 'O', elem(vecOut), true),
+      ].join('\n');
+      if (direct) {
+        const { rows, body } = directBody(modeA, modeB, TM, TN, KU, T, ref);
+        return fill(directTemplate, {
+          T, NPARAMS: p.vec4s, TM, TN, KU, WGX: TX, WGY: TY, BINDINGS: bindings, PROLOGUE: prologue,
+          ROWS: rows, ACC_DECL: accDecl.join('\n'), BODY: body, STORE: store.join('\n'),
+        });
+      }
       const inner: string[] = [];
       for (let i = 0; i < TM / 4; i++) inner.push(`      let a${i} = As[k * ${BM / 4}u + ty * ${TM / 4}u + ${i}u];`);
       for (let j = 0; j < TN / 4; j++) inner.push(`      let b${j} = Bs[k * ${BN / 4}u + tx * ${TN / 4}u + ${j}u];`);
       for (let i = 0; i < TM; i++) {
         for (let j = 0; j < TN / 4; j++) inner.push(`      acc${i}_${j} = acc${i}_${j} + a${i >> 2}[${i & 3}] * b${j};`);
       }
-      code = fill(template, {
+      return fill(template, {
         T, NPARAMS: p.vec4s, BM, BN, BK, TM, TN, TX, THREADS: threads, BINDINGS: bindings,
         AS_LEN: (BM * BK) / 4, BS_LEN: (BN * BK) / 4,
         PROLOGUE: prologue,
@@ -212,11 +212,12 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
         INNER: inner.join('\n'),
         STORE: store.join('\n'),
       });
-    }
+    };
     const grid = Math.min(tiles, maxZ);
     const gy = Math.ceil(tiles / grid);
     const gx = Math.ceil(tiles / gy);
     const label = `matmul:${direct ? 'direct' : 'tiled'}:${modeA}${modeB}`;
-    ctx.dispatch(ctx.pipeline(code, label), p, [a.buf, b.buf, out.buf] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+    const key = ['mm', direct ? JSON.stringify(cfg.direct) : JSON.stringify(cfg.tile), modeA, modeB, T, vecOut, KU, p.vec4s].join('|');
+    ctx.dispatch(ctx.pipeline(key, code, label), p, [a.buf, b.buf, out.buf] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
   }
 }

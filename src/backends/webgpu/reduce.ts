@@ -76,78 +76,86 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
   const arg = op === 'argmax' || op === 'argmin';
   const { TX, TY, items, G } = layout(O, R, outer);
   const workgroups = Math.ceil(O / TX) * G;
-  const p = new Params();
-  // Fixed parameters first; the dims of a view input go last so the text does not depend on ranks.
-  const refs = { O: p.u32(O), R: p.u32(R), G: p.u32(G), ITEMS: p.u32(items), WORKGROUPS: p.u32(workgroups), TX: p.u32(TX), TY: p.u32(TY) };
-  const bufs: GpuBuf[] = [];
-  const decls: string[] = [];
-  const bind = (b: GpuBuf, elem: string, write: boolean) => {
-    bufs.push(b);
-    decls.push(bindingDecl(bufs.length, `b${bufs.length}`, elem, write));
-    return `b${bufs.length}`;
-  };
-  const c = combineCode(op, T);
+  const useSub = reduceConfig.subgroups && ctx.subgroups && !arg && TX === 1;
 
-  let base: string;
-  let elem: string;
-  let idxExpr = 'r';
-  if (input.kind === 'view') {
-    const X = bind(input.x.buf as GpuBuf, storageType(xDtype), false);
-    const off = p.u32(input.x.offset);
-    const kr = p.u32(input.kept.shape.length), rr = p.u32(input.red.shape.length);
-    const red1 = input.red.shape.length === 1;
-    const rs0 = red1 ? p.u32(input.red.strides[0]!) : '';
-    const kb = p.words.length;
-    [...input.kept.shape, ...input.kept.strides].forEach((v) => p.u32(v));
-    const rb = `${kb}u + 2u * ${kr}`;
-    if (!red1) [...input.red.shape, ...input.red.strides].forEach((v) => p.u32(v));
-    base = `    var base = ${off};
+  // Parameters: fixed ones first, the dims of a view input last (the text must not depend on ranks).
+  const p = new Params();
+  const refs = { O: p.u32(O), R: p.u32(R), G: p.u32(G), ITEMS: p.u32(items), WORKGROUPS: p.u32(workgroups), TX: p.u32(TX), TY: p.u32(TY) };
+  const view = input.kind === 'view' ? input : null;
+  const red1 = view !== null && view.red.shape.length === 1;
+  const inRefs = view
+    ? { off: p.u32(view.x.offset), kr: p.u32(view.kept.shape.length), rr: p.u32(view.red.shape.length), rs0: red1 ? p.u32(view.red.strides[0]!) : '' }
+    : { gin: p.u32((input as Extract<In, { kind: 'partial' }>).G) };
+  const outOff = output.kind === 'final' ? p.u32(output.out.offset) : '';
+  const kb = p.words.length;
+  if (view) {
+    [...view.kept.shape, ...view.kept.strides].forEach((v) => p.u32(v));
+    if (!red1) [...view.red.shape, ...view.red.strides].forEach((v) => p.u32(v));
+  }
+  const bufs: GpuBuf[] = [];
+  if (input.kind === 'view') bufs.push(input.x.buf as GpuBuf);
+  else bufs.push(input.vals, ...(input.idx ? [input.idx] : []));
+  if (output.kind === 'final') bufs.push(output.out.buf as GpuBuf);
+  else bufs.push(output.vals, ...(output.idx ? [output.idx] : []));
+  const outDtype = output.kind === 'final' ? output.out.dtype : 'partial';
+  const key = ['red', op, T, xDtype, input.kind, red1, input.kind === 'partial' && !!input.idx, outDtype, outer, useSub, kb, p.vec4s].join('|');
+
+  const code = (): string => {
+    const c = combineCode(op, T);
+    const decls: string[] = [];
+    const bind = (elem: string, write: boolean) => {
+      decls.push(bindingDecl(decls.length + 1, `b${decls.length + 1}`, elem, write));
+      return `b${decls.length}`;
+    };
+    let base: string;
+    let elem: string;
+    let idxExpr = 'r';
+    if (input.kind === 'view') {
+      const { off, kr, rr, rs0 } = inRefs as { off: string; kr: string; rr: string; rs0: string };
+      const X = bind(storageType(xDtype), false);
+      const rb = `${kb}u + 2u * ${kr}`;
+      base = `    var base = ${off};
     var q = o;
     for (var d = ${kr}; d > 0u; d = d - 1u) {
       let s = pr(${kb}u + d - 1u);
       base = base + q % s * pr(${kb}u + ${kr} + d - 1u);
       q = q / s;
     }`;
-    // One reduced dim (the usual case after coalescing) indexes directly; more walk their dims.
-    elem = red1
-      ? ''
-      : `      var e = base;
+      // One reduced dim (the usual case after coalescing) indexes directly; more walk their dims.
+      elem = red1
+        ? ''
+        : `      var e = base;
       var qr = r;
       for (var d = ${rr}; d > 0u; d = d - 1u) {
         let s = pr(${rb} + d - 1u);
         e = e + qr % s * pr(${rb} + ${rr} + d - 1u);
         qr = qr / s;
       }\n`;
-    const at = red1 ? `base + r * ${rs0}` : 'e';
-    elem += `      let v = ${convertLoad(xDtype, T, `${X}[${at}]`)};`;
-  } else {
-    const V = bind(input.vals, T, false);
-    base = `    let base = o * ${p.u32(input.G)};`;
-    elem = `      let v = ${V}[base + r];`;
-    if (input.idx) {
-      const I = bind(input.idx, 'u32', false);
-      elem += `\n      let vi = ${I}[base + r];`;
-      idxExpr = 'vi';
+      elem += `      let v = ${convertLoad(xDtype, T, `${X}[${red1 ? `base + r * ${rs0}` : 'e'}]`)};`;
+    } else {
+      const V = bind(T, false);
+      base = `    let base = o * ${(inRefs as { gin: string }).gin};`;
+      elem = `      let v = ${V}[base + r];`;
+      if (input.idx) {
+        elem += `\n      let vi = ${bind('u32', false)}[base + r];`;
+        idxExpr = 'vi';
+      }
     }
-  }
-  const accum = arg ? `      if (better(acc, ai, v, ${idxExpr})) { acc = v; ai = ${idxExpr}; }` : '      acc = comb(acc, v);';
+    const accum = arg ? `      if (better(acc, ai, v, ${idxExpr})) { acc = v; ai = ${idxExpr}; }` : '      acc = comb(acc, v);';
 
-  // Tree over the TY lanes of each output; lane ty of output tx sits at index lid.
-  const step = outer ? 'TX' : '1u';
-  const useSub = reduceConfig.subgroups && ctx.subgroups && !arg && TX === 1 && c.sub !== null;
-  let tree: string;
-  let sgArgs = '';
-  if (useSub) {
-    sgArgs = ', @builtin(subgroup_id) sg_id: u32, @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) sg_lane: u32';
-    const anyNan = T === 'f32' && op !== 'sum';
-    const sgv = anyNan ? `select(${c.sub}(acc), wg_nan(), subgroupAny(wg_isnan(acc)))` : `${c.sub}(acc)`;
-    const parts = WG / ctx.subgroupMinSize;
-    tree = `  let sgv = ${sgv};
+    // Tree over the TY lanes of each output; lane ty of output tx sits at index lid.
+    const step = outer ? 'TX' : '1u';
+    let tree: string;
+    let sgArgs = '';
+    if (useSub) {
+      sgArgs = ', @builtin(subgroup_id) sg_id: u32, @builtin(num_subgroups) nsg: u32, @builtin(subgroup_invocation_id) sg_lane: u32';
+      const sgv = T === 'f32' && op !== 'sum' ? `select(${c.sub}(acc), wg_nan(), subgroupAny(wg_isnan(acc)))` : `${c.sub}(acc)`;
+      tree = `  let sgv = ${sgv};
   if (sg_lane == 0u) {
     sv[sg_id] = sgv;
   }
   workgroupBarrier();
-  for (var s = ${parts / 2}u; s > 0u; s = s >> 1u) {
+  for (var s = ${WG / ctx.subgroupMinSize / 2}u; s > 0u; s = s >> 1u) {
     if (lid < s && lid + s < nsg) {
       sv[lid] = comb(sv[lid], sv[lid + s]);
     }
@@ -155,15 +163,15 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
   }
   let res = sv[0];
   let resi = 0u;`;
-  } else {
-    const merge = arg
-      ? `let q = lid + s * ${step};
+    } else {
+      const merge = arg
+        ? `let q = lid + s * ${step};
       if (better(sv[lid], si[lid], sv[q], si[q])) {
         sv[lid] = sv[q];
         si[lid] = si[q];
       }`
-      : `sv[lid] = comb(sv[lid], sv[lid + s * ${step}]);`;
-    tree = `  sv[lid] = acc;
+        : `sv[lid] = comb(sv[lid], sv[lid + s * ${step}]);`;
+      tree = `  sv[lid] = acc;
   si[lid] = ai;
   workgroupBarrier();
   for (var s = TY / 2u; s > 0u; s = s >> 1u) {
@@ -174,26 +182,24 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
   }
   let res = sv[lid];
   let resi = si[lid];`;
-  }
+    }
 
-  let write: string;
-  if (output.kind === 'final') {
-    const out = output.out;
-    const O_ = bind(out.buf as GpuBuf, storageType(out.dtype), true);
-    const at = `${O_}[${p.u32(out.offset)} + o]`;
-    write = arg ? `    ${at} = i32(resi);` : `    ${at} = ${convertStore(out.dtype, T, 'res')};`;
-  } else {
-    const V = bind(output.vals, T, true);
-    write = `    ${V}[o * G + g] = res;`;
-    if (output.idx) write += `\n    ${bind(output.idx, 'u32', true)}[o * G + g] = resi;`;
-  }
-
-  const code = fill(template, {
-    ...refs, T, NPARAMS: p.vec4s, WG, BINDINGS: decls.join('\n'), COMBINE: c.code, SG_ARGS: sgArgs,
-    TXI: outer ? 'lid % TX' : 'lid / TY', TYI: outer ? 'lid / TX' : 'lid % TY',
-    IDENTITY: c.identity, BASE: base, ELEM: elem, ACCUM: accum, TREE: tree, WRITE: write,
-  });
-  ctx.dispatch(ctx.pipeline(code, `reduce:${op}`, { subgroups: useSub }), p, bufs, workgroups);
+    let write: string;
+    if (output.kind === 'final') {
+      const out = output.out;
+      const at = `${bind(storageType(out.dtype), true)}[${outOff} + o]`;
+      write = arg ? `    ${at} = i32(resi);` : `    ${at} = ${convertStore(out.dtype, T, 'res')};`;
+    } else {
+      write = `    ${bind(T, true)}[o * G + g] = res;`;
+      if (output.idx) write += `\n    ${bind('u32', true)}[o * G + g] = resi;`;
+    }
+    return fill(template, {
+      ...refs, T, NPARAMS: p.vec4s, WG, BINDINGS: decls.join('\n'), COMBINE: c.code, SG_ARGS: sgArgs,
+      TXI: outer ? 'lid % TX' : 'lid / TY', TYI: outer ? 'lid / TX' : 'lid % TY',
+      IDENTITY: c.identity, BASE: base, ELEM: elem, ACCUM: accum, TREE: tree, WRITE: write,
+    });
+  };
+  ctx.dispatch(ctx.pipeline(key, code, `reduce:${op}`, { subgroups: useSub }), p, bufs, workgroups);
 }
 
 export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>): void {
