@@ -5,7 +5,8 @@ export default defineConfig({
   resolve: { alias: { wgtorch: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // Lavapipe and SwiftShader compile pipelines on the CPU: generous limits, no timed assertions.
+    testTimeout: 900_000,
+    hookTimeout: 300_000,
   },
 });

@@ -12,7 +12,7 @@ export interface Budget {
   readonly runCapMs: number;
 }
 
-export const FULL: Budget = { targetMs: 1500, minSamples: 5, maxSamples: 25, caseMaxMs: 60_000, runCapMs: 60_000 };
+export const FULL: Budget = { targetMs: 1500, minSamples: 5, maxSamples: 25, caseMaxMs: 30_000, runCapMs: 60_000 };
 export const QUICK: Budget = { targetMs: 150, minSamples: 3, maxSamples: 8, caseMaxMs: 3_000, runCapMs: 3_000 };
 
 export interface Timing {

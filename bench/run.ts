@@ -210,7 +210,7 @@ export async function main(args: string[], root = path.resolve(path.dirname(file
         if (v) values.set(device, v);
         const extra = inst.extra?.();
         if (extra) r.extra = extra;
-        if (c.section === 'seed' && v) r.note = [r.note, `final loss ${v[v.length - 1]!.toPrecision(6)}`, `${fmtTime(timing.median)} total`].filter(Boolean).join('; ');
+        if (c.section === 'seed' && v) r.note = [r.note, `final loss ${v[v.length - 1]!.toPrecision(4)}`, `${fmtTime(timing.median)} total`].filter(Boolean).join('; ');
         results.push(r);
         last.set(key, { work: c.work, ms: timing.median, capped: !!timing.note?.includes('cap') });
         progress.done(`${tag}: ${r.status === 'failed' ? r.message : `${fmtTime(timing.median)}  ${fmtFigure(r.value!)} ${c.unit}`}`);
@@ -227,7 +227,7 @@ export async function main(args: string[], root = path.resolve(path.dirname(file
       }
     }
     prepared?.close();
-    // Cross-device agreement (the net's final losses) is a check like any other.
+    // Cross-device agreement (the net's losses) is a check like any other.
     const [a, b] = devices.map((d) => values.get(d));
     if (c.agree && a && b) {
       const problem = c.agree(a, b);

@@ -13,6 +13,8 @@ export interface TrainOptions {
   print?: (line: string) => void;
   /** Called after every step (the browser demo draws its curve and yields here). */
   onStep?: (t: number, loss: torch.Tensor) => void | Promise<void>;
+  /** Called once with the initial tensors, before the first step (tests read them here). */
+  onInit?: (init: { x: torch.Tensor; y: torch.Tensor; w1: torch.Tensor; w2: torch.Tensor }) => void | Promise<void>;
 }
 
 /** Trains the seed's net and returns the loss of every 100th iteration. */
@@ -30,6 +32,8 @@ export async function trainTwoLayerNet(opts: TrainOptions): Promise<number[]> {
   const y = torch.randn(BATCH_SIZE, OUTPUT_SIZE, { device: DEVICE, dtype: torch.float, requiresGrad: false });
   const w1 = torch.randn(INPUT_SIZE, HIDDEN_SIZE, { device: DEVICE, dtype: torch.float, requiresGrad: true });
   const w2 = torch.randn(HIDDEN_SIZE, OUTPUT_SIZE, { device: DEVICE, dtype: torch.float, requiresGrad: true });
+
+  await opts.onInit?.({ x, y, w1, w2 });
 
   const learningRate = 1e-6;
   const losses: number[] = [];

@@ -3,11 +3,14 @@
  * place, batch broadcasting, every dim subset of a 3-D tensor, NaN and ties, one 16M+ element sum.
  * Skips without an adapter unless WGTORCH_REQUIRE_WEBGPU=1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { matmulConfig } from '../src/backends/webgpu/matmul.js';
 import { reduceConfig } from '../src/backends/webgpu/reduce.js';
+
+// Lavapipe on a busy 2-core machine is slow: these suites get more than the default 2 minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 const available = await torch.webgpu.isAvailable();
 if (!available) {
@@ -15,6 +18,15 @@ if (!available) {
     describe('webgpu', () => it('needs a WebGPU adapter (WGTORCH_REQUIRE_WEBGPU=1)', () => expect.fail('no WebGPU adapter found')));
   } else console.warn('test/webgpu-linalg.test.ts skipped: no WebGPU adapter (set WGTORCH_REQUIRE_WEBGPU=1 to fail instead)');
 }
+
+/**
+ * Checks queued by a test: each reads its GPU result when queued (the values are a snapshot of that
+ * moment), and they are awaited together when the test ends, so reads overlap instead of queueing.
+ */
+const q: Promise<void>[] = [];
+afterEach(async () => {
+  await Promise.all(q.splice(0));
+});
 
 function rng(seed: number): () => number {
   return () => {
@@ -38,8 +50,8 @@ const gpu = (t: Tensor): Tensor => t.to('webgpu') as Tensor;
 async function same(g: Tensor, c: Tensor, rtol: number, atol: number, what: string): Promise<void> {
   expect(g.shape, what).toEqual(c.shape);
   expect(g.dtype, what).toBe(c.dtype);
-  const got = await g.data();
   const want = c.dataSync();
+  const got = await g.data();
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!, x = got[i]!;
     const ok = Number.isNaN(w) ? Number.isNaN(x) : !Number.isFinite(w) ? x === w : Math.abs(x - w) <= atol + rtol * Math.abs(w);
@@ -59,7 +71,7 @@ describe.skipIf(!available).each(['tiled', 'direct'] as const)('webgpu %s matmul
   it('sizes around and off the tile: 1x1x1, 3x5x7, 65x33x17, 64x1000·1000x100', async () => {
     for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [65, 33, 17], [64, 1000, 100], [4, 8, 4], [128, 64, 129], [2, 0, 3]] as const) {
       const a = data([m, k]), b = data([k, n]);
-      await same(gpu(a).mm(gpu(b)), a.mm(b), 1e-5, 1e-5 * Math.sqrt(k + 1), `${m}x${k}x${n}`);
+      q.push(same(gpu(a).mm(gpu(b)), a.mm(b), 1e-5, 1e-5 * Math.sqrt(k + 1), `${m}x${k}x${n}`));
     }
   });
 
@@ -69,7 +81,7 @@ describe.skipIf(!available).each(['tiled', 'direct'] as const)('webgpu %s matmul
     const copies = torch.launchStats.byKind.copy ?? 0;
     const g = ga.t().mm(gb.t());
     expect(torch.launchStats.byKind.copy ?? 0).toBe(copies);
-    await same(g, a.t().mm(b.t()), 1e-5, 1e-5, 'aT·bT');
+    q.push(same(g, a.t().mm(b.t()), 1e-5, 1e-5, 'aT·bT'));
     // Every layout mix (A: k- or m-contiguous, B: n- or k-contiguous), aligned (vec4) or not.
     for (const [m, k, n] of [[65, 33, 17], [64, 32, 48]] as const) {
       for (const ta of [false, true]) {
@@ -78,30 +90,30 @@ describe.skipIf(!available).each(['tiled', 'direct'] as const)('webgpu %s matmul
           const B = tb ? data([n, k]).t() : data([k, n]);
           const gA = ta ? gpu(A.t()).t() : gpu(A);
           const gB = tb ? gpu(B.t()).t() : gpu(B);
-          await same(gA.mm(gB), A.mm(B), 1e-5, 1e-5, `${m}x${k}x${n} ta=${ta} tb=${tb}`);
+          q.push(same(gA.mm(gB), A.mm(B), 1e-5, 1e-5, `${m}x${k}x${n} ta=${ta} tb=${tb}`));
         }
       }
     }
     // A stepped slice (neither dim contiguous) and an offset view.
     const big = data([40, 70]);
     const gbig = gpu(big);
-    await same(gbig.slice(0, 1, null, 3).slice(1, 2, 35).mm(gbig.slice(0, 3, 36).slice(1, 0, null, 5)), big.slice(0, 1, null, 3).slice(1, 2, 35).mm(big.slice(0, 3, 36).slice(1, 0, null, 5)), 1e-5, 1e-5, 'sliced');
+    q.push(same(gbig.slice(0, 1, null, 3).slice(1, 2, 35).mm(gbig.slice(0, 3, 36).slice(1, 0, null, 5)), big.slice(0, 1, null, 3).slice(1, 2, 35).mm(big.slice(0, 3, 36).slice(1, 0, null, 5)), 1e-5, 1e-5, 'sliced'));
   });
 
   it('batched with broadcasting (batch stride 0), bmm, matmul of vectors, int32', async () => {
     const a = data([3, 1, 6, 5]), b = data([4, 5, 7]);
-    await same(gpu(a).matmul(gpu(b)), a.matmul(b), 1e-5, 1e-5, 'broadcast batch');
+    q.push(same(gpu(a).matmul(gpu(b)), a.matmul(b), 1e-5, 1e-5, 'broadcast batch'));
     const w = data([5, 9]);
-    await same(gpu(a).matmul(gpu(w)), a.matmul(w), 1e-5, 1e-5, 'batch x matrix');
+    q.push(same(gpu(a).matmul(gpu(w)), a.matmul(w), 1e-5, 1e-5, 'batch x matrix'));
     const x = data([6, 4, 3]), y = data([6, 3, 2]);
-    await same(gpu(x).bmm(gpu(y)), x.bmm(y), 1e-5, 1e-5, 'bmm');
-    await same(gpu(x).transpose(1, 2).bmm(gpu(x)), x.transpose(1, 2).bmm(x), 1e-5, 1e-5, 'bmm transposed');
+    q.push(same(gpu(x).bmm(gpu(y)), x.bmm(y), 1e-5, 1e-5, 'bmm'));
+    q.push(same(gpu(x).transpose(1, 2).bmm(gpu(x)), x.transpose(1, 2).bmm(x), 1e-5, 1e-5, 'bmm transposed'));
     const v = data([5]);
-    await same(gpu(v).matmul(gpu(w)), v.matmul(w), 1e-5, 1e-5, 'vector x matrix');
-    await same(gpu(w).t().matmul(gpu(v)), w.t().matmul(v), 1e-5, 1e-5, 'matrix x vector');
-    await same(torch.dot(gpu(v), gpu(v)), torch.dot(v, v), 1e-5, 1e-5, 'dot');
+    q.push(same(gpu(v).matmul(gpu(w)), v.matmul(w), 1e-5, 1e-5, 'vector x matrix'));
+    q.push(same(gpu(w).t().matmul(gpu(v)), w.t().matmul(v), 1e-5, 1e-5, 'matrix x vector'));
+    q.push(same(torch.dot(gpu(v), gpu(v)), torch.dot(v, v), 1e-5, 1e-5, 'dot'));
     const i = data([7, 9], 'int32', -10, 10), j = data([9, 5], 'int32', -10, 10);
-    await same(gpu(i).mm(gpu(j)), i.mm(j), 0, 0, 'int32');
+    q.push(same(gpu(i).mm(gpu(j)), i.mm(j), 0, 0, 'int32'));
   });
 });
 
@@ -118,12 +130,12 @@ describe.skipIf(!available)('webgpu reductions vs cpu', () => {
     for (const [name, v] of views) {
       for (const dims of subsets) {
         const g = v(gpu(x)), c = v(x);
-        await same(g.sum(dims), c.sum(dims), 1e-5, 1e-5, `sum ${dims} ${name}`);
-        await same(g.amax(dims, true), c.amax(dims, true), 0, 0, `amax ${dims} ${name}`);
-        await same(g.amin(dims), c.amin(dims), 0, 0, `amin ${dims} ${name}`);
+        q.push(same(g.sum(dims), c.sum(dims), 1e-5, 1e-5, `sum ${dims} ${name}`));
+        q.push(same(g.amax(dims, true), c.amax(dims, true), 0, 0, `amax ${dims} ${name}`));
+        q.push(same(g.amin(dims), c.amin(dims), 0, 0, `amin ${dims} ${name}`));
       }
-      await same(v(gpu(x)).sum(), v(x).sum(), 1e-5, 1e-5, `sum all ${name}`);
-      await same(v(gpu(x)).mean([0, 2]), v(x).mean([0, 2]), 1e-5, 1e-6, `mean ${name}`);
+      q.push(same(v(gpu(x)).sum(), v(x).sum(), 1e-5, 1e-5, `sum all ${name}`));
+      q.push(same(v(gpu(x)).mean([0, 2]), v(x).mean([0, 2]), 1e-5, 1e-6, `mean ${name}`));
     }
   });
 
@@ -133,18 +145,18 @@ describe.skipIf(!available)('webgpu reductions vs cpu', () => {
     for (let d = 0; d < 3; d++) {
       for (const op of ['max', 'min'] as const) {
         const g = gpu(x)[op](d), c = x[op](d);
-        await same(g.values, c.values, 0, 0, `${op}(${d}) values`);
-        await same(g.indices, c.indices, 0, 0, `${op}(${d}) indices`);
-        await same(gpu(x).transpose(0, 2)[op](d).indices, x.transpose(0, 2)[op](d).indices, 0, 0, `${op}(${d}) of a transpose`);
+        q.push(same(g.values, c.values, 0, 0, `${op}(${d}) values`));
+        q.push(same(g.indices, c.indices, 0, 0, `${op}(${d}) indices`));
+        q.push(same(gpu(x).transpose(0, 2)[op](d).indices, x.transpose(0, 2)[op](d).indices, 0, 0, `${op}(${d}) of a transpose`));
       }
     }
-    await same(gpu(x).argmax(), x.argmax(), 0, 0, 'argmax all');
+    q.push(same(gpu(x).argmax(), x.argmax(), 0, 0, 'argmax all'));
     const withNan = torch.tensor([[1, NaN, 3, NaN], [5, 2, 5, 1], [NaN, 0, 0, 9]]);
     for (const d of [0, 1]) {
-      await same(gpu(withNan).max(d).values, withNan.max(d).values, 0, 0, `NaN max ${d}`);
-      await same(gpu(withNan).max(d).indices, withNan.max(d).indices, 0, 0, `NaN argmax ${d}`);
-      await same(gpu(withNan).min(d).indices, withNan.min(d).indices, 0, 0, `NaN argmin ${d}`);
-      await same(gpu(withNan).amin(d), withNan.amin(d), 0, 0, `NaN amin ${d}`);
+      q.push(same(gpu(withNan).max(d).values, withNan.max(d).values, 0, 0, `NaN max ${d}`));
+      q.push(same(gpu(withNan).max(d).indices, withNan.max(d).indices, 0, 0, `NaN argmax ${d}`));
+      q.push(same(gpu(withNan).min(d).indices, withNan.min(d).indices, 0, 0, `NaN argmin ${d}`));
+      q.push(same(gpu(withNan).amin(d), withNan.amin(d), 0, 0, `NaN amin ${d}`));
     }
     // Long rows take several passes: the first extreme must survive the partial results.
     const long = torch.zeros([3, 20000]);
@@ -153,25 +165,25 @@ describe.skipIf(!available)('webgpu reductions vs cpu', () => {
     long.narrow(1, 17000, 1).fill_(5);
     long.select(0, 2).narrow(0, 9000, 1).fill_(NaN);
     long.select(0, 2).narrow(0, 19000, 1).fill_(NaN);
-    await same(gpu(long).max(1).indices, long.max(1).indices, 0, 0, 'long argmax');
-    await same(gpu(long).max(1).values, long.max(1).values, 0, 0, 'long max');
-    await same(gpu(long).argmin(1), long.argmin(1), 0, 0, 'long argmin');
+    q.push(same(gpu(long).max(1).indices, long.max(1).indices, 0, 0, 'long argmax'));
+    q.push(same(gpu(long).max(1).values, long.max(1).values, 0, 0, 'long max'));
+    q.push(same(gpu(long).argmin(1), long.argmin(1), 0, 0, 'long argmin'));
   });
 
   it('int32 and bool sums; reductions with and without subgroup ops agree', async () => {
     const i = data([9, 300], 'int32', -100, 100);
-    await same(gpu(i).sum(1), i.sum(1), 0, 0, 'int sum');
-    await same(gpu(i).sum(0), i.sum(0), 0, 0, 'int sum 0');
-    await same(gpu(i).amax(1), i.amax(1), 0, 0, 'int amax');
+    q.push(same(gpu(i).sum(1), i.sum(1), 0, 0, 'int sum'));
+    q.push(same(gpu(i).sum(0), i.sum(0), 0, 0, 'int sum 0'));
+    q.push(same(gpu(i).amax(1), i.amax(1), 0, 0, 'int amax'));
     const b = data([7, 500], 'bool');
-    await same(gpu(b).sum(1), b.sum(1), 0, 0, 'bool sum');
-    await same(gpu(b).amax(1), b.amax(1), 0, 0, 'bool amax');
+    q.push(same(gpu(b).sum(1), b.sum(1), 0, 0, 'bool sum'));
+    q.push(same(gpu(b).amax(1), b.amax(1), 0, 0, 'bool amax'));
     const x = data([3, 100000]);
     for (const sub of [true, false]) {
       reduceConfig.subgroups = sub;
-      await same(gpu(x).sum(1), x.sum(1), 2e-5, 1e-4, `sum subgroups=${sub}`);
-      await same(gpu(x).amax(1), x.amax(1), 0, 0, `amax subgroups=${sub}`);
-      await same(gpu(x).sum(0), x.sum(0), 1e-5, 1e-5, `column sum subgroups=${sub}`);
+      q.push(same(gpu(x).sum(1), x.sum(1), 2e-5, 1e-4, `sum subgroups=${sub}`));
+      q.push(same(gpu(x).amax(1), x.amax(1), 0, 0, `amax subgroups=${sub}`));
+      q.push(same(gpu(x).sum(0), x.sum(0), 1e-5, 1e-5, `column sum subgroups=${sub}`));
     }
     reduceConfig.subgroups = true;
   });

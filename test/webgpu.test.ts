@@ -3,9 +3,12 @@
  * random shapes with broadcasting, views read in place (transpose, stepped slices, expand),
  * int32 and bool, NaN and infinities. Skips without an adapter unless WGTORCH_REQUIRE_WEBGPU=1.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
+
+// Lavapipe on a busy 2-core machine is slow: these suites get more than the default 2 minutes.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 const available = await torch.webgpu.isAvailable();
 if (!available) {
@@ -13,6 +16,15 @@ if (!available) {
     describe('webgpu', () => it('needs a WebGPU adapter (WGTORCH_REQUIRE_WEBGPU=1)', () => expect.fail('no WebGPU adapter found')));
   } else console.warn('test/webgpu.test.ts skipped: no WebGPU adapter (set WGTORCH_REQUIRE_WEBGPU=1 to fail instead)');
 }
+
+/**
+ * Checks queued by a test: each reads its GPU result when queued (the values are a snapshot of that
+ * moment), and they are awaited together when the test ends, so reads overlap instead of queueing.
+ */
+const q: Promise<void>[] = [];
+afterEach(async () => {
+  await Promise.all(q.splice(0));
+});
 
 /** A small deterministic PRNG for test data (mulberry32). */
 function rng(seed: number): () => number {
@@ -42,8 +54,8 @@ async function same(g: Tensor, c: Tensor, rtol = 2e-6, atol = 1e-6, what = ''): 
   expect(g.device).toBe('webgpu');
   expect(g.shape, what).toEqual(c.shape);
   expect(g.dtype, what).toBe(c.dtype);
-  const got = await g.data();
   const want = c.dataSync();
+  const got = await g.data();
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!, x = got[i]!;
@@ -74,23 +86,23 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
     for (const op of unary) {
       const xs = op === 'sign' ? finite : x;
       for (const [name, v] of views) {
-        await same((v(gpu(xs)) as any)[op](), (v(xs) as any)[op](), 3e-6, 1e-6, `${op} ${name}`);
+        q.push(same((v(gpu(xs)) as any)[op](), (v(xs) as any)[op](), 3e-6, 1e-6, `${op} ${name}`));
       }
     }
     for (const [lo, hi] of [[-1, 1], [null, 0.5], [-0.25, null], [2, -2]] as const) {
-      await same(gpu(x).clamp(lo, hi), x.clamp(lo, hi), 0, 0, `clamp(${lo}, ${hi})`);
+      q.push(same(gpu(x).clamp(lo, hi), x.clamp(lo, hi), 0, 0, `clamp(${lo}, ${hi})`));
     }
   });
 
   it('unary ops on int32 and bool keep their dtype rules', async () => {
     const x = data([4, 9], 'int32', -20, 20);
-    for (const op of ['neg', 'abs', 'sign', 'relu'] as const) await same(gpu(x)[op](), x[op](), 0, 0, op);
-    await same(gpu(x).clamp(-3, 5), x.clamp(-3, 5), 0, 0, 'int clamp');
-    await same(gpu(x).exp(), x.exp(), 3e-6, 0, 'int exp -> float');
-    await same(gpu(x).t().sqrt(), x.t().sqrt(), 3e-6, 0, 'int sqrt of a view');
+    for (const op of ['neg', 'abs', 'sign', 'relu'] as const) q.push(same(gpu(x)[op](), x[op](), 0, 0, op));
+    q.push(same(gpu(x).clamp(-3, 5), x.clamp(-3, 5), 0, 0, 'int clamp'));
+    q.push(same(gpu(x).exp(), x.exp(), 3e-6, 0, 'int exp -> float'));
+    q.push(same(gpu(x).t().sqrt(), x.t().sqrt(), 3e-6, 0, 'int sqrt of a view'));
     const b = data([3, 4], 'bool');
-    await same(gpu(b).relu(), b.relu(), 0, 0, 'bool relu');
-    await same(gpu(b).sigmoid(), b.sigmoid(), 3e-6, 0, 'bool sigmoid');
+    q.push(same(gpu(b).relu(), b.relu(), 0, 0, 'bool relu'));
+    q.push(same(gpu(b).sigmoid(), b.sigmoid(), 3e-6, 0, 'bool sigmoid'));
   });
 
   const binary = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd'] as const;
@@ -107,7 +119,7 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
       for (const [sa, sb] of shapes) {
         const a = data(sa, 'float32', -3, 3, op === 'pow' ? [] : SPECIALS.slice(0, 2));
         const b = data(sb, 'float32', -3, 3);
-        await same((gpu(a) as any)[op](gpu(b)), (a as any)[op](b), 2e-5, 1e-6, `${op} [${sa}] [${sb}]`);
+        q.push(same((gpu(a) as any)[op](gpu(b)), (a as any)[op](b), 2e-5, 1e-6, `${op} [${sa}] [${sb}]`));
       }
     }
   });
@@ -120,10 +132,10 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
     const before = torch.webgpu.stats().launches;
     const g = ga.add(gb.t()).mul(gc.expand(6, 8));
     expect(torch.webgpu.stats().launches - before).toBe(2); // the views are not copied first
-    await same(g, a.add(b.t()).mul(c.expand(6, 8)), 2e-6, 1e-6, 'views');
+    q.push(same(g, a.add(b.t()).mul(c.expand(6, 8)), 2e-6, 1e-6, 'views'));
     const s = data([10, 12]);
     const gs = gpu(s);
-    await same(gs.slice(0, 1, null, 3).slice(1, 0, null, 3).add(gs.slice(1, 0, null, 4).t().slice(1, 0, 4)), s.slice(0, 1, null, 3).slice(1, 0, null, 3).add(s.slice(1, 0, null, 4).t().slice(1, 0, 4)), 0, 0, 'stepped slices');
+    q.push(same(gs.slice(0, 1, null, 3).slice(1, 0, null, 3).add(gs.slice(1, 0, null, 4).t().slice(1, 0, 4)), s.slice(0, 1, null, 3).slice(1, 0, null, 3).add(s.slice(1, 0, null, 4).t().slice(1, 0, 4)), 0, 0, 'stepped slices'));
   });
 
   it('int32, bool and mixed dtypes, with scalars on either side', async () => {
@@ -132,49 +144,49 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
     const f = data([5, 4]);
     const b = data([5, 4], 'bool');
     for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'lt', 'ge', 'logicalAnd'] as const) {
-      await same((gpu(i) as any)[op](gpu(j)), (i as any)[op](j), 1e-6, 0, `int ${op}`);
-      await same((gpu(i) as any)[op](gpu(f)), (i as any)[op](f), 1e-6, 0, `int/float ${op}`);
-      await same((gpu(b) as any)[op](gpu(i)), (b as any)[op](i), 1e-6, 0, `bool/int ${op}`);
+      q.push(same((gpu(i) as any)[op](gpu(j)), (i as any)[op](j), 1e-6, 0, `int ${op}`));
+      q.push(same((gpu(i) as any)[op](gpu(f)), (i as any)[op](f), 1e-6, 0, `int/float ${op}`));
+      q.push(same((gpu(b) as any)[op](gpu(i)), (b as any)[op](i), 1e-6, 0, `bool/int ${op}`));
     }
-    await same(gpu(i).pow(gpu(j)), i.pow(j), 0, 0, 'int pow');
-    await same(gpu(b).add(gpu(b)), b.add(b), 0, 0, 'bool + bool');
+    q.push(same(gpu(i).pow(gpu(j)), i.pow(j), 0, 0, 'int pow'));
+    q.push(same(gpu(b).add(gpu(b)), b.add(b), 0, 0, 'bool + bool'));
     for (const s of [2, -1.5, 0, 3]) {
-      await same(gpu(i).add(s), i.add(s), 1e-6, 0, `int + ${s}`);
-      await same(gpu(f).mul(s), f.mul(s), 1e-6, 0, `float * ${s}`);
-      await same(torch.sub(s, gpu(f)), torch.sub(s, f), 1e-6, 1e-6, `${s} - float`);
-      await same(torch.div(s, gpu(i)), torch.div(s, i), 1e-6, 0, `${s} / int`);
-      await same(gpu(f).lt(s), f.lt(s), 0, 0, `float < ${s}`);
+      q.push(same(gpu(i).add(s), i.add(s), 1e-6, 0, `int + ${s}`));
+      q.push(same(gpu(f).mul(s), f.mul(s), 1e-6, 0, `float * ${s}`));
+      q.push(same(torch.sub(s, gpu(f)), torch.sub(s, f), 1e-6, 1e-6, `${s} - float`));
+      q.push(same(torch.div(s, gpu(i)), torch.div(s, i), 1e-6, 0, `${s} / int`));
+      q.push(same(gpu(f).lt(s), f.lt(s), 0, 0, `float < ${s}`));
     }
   });
 
   it('pow: negative bases with integral exponents, zeros, infinities, NaN', async () => {
     const base = torch.tensor([-2, -2, -2, -0.5, -3, 0, 0, -0, 2, 1.5, NaN, NaN, Infinity, -Infinity, -Infinity, 4, -8, 10]);
     const expo = torch.tensor([2, 3, -1, 5, 0.5, -1, 0, -1, 10, 2.5, 0, 1, -2, 3, 2, 0.5, 1 / 3, 30]);
-    await same(gpu(base).pow(gpu(expo)), base.pow(expo), 1e-6, 0, 'pow specials');
-    for (const e of [2, 3, -2, 0.5, 0]) await same(gpu(base).pow(e), base.pow(e), 1e-6, 0, `pow ${e}`);
-    await same(torch.pow(2, gpu(expo)), torch.pow(2, expo), 1e-6, 0, '2 ** x');
+    q.push(same(gpu(base).pow(gpu(expo)), base.pow(expo), 1e-6, 0, 'pow specials'));
+    for (const e of [2, 3, -2, 0.5, 0]) q.push(same(gpu(base).pow(e), base.pow(e), 1e-6, 0, `pow ${e}`));
+    q.push(same(torch.pow(2, gpu(expo)), torch.pow(2, expo), 1e-6, 0, '2 ** x'));
   });
 
   it('where with broadcasting and scalars', async () => {
     const c = data([4, 1, 5], 'bool');
     const a = data([3, 5]);
     const b = data([4, 3, 1]);
-    await same(gpu(a).where(gpu(c), gpu(b)), a.where(c, b), 0, 0, 'where');
-    await same(gpu(a).where(gpu(c), 0), a.where(c, 0), 0, 0, 'where scalar');
-    await same(torch.where(gpu(c), 1, gpu(b)), torch.where(c, 1, b), 0, 0, 'where scalar a');
+    q.push(same(gpu(a).where(gpu(c), gpu(b)), a.where(c, b), 0, 0, 'where'));
+    q.push(same(gpu(a).where(gpu(c), 0), a.where(c, 0), 0, 0, 'where scalar'));
+    q.push(same(torch.where(gpu(c), 1, gpu(b)), torch.where(c, 1, b), 0, 0, 'where scalar a'));
     const ci = data([4, 3, 5], 'int32');
-    await same(gpu(ci).where(gpu(c).transpose(0, 1).expand(3, 4, 5).transpose(0, 1), 7), ci.where(c.transpose(0, 1).expand(3, 4, 5).transpose(0, 1), 7), 0, 0, 'int where');
+    q.push(same(gpu(ci).where(gpu(c).transpose(0, 1).expand(3, 4, 5).transpose(0, 1), 7), ci.where(c.transpose(0, 1).expand(3, 4, 5).transpose(0, 1), 7), 0, 0, 'int where'));
   });
 
   it('copy between dtypes and into strided destinations', async () => {
     const f = torch.tensor([1.7, -1.7, 2.5, -0.5, 0, NaN, Infinity, -Infinity, 1e9, -3e9, 0.25, -0]);
-    for (const d of ['int32', 'bool', 'float32'] as const) await same(gpu(f).type(d), f.type(d), 0, 0, `float -> ${d}`);
+    for (const d of ['int32', 'bool', 'float32'] as const) q.push(same(gpu(f).type(d), f.type(d), 0, 0, `float -> ${d}`));
     const i = data([3, 4], 'int32', -50, 50);
-    await same(gpu(i).float(), i.float(), 0, 0, 'int -> float');
-    await same(gpu(i).bool(), i.bool(), 0, 0, 'int -> bool');
+    q.push(same(gpu(i).float(), i.float(), 0, 0, 'int -> float'));
+    q.push(same(gpu(i).bool(), i.bool(), 0, 0, 'int -> bool'));
     const b = data([3, 4], 'bool');
-    await same(gpu(b).float(), b.float(), 0, 0, 'bool -> float');
-    await same(gpu(b).int(), b.int(), 0, 0, 'bool -> int');
+    q.push(same(gpu(b).float(), b.float(), 0, 0, 'bool -> float'));
+    q.push(same(gpu(b).int(), b.int(), 0, 0, 'bool -> int'));
     // In-place ops copy into the (strided) destination view.
     const x = data([6, 8]);
     const gx = gpu(x).clone();
@@ -183,27 +195,27 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
     cx.slice(1, 1, null, 3).mul_(2);
     gx.t().slice(0, 0, 2).add_(gpu(data([2, 1], 'float32', 5, 6)).neg().neg().mul(0).add(1));
     cx.t().slice(0, 0, 2).add_(torch.ones(2, 1));
-    await same(gx, cx, 0, 0, 'strided in-place');
+    q.push(same(gx, cx, 0, 0, 'strided in-place'));
     const gi = gpu(i).clone();
     gi.copy_(gpu(f).slice(0, 0, 4).expand(3, 4));
     const ci = i.clone();
     ci.copy_(f.slice(0, 0, 4).expand(3, 4));
-    await same(gi, ci, 0, 0, 'copy_ float -> int with broadcast');
-    await same(gpu(x).contiguous(), x, 0, 0, 'contiguous');
-    await same(gpu(x).t().contiguous(), x.t().contiguous(), 0, 0, 'transpose contiguous');
+    q.push(same(gi, ci, 0, 0, 'copy_ float -> int with broadcast'));
+    q.push(same(gpu(x).contiguous(), x, 0, 0, 'contiguous'));
+    q.push(same(gpu(x).t().contiguous(), x.t().contiguous(), 0, 0, 'transpose contiguous'));
   });
 
   it('fill, zeros, ones, full on every dtype; zero-size tensors', async () => {
     for (const dtype of ['float32', 'int32', 'bool'] as const) {
-      await same(torch.zeros([3, 2], { dtype, device: 'webgpu' }), torch.zeros([3, 2], { dtype }), 0, 0, `zeros ${dtype}`);
-      await same(torch.ones([5], { dtype, device: 'webgpu' }), torch.ones([5], { dtype }), 0, 0, `ones ${dtype}`);
+      q.push(same(torch.zeros([3, 2], { dtype, device: 'webgpu' }), torch.zeros([3, 2], { dtype }), 0, 0, `zeros ${dtype}`));
+      q.push(same(torch.ones([5], { dtype, device: 'webgpu' }), torch.ones([5], { dtype }), 0, 0, `ones ${dtype}`));
     }
-    await same(torch.full([2, 2], -2.5, { device: 'webgpu' }), torch.full([2, 2], -2.5), 0, 0, 'full');
+    q.push(same(torch.full([2, 2], -2.5, { device: 'webgpu' }), torch.full([2, 2], -2.5), 0, 0, 'full'));
     const y = data([4, 4], 'float32', 0, 1);
     const x = gpu(y);
     x.t().slice(0, 1, 3).fill_(9);
     y.t().slice(0, 1, 3).fill_(9);
-    await same(x, y, 0, 0, 'fill_ of a strided view');
+    q.push(same(x, y, 0, 0, 'fill_ of a strided view'));
     const e = torch.zeros([0, 3], { device: 'webgpu' });
     expect(Array.from(await e.add(1).data())).toEqual([]);
     expect(Array.from(await e.sum(0).data())).toEqual([0, 0, 0]);
@@ -217,14 +229,14 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
       torch.manualSeed(42);
       const g1 = fn([1000, 7], { device: 'webgpu' });
       const g2 = fn([33], { device: 'webgpu' });
-      await same(g1, c1, 1e-5, 1e-5, `${dist} 1`);
-      await same(g2, c2, 1e-5, 1e-5, `${dist} 2`);
+      q.push(same(g1, c1, 1e-5, 1e-5, `${dist} 1`));
+      q.push(same(g2, c2, 1e-5, 1e-5, `${dist} 2`));
     }
     // The stream keeps going across devices: cpu then webgpu draws continue one sequence.
     torch.manualSeed(7);
     const all = torch.randn(20);
     torch.manualSeed(7);
     torch.randn(5);
-    await same(torch.randn([15], { device: 'webgpu' }), all.slice(0, 5, null), 1e-5, 1e-5, 'continued stream');
+    q.push(same(torch.randn([15], { device: 'webgpu' }), all.slice(0, 5, null), 1e-5, 1e-5, 'continued stream'));
   });
 });

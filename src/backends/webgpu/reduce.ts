@@ -35,8 +35,7 @@ function combineCode(op: ReduceOp, T: 'f32' | 'i32'): { identity: string; code: 
       return { identity: 'T(0)', code: 'fn comb(a: T, b: T) -> T { return a + b; }', sub: 'subgroupAdd' };
     case 'max':
     case 'min': {
-      const f = op;
-      const body = nan ? `select(${f}(a, b), wg_nan(), wg_isnan(a) || wg_isnan(b))` : `${f}(a, b)`;
+      const body = nan ? `select(${op}(a, b), wg_nan(), wg_isnan(a) || wg_isnan(b))` : `${op}(a, b)`;
       return { identity: op === 'max' ? lo : hi, code: `fn comb(a: T, b: T) -> T { return ${body}; }`, sub: op === 'max' ? 'subgroupMax' : 'subgroupMin' };
     }
     case 'argmax':
