@@ -132,9 +132,3 @@ export function twoLayerNetF64(
   }
   return losses;
 }
-
-/** |a - b| / max(|a|, |b|), 0 when both are 0. */
-export function relDiff(a: number, b: number): number {
-  const d = Math.max(Math.abs(a), Math.abs(b));
-  return d === 0 ? 0 : Math.abs(a - b) / d;
-}
