@@ -327,7 +327,7 @@ export function allCases(quick: boolean): Case[] {
   const sizes = quick ? [1 << 10, 1 << 14, 1 << 18] : [1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24];
   for (const op of ['add', 'clamp'] as const) for (const n of sizes) cases.push(elementwiseCase(op, n, n + 7));
   for (const w of ['all', 'rows'] as const) for (const n of sizes) cases.push(reduceCase(w, n, n + 11));
-  cases.push(quick ? netCase(20, 5) : netCase(500, 20));
+  cases.push(quick ? netCase(10, 2) : netCase(500, 20));
   cases.push(launchCase(1000));
   return cases;
 }

@@ -104,9 +104,10 @@ describe.skipIf(!available)('webgpu training step', () => {
     }
     const m = await settle();
     console.log(`memory after 200 steps: ${JSON.stringify(m)}; live every 20 steps (MB): ${live.map((b) => (b / 2 ** 20).toFixed(1)).join(' ')}`);
-    // What stays alive is the model: x, y, w1, w2 and their grads (about 1.1 MB); nothing grows.
-    expect(m.liveBytes).toBeLessThan(4 * 2 ** 20);
-    expect(Math.max(...live.slice(1))).toBeLessThan(8 * 2 ** 20);
+    // What stays alive is the model: x, y, w1, w2 and their grads (about 1.1 MB), plus what the
+    // last collections have not finalized yet. A leak would hold about 1 MB per step: 200 MB here.
+    expect(m.liveBytes).toBeLessThan(16 * 2 ** 20);
+    expect(Math.max(...live.slice(1))).toBeLessThan(32 * 2 ** 20);
   });
 });
 
