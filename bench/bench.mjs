@@ -1,11 +1,10 @@
 // npm run bench -- [--quick] [--only matmul,seed] [--device cpu|webgpu]: bundles bench/run.ts with
-// esbuild (the settings scripts/run-example.mjs uses) and runs it in this Node process.
-// `node bench/bench.mjs --script cpu-matmul` runs bench/cpu-matmul.ts instead (the kernel probe).
-import { build } from 'esbuild';
+// esbuild (scripts/esbuild-common.mjs, as the examples are) and runs it in this Node process.
+// `node bench/bench.mjs --script <name>` runs bench/<name>.ts's main(args) instead: cpu-matmul (the
+// CPU kernel probe), matmul-variants (the WebGPU kernel variants).
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { alias, rawPlugin, root } from '../scripts/esbuild-common.mjs';
+import { importTs, root } from '../scripts/esbuild-common.mjs';
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--script');
@@ -15,18 +14,5 @@ if (!fs.existsSync(entry)) {
   console.error(`bench/${name}.ts does not exist`);
   process.exit(2);
 }
-const outfile = path.join(root, 'node_modules/.cache/wgtorch-bench', `${name}.mjs`);
-await build({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  external: ['webgpu'],
-  alias,
-  plugins: [rawPlugin],
-  logLevel: 'warning',
-});
-const mod = await import(pathToFileURL(outfile).href);
+const mod = await importTs(entry, 'wgtorch-bench');
 process.exitCode = await mod.main(args, root);

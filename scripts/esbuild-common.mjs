@@ -33,3 +33,26 @@ export const noDawnPlugin = {
 };
 
 export const alias = { wgtorch: path.join(root, 'src/index.ts') };
+
+/**
+ * Bundles a TypeScript entry for Node (wgtorch → src/, `?raw` shaders, Dawn left external) into
+ * node_modules/.cache/<cacheDir>/ and imports it: how examples, the bench and probes run.
+ */
+export async function importTs(entry, cacheDir) {
+  const { build } = await import('esbuild');
+  const { pathToFileURL } = await import('node:url');
+  const outfile = path.join(root, 'node_modules/.cache', cacheDir, `${path.basename(entry, '.ts')}.mjs`);
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['webgpu'],
+    alias,
+    plugins: [rawPlugin],
+    logLevel: 'warning',
+  });
+  return import(pathToFileURL(outfile).href);
+}

@@ -1,9 +1,7 @@
-// npm run example -- <name> [args]: bundles examples/<name>.ts with esbuild and runs it in Node.
-import { build } from 'esbuild';
+// npm run example -- <name> [args]: bundles examples/<name>.ts with esbuild and runs its main() in Node.
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { alias, rawPlugin, root } from './esbuild-common.mjs';
+import { importTs, root } from './esbuild-common.mjs';
 
 const name = process.argv[2];
 const entry = name && path.join(root, 'examples', `${name}.ts`);
@@ -12,21 +10,8 @@ if (!entry || !fs.existsSync(entry)) {
   console.error(`usage: npm run example -- <name>   (one of: ${have.join(', ')})`);
   process.exit(2);
 }
-const outfile = path.join(root, 'node_modules/.cache/wgtorch-examples', `${name}.mjs`);
-await build({
-  entryPoints: [entry],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  external: ['webgpu'],
-  alias,
-  plugins: [rawPlugin],
-  logLevel: 'warning',
-});
+const mod = await importTs(entry, 'wgtorch-examples');
 process.argv.splice(2, 1);
-const mod = await import(pathToFileURL(outfile).href);
 if (typeof mod.main !== 'function') {
   console.error(`examples/${name}.ts exports no main()`);
   process.exit(2);

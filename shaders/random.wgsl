@@ -40,11 +40,29 @@ fn wg_ln_unit(u: f32) -> f32 {
   return -2.0 * z * s;
 }
 
-// Standard normal by Box-Muller on u1 in (0, 1] and u2 in [0, 1), as normalAt. The angle is reduced
-// to [-pi, pi) where GPU cos is accurate: cos(2 pi u2) = -cos(pi (2 u2 - 1)).
+// cos(2 pi t) for t in [0, 1) to f32 precision. WGSL's cos only promises an absolute error of 2^-11
+// on [-pi, pi] (SwiftShader is that coarse), so reduce exactly by quarter turns: 4t = q + r with
+// r in [-1/2, 1/2] (exact, t has 24 bits), then a = r pi/2 in [-pi/4, pi/4] and Taylor polynomials
+// whose first dropped terms are below 1e-9.
+fn wg_cos_2pi(t: f32) -> f32 {
+  let s = t * 4.0;
+  let q = round(s);
+  let a = (s - q) * 1.5707963267948966;
+  let a2 = a * a;
+  let c = 1.0 + a2 * (-0.5 + a2 * (1.0 / 24.0 + a2 * (-1.0 / 720.0 + a2 * (1.0 / 40320.0 - a2 / 3628800.0))));
+  let sn = a * (1.0 + a2 * (-1.0 / 6.0 + a2 * (1.0 / 120.0 + a2 * (-1.0 / 5040.0 + a2 / 362880.0))));
+  switch (u32(q) & 3u) {
+    case 0u: { return c; }
+    case 1u: { return -sn; }
+    case 2u: { return -c; }
+    default: { return sn; }
+  }
+}
+
+// Standard normal by Box-Muller on u1 in (0, 1] and u2 in [0, 1), as normalAt.
 fn wg_normal(seed: u32, c: u32) -> f32 {
   let w = wg_words(seed, c);
   let u1 = f32((w.x >> 8u) + 1u) / 16777216.0;
   let u2 = f32(w.y >> 8u) / 16777216.0;
-  return sqrt(-2.0 * wg_ln_unit(u1)) * -cos(3.14159265358979 * (2.0 * u2 - 1.0));
+  return sqrt(-2.0 * wg_ln_unit(u1)) * wg_cos_2pi(u2);
 }

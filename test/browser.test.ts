@@ -209,8 +209,8 @@ describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
       expect(s.fallbackReason).toMatch(/requestAdapter\(\) returned null/);
       expect(await page.textContent('#device-detail')).toContain('CPU fallback: requestAdapter() returned null');
       expectDemo(s, b!.problems);
-      // Same seed, same net: the devices agree (loosely: GPU cos in randn is only ~1e-4 accurate).
-      if (webgpuLosses) s.losses.forEach((v, i) => expect(Math.abs(v - webgpuLosses![i]!) / v, `step ${i + 1}`).toBeLessThan(1e-2));
+      // Same seed, same net: the devices draw the same randn values and agree on the losses.
+      if (webgpuLosses) s.losses.forEach((v, i) => expect(Math.abs(v - webgpuLosses![i]!) / v, `step ${i + 1}`).toBeLessThan(1e-3));
       await page.close();
     }, PAGE_MS + 60_000);
 

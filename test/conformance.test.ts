@@ -6,16 +6,9 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { devices } from './devices.js';
+import { caseLabel as label, fixtureOps, type OpCase } from './fixture-ops.js';
 import { addSuffixes, expectClose, fixtureValues, fromFixture, loadFixture, type FixtureTensor } from './helpers.js';
 
-interface OpCase {
-  op: string;
-  kwargs: Record<string, unknown>;
-  inputs: FixtureTensor[];
-  out: FixtureTensor;
-  upstream?: FixtureTensor;
-  grads?: FixtureTensor[];
-}
 interface FormatCase {
   note: string;
   tensor: FixtureTensor;
@@ -26,48 +19,7 @@ interface FormatCase {
 const opCases = loadFixture<OpCase[]>('ops.json');
 const formatCases = loadFixture<FormatCase[]>('format.json');
 
-type Kw = Record<string, any>;
-/** Each fixture op name, as wgtorch spells the call. */
-const OPS: Record<string, (x: Tensor[], kw: Kw) => Tensor> = {
-  add: ([a, b]) => torch.add(a!, b!),
-  sub: ([a, b]) => torch.sub(a!, b!),
-  mul: ([a, b]) => a!.mul(b!),
-  div: ([a, b]) => a!.div(b!),
-  add_scalar: ([a], kw) => a!.add(kw.scalar),
-  mul_scalar: ([a], kw) => a!.mul(kw.scalar),
-  rsub_scalar: ([a], kw) => torch.sub(kw.scalar, a!),
-  rdiv_scalar: ([a], kw) => torch.div(kw.scalar, a!),
-  pow: ([a], kw) => a!.pow(kw.exponent),
-  neg: ([a]) => a!.neg(),
-  exp: ([a]) => a!.exp(),
-  log: ([a]) => a!.log(),
-  sqrt: ([a]) => a!.sqrt(),
-  abs: ([a]) => a!.abs(),
-  relu: ([a]) => a!.relu(),
-  sigmoid: ([a]) => a!.sigmoid(),
-  tanh: ([a]) => a!.tanh(),
-  clamp: ([a], kw) => a!.clamp({ min: kw.min, max: kw.max }),
-  matmul: ([a, b]) => torch.matmul(a!, b!),
-  mm: ([a, b]) => a!.mm(b!),
-  bmm: ([a, b]) => a!.bmm(b!),
-  dot: ([a, b]) => torch.dot(a!, b!),
-  sum: ([a], kw) => a!.sum({ dim: kw.dim, keepdim: kw.keepdim }),
-  mean: ([a], kw) => a!.mean({ dim: kw.dim, keepdim: kw.keepdim }),
-  amax: ([a], kw) => a!.amax({ dim: kw.dim, keepdim: kw.keepdim }),
-  amin: ([a], kw) => a!.amin({ dim: kw.dim, keepdim: kw.keepdim }),
-  max: ([a]) => a!.max(),
-  min: ([a]) => a!.min(),
-  reshape: ([a], kw) => a!.reshape(kw.shape),
-  transpose: ([a], kw) => a!.transpose(kw.dim0, kw.dim1),
-  t: ([a]) => a!.t(),
-  permute: ([a], kw) => a!.permute(kw.dims),
-  unsqueeze: ([a], kw) => a!.unsqueeze(kw.dim),
-  squeeze: ([a], kw) => a!.squeeze(kw.dim),
-  expand: ([a], kw) => a!.expand(kw.size),
-  seed_loss: ([x, y, w1, w2]) => x!.mm(w1!).clamp({ min: 0 }).mm(w2!).sub(y!).pow(2).sum(),
-};
-
-const label = (c: OpCase, i: number) => `${i}: ${c.op}(${c.inputs.map((t) => `[${t.shape.join(',')}]`).join(', ')}) ${JSON.stringify(c.kwargs)}`;
+const OPS = fixtureOps(torch);
 
 describe.each(devices)('conformance on %s', (device) => {
   describe('ops.json forward values', () => {

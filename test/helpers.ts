@@ -2,30 +2,22 @@
 import fs from 'node:fs';
 import { expect } from 'vitest';
 import * as torch from '../src/index.js';
-import type { Device, DType, Tensor } from '../src/index.js';
+import type { Device, Tensor } from '../src/index.js';
+import { fixtureNumber, fromFixture as fromFixtureWith, type FixtureTensor } from './fixture-ops.js';
 
-export interface FixtureTensor {
-  shape: number[];
-  dtype: 'float32' | 'int64' | 'bool';
-  data: (number | string | boolean)[];
-}
+export type { FixtureTensor } from './fixture-ops.js';
 
 export function loadFixture<T>(name: string): T {
   return JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
 }
 
-const num = (v: number | string | boolean): number =>
-  v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : typeof v === 'boolean' ? +v : (v as number);
-
 /** A fixture tensor as a wgtorch tensor on `device` (PyTorch's int64 becomes int32). */
 export function fromFixture(f: FixtureTensor, device: Device, requiresGrad = false): Tensor {
-  const dtype: DType = f.dtype === 'int64' ? 'int32' : f.dtype;
-  const flat = f.data.map(num);
-  return torch.tensor(flat, { dtype, device }).reshape(f.shape).detach().requiresGrad_(requiresGrad);
+  return fromFixtureWith(torch, f, device, requiresGrad);
 }
 
 export function fixtureValues(f: FixtureTensor): number[] {
-  return f.data.map(num);
+  return f.data.map(fixtureNumber);
 }
 
 /** Checks shape and values within |a - b| <= atol + rtol |b| (NaN matches NaN). */

@@ -3,77 +3,19 @@
  * device: each case's forward value, and the gradients of (out * upstream).sum() where the fixture
  * has them, against real PyTorch. Results go to window.__conformance for test/browser.test.ts.
  *
- * Query: ?device=cpu forces the CPU. The op-name → call table mirrors test/conformance.test.ts's
- * OPS (it cannot be imported: that file is a vitest module); keep the two in step.
+ * Query: ?device=cpu forces the CPU. The op-name → call table is test/fixture-ops.ts, the one
+ * test/conformance.test.ts uses.
  */
 import * as torch from 'wgtorch';
 import type { Tensor } from 'wgtorch';
 import cases from '../../test/fixtures/ops.json';
+import { caseLabel, fixtureNumber, fixtureOps, fromFixture as fromFixtureWith, type FixtureTensor, type OpCase } from '../../test/fixture-ops.js';
 import { errorText, pickDevice, tick } from './device.js';
 import type { CaseResult, ConformanceState } from './state.js';
 
-interface FixtureTensor {
-  shape: number[];
-  dtype: string;
-  data: (number | string | boolean)[];
-}
-interface OpCase {
-  op: string;
-  kwargs: Record<string, unknown>;
-  inputs: FixtureTensor[];
-  out: FixtureTensor;
-  upstream?: FixtureTensor;
-  grads?: FixtureTensor[];
-}
-
-type Kw = Record<string, any>;
-const OPS: Record<string, (x: Tensor[], kw: Kw) => Tensor> = {
-  add: ([a, b]) => torch.add(a!, b!),
-  sub: ([a, b]) => torch.sub(a!, b!),
-  mul: ([a, b]) => a!.mul(b!),
-  div: ([a, b]) => a!.div(b!),
-  add_scalar: ([a], kw) => a!.add(kw.scalar),
-  mul_scalar: ([a], kw) => a!.mul(kw.scalar),
-  rsub_scalar: ([a], kw) => torch.sub(kw.scalar, a!),
-  rdiv_scalar: ([a], kw) => torch.div(kw.scalar, a!),
-  pow: ([a], kw) => a!.pow(kw.exponent),
-  neg: ([a]) => a!.neg(),
-  exp: ([a]) => a!.exp(),
-  log: ([a]) => a!.log(),
-  sqrt: ([a]) => a!.sqrt(),
-  abs: ([a]) => a!.abs(),
-  relu: ([a]) => a!.relu(),
-  sigmoid: ([a]) => a!.sigmoid(),
-  tanh: ([a]) => a!.tanh(),
-  clamp: ([a], kw) => a!.clamp({ min: kw.min, max: kw.max }),
-  matmul: ([a, b]) => torch.matmul(a!, b!),
-  mm: ([a, b]) => a!.mm(b!),
-  bmm: ([a, b]) => a!.bmm(b!),
-  dot: ([a, b]) => torch.dot(a!, b!),
-  sum: ([a], kw) => a!.sum({ dim: kw.dim, keepdim: kw.keepdim }),
-  mean: ([a], kw) => a!.mean({ dim: kw.dim, keepdim: kw.keepdim }),
-  amax: ([a], kw) => a!.amax({ dim: kw.dim, keepdim: kw.keepdim }),
-  amin: ([a], kw) => a!.amin({ dim: kw.dim, keepdim: kw.keepdim }),
-  max: ([a]) => a!.max(),
-  min: ([a]) => a!.min(),
-  reshape: ([a], kw) => a!.reshape(kw.shape),
-  transpose: ([a], kw) => a!.transpose(kw.dim0, kw.dim1),
-  t: ([a]) => a!.t(),
-  permute: ([a], kw) => a!.permute(kw.dims),
-  unsqueeze: ([a], kw) => a!.unsqueeze(kw.dim),
-  squeeze: ([a], kw) => a!.squeeze(kw.dim),
-  expand: ([a], kw) => a!.expand(kw.size),
-  seed_loss: ([x, y, w1, w2]) => x!.mm(w1!).clamp({ min: 0 }).mm(w2!).sub(y!).pow(2).sum(),
-};
-
-const num = (v: number | string | boolean): number =>
-  v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : typeof v === 'boolean' ? +v : v as number;
-
-/** As test/helpers.ts's fromFixture: PyTorch's int64 becomes int32. */
-function fromFixture(f: FixtureTensor, device: torch.Device, requiresGrad = false): Tensor {
-  const dtype = f.dtype === 'int64' ? 'int32' : (f.dtype as torch.DType);
-  return torch.tensor(f.data.map(num), { dtype, device }).reshape(f.shape).detach().requiresGrad_(requiresGrad);
-}
+const OPS = fixtureOps(torch);
+const num = fixtureNumber;
+const fromFixture = (f: FixtureTensor, device: torch.Device, requiresGrad = false): Tensor => fromFixtureWith(torch, f, device, requiresGrad);
 
 /** As test/helpers.ts's expectClose: |a - b| <= atol + rtol |b|, NaN matches NaN. Returns the failure or ''. */
 async function close(what: string, t: Tensor, want: FixtureTensor, rtol = 1e-4, atol = 1e-5): Promise<string> {
@@ -89,7 +31,7 @@ async function close(what: string, t: Tensor, want: FixtureTensor, rtol = 1e-4, 
   return '';
 }
 
-const label = (c: OpCase, i: number) => `${i}: ${c.op}(${c.inputs.map((t) => `[${t.shape.join(',')}]`).join(', ')}) ${JSON.stringify(c.kwargs)}`;
+const label = caseLabel;
 
 async function runCase(c: OpCase, i: number, device: torch.Device): Promise<CaseResult> {
   const r: CaseResult = { index: i, label: label(c, i), ok: false, message: '', grads: !!(c.grads && c.upstream), ms: 0 };

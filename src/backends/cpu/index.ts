@@ -1,9 +1,10 @@
 import type { Backend, Launch, Operand, View } from '../../backend.js';
-import { castScalar, DTYPES, hostArray, type DType, type HostArray } from '../../dtype.js';
+import { castScalar, DTYPES, type DType, type HostArray } from '../../dtype.js';
 import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import { normalAt, uniformAt } from '../../random.js';
 import { isContiguous } from '../../shape.js';
 import { matmulInto } from './matmul.js';
+import { HostPool } from './pool.js';
 import { allOffsets } from './strided.js';
 
 /**
@@ -35,6 +36,57 @@ type Reader = ReturnType<typeof gather>;
 const reader = (g: Reader): ((i: number) => number) =>
   typeof g === 'number' ? () => g : typeof g === 'function' ? g : (i: number) => g[i]!;
 
+/**
+ * Fast paths for the common layouts: an operand that is a scalar or a contiguous run of its
+ * buffer (any offset), written to a contiguous float output. The loops below index typed arrays
+ * directly instead of calling a reader per element, which is what makes them several times faster
+ * than the general path (bench/NOTES.md, "CPU elementwise and reductions").
+ */
+type Direct = { a: HostArray; off: number } | number;
+
+/** The operand as a Direct source over out's n elements, or null when it needs the general walk. */
+function direct(v: Operand, n: number): Direct | null {
+  if (typeof v === 'number') return v;
+  if (shapeSize(v.shape) !== n || !isContiguous(v.shape, v.strides)) return null;
+  return { a: arr(v), off: v.offset };
+}
+
+/** A contiguous output whose values need no rounding beyond the typed array's own store. */
+function directOut(out: View): { o: HostArray; off: number; n: number } | null {
+  if ((out.dtype !== 'float32' && out.dtype !== 'float64') || !isContiguous(out.shape, out.strides)) return null;
+  return { o: arr(out), off: out.offset, n: shapeSize(out.shape) };
+}
+
+/** o[oo + i] = a op b for i < n, with add/sub/mul/div written out and other ops through f. */
+function binaryDirect(op: string, f: (a: number, b: number) => number, a: Direct, b: Direct, o: HostArray, oo: number, n: number): void {
+  if (typeof a === 'number' && typeof b === 'number') {
+    o.fill(f(a, b), oo, oo + n);
+    return;
+  }
+  if (typeof a !== 'number' && typeof b !== 'number') {
+    const x = a.a, xo = a.off, y = b.a, yo = b.off;
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! + y[yo + i]!; return;
+      case 'sub': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! - y[yo + i]!; return;
+      case 'mul': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! * y[yo + i]!; return;
+      case 'div': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! / y[yo + i]!; return;
+      default: for (let i = 0; i < n; i++) o[oo + i] = f(x[xo + i]!, y[yo + i]!); return;
+    }
+  }
+  if (typeof b === 'number') {
+    const x = (a as { a: HostArray; off: number }).a, xo = (a as { off: number }).off;
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! + b; return;
+      case 'sub': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! - b; return;
+      case 'mul': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! * b; return;
+      case 'div': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! / b; return;
+      default: for (let i = 0; i < n; i++) o[oo + i] = f(x[xo + i]!, b); return;
+    }
+  }
+  const y = (b as { a: HostArray }).a, yo = (b as { off: number }).off;
+  for (let i = 0; i < n; i++) o[oo + i] = f(a as number, y[yo + i]!);
+}
+
 /** Writes f(i) for every element of out (in row-major order), through out's strides. */
 function store(out: View, f: (i: number) => number): void {
   const o = arr(out);
@@ -55,7 +107,39 @@ function computeCast(dtype: DType): ((x: number) => number) | null {
   return dtype === 'int32' ? (x) => castScalar(x, 'int32') : null;
 }
 
+/**
+ * Sums of a contiguous x over a suffix of its dims (rows of n adjacent values) or a prefix (columns:
+ * out[c] = Σ_r x[r, c]), into a float output; false when the layout is another one. Sums are kept
+ * in float64, as the general path keeps them.
+ */
+function sumDirect(x: View, dims: readonly number[], out: View): boolean {
+  const nd = x.shape.length, k = dims.length;
+  const d = directOut(out);
+  if (!d || k === 0 || !isContiguous(x.shape, x.strides)) return false;
+  const set = new Set(dims);
+  const suffix = dims.every((v) => v >= nd - k), prefix = dims.every((v) => v < k);
+  if (set.size !== k || (!suffix && !prefix)) return false;
+  const a = arr(x), xo = x.offset, o = d.o, oo = d.off;
+  const total = shapeSize(x.shape), kept = d.n, n = kept === 0 ? 0 : total / kept;
+  if (suffix) {
+    for (let r = 0; r < kept; r++) {
+      let acc = 0;
+      for (let j = 0, p = xo + r * n; j < n; j++, p++) acc += a[p]!;
+      o[oo + r] = acc;
+    }
+    return true;
+  }
+  const acc = new Float64Array(kept);
+  for (let r = 0; r < n; r++) {
+    const p = xo + r * kept;
+    for (let c = 0; c < kept; c++) acc[c] += a[p + c]!;
+  }
+  for (let c = 0; c < kept; c++) o[oo + c] = acc[c]!;
+  return true;
+}
+
 function reduce(op: 'sum' | 'max' | 'min' | 'argmax' | 'argmin', x: View, dims: readonly number[], out: View): void {
+  if (op === 'sum' && sumDirect(x, dims, out)) return;
   const keptShape = x.shape.map((s, d) => (dims.includes(d) ? 1 : s));
   const keptStrides = x.strides.map((s, d) => (dims.includes(d) ? 0 : s));
   const redShape = x.shape.map((s, d) => (dims.includes(d) ? s : 1));
@@ -89,6 +173,19 @@ function run(l: Launch): void {
   switch (l.kind) {
     case 'unary': {
       const def = unaryOps[l.op];
+      const d = directOut(l.out), dx = d && direct(l.x, d.n);
+      if (d && dx && typeof dx !== 'number' && l.compute !== 'int32') {
+        const { o, off, n } = d, xa = dx.a, xo = dx.off, p0 = l.params[0] ?? 0, p1 = l.params[1] ?? 0;
+        const f = def.cpu;
+        if (l.op === 'clamp') {
+          // clamp(min=0) of the seed's hidden layer: the table's rule, inlined.
+          for (let i = 0; i < n; i++) {
+            const v = xa[xo + i]!;
+            o[off + i] = v !== v ? v : Math.min(Math.max(v, p0), p1);
+          }
+        } else for (let i = 0; i < n; i++) o[off + i] = f(xa[xo + i]!, p0, p1);
+        return;
+      }
       const x = reader(gather(l.x));
       const p0 = l.params[0] ?? 0, p1 = l.params[1] ?? 0;
       const c = computeCast(l.compute);
@@ -97,6 +194,12 @@ function run(l: Launch): void {
     }
     case 'binary': {
       const f = binaryOps[l.op].cpu;
+      const d = directOut(l.out);
+      const da = d && direct(l.a, d.n), db = d && direct(l.b, d.n);
+      if (d && da !== null && db !== null && l.compute !== 'int32') {
+        binaryDirect(l.op, f, da, db, d.o, d.off, d.n);
+        return;
+      }
       const a = reader(gather(l.a));
       const b = reader(gather(l.b));
       const c = computeCast(l.compute);
@@ -111,14 +214,23 @@ function run(l: Launch): void {
       return;
     }
     case 'copy': {
+      const d = directOut(l.out), x0 = d && direct(l.x, d.n);
+      if (d && x0 && typeof x0 !== 'number') {
+        // Contiguous to contiguous float: one typed-array copy (float32 rounding is the store's).
+        d.o.set(x0.a.subarray(x0.off, x0.off + d.n), d.off);
+        return;
+      }
       const x = reader(gather(l.x));
       const toInt = l.out.dtype === 'int32' && l.x.dtype !== 'int32';
       store(l.out, toInt ? (i) => castScalar(x(i), 'int32') : x);
       return;
     }
-    case 'fill':
-      store(l.out, () => l.value);
+    case 'fill': {
+      const d = directOut(l.out);
+      if (d) d.o.fill(l.value, d.off, d.off + d.n);
+      else store(l.out, () => l.value);
       return;
+    }
     case 'random': {
       const sample = l.dist === 'uniform' ? uniformAt : normalAt;
       store(l.out, (i) => sample(l.seed, l.counter + i));
@@ -144,15 +256,17 @@ function run(l: Launch): void {
   }
 }
 
-/** The JS backend. Buffers are typed arrays; every launch runs synchronously. */
+const pool = new HostPool();
+
+/** The JS backend. Buffers are typed arrays, pooled by size; every launch runs synchronously. */
 export const cpuBackend: Backend = {
   device: 'cpu',
   limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES },
-  alloc: (numel, dtype) => hostArray(dtype, numel),
+  alloc: (numel, dtype) => pool.acquire(dtype, numel),
   write: (buf, _dtype, data) => (buf as HostArray).set(data),
   readSync: (buf, _dtype, offset, numel) => (buf as HostArray).slice(offset, offset + numel),
   read: async (buf, _dtype, offset, numel) => (buf as HostArray).slice(offset, offset + numel),
-  release: () => {},
+  release: (buf, dtype) => pool.release(buf as HostArray, dtype),
   launch: run,
   synchronize: async () => {},
 };

@@ -82,7 +82,11 @@ export async function requestDevice(): Promise<DeviceInfo | string> {
   } catch (e) {
     return `requestAdapter() failed: ${(e as Error).message}`;
   }
-  if (!adapter) return 'requestAdapter() returned null: no WebGPU adapter (in Node, is a Vulkan driver such as lavapipe installed?)';
+  if (!adapter) {
+    return isNode()
+      ? 'requestAdapter() returned null: no WebGPU adapter (is a Vulkan driver such as Mesa lavapipe installed? see the README)'
+      : 'requestAdapter() returned null: this browser offers no WebGPU adapter (is WebGPU enabled, and a GPU or software adapter available?)';
+  }
   const requiredLimits: Record<string, number> = {};
   for (const k of WANTED_LIMITS) {
     const v = (adapter.limits as unknown as Record<string, number | undefined>)[k];

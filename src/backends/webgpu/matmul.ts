@@ -28,9 +28,9 @@ export interface MatmulDirect {
 }
 
 /**
- * Which kernel and shape; overridable for benchmarks (test/webgpu-bench.test.ts). 'auto' takes the
+ * Which kernel and shape; overridable for benchmarks (bench/matmul-variants.ts). 'auto' takes the
  * tiled kernel on GPUs and the direct one on CPU adapters (lavapipe, SwiftShader), where workgroup
- * barriers are expensive and caches do the tiling (see the measurements in the bench file).
+ * barriers are expensive and caches do the tiling (measurements in bench/NOTES.md).
  */
 export const matmulConfig: { kind: 'auto' | 'tiled' | 'direct'; tile: MatmulTile; direct: MatmulDirect; vec4: boolean } = {
   kind: 'auto',

@@ -170,8 +170,7 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
         si[lid] = si[q];
       }`
         : `sv[lid] = comb(sv[lid], sv[lid + s * ${step}]);`;
-      tree = `  sv[lid] = acc;
-  si[lid] = ai;
+      tree = `  sv[lid] = acc;${arg ? '\n  si[lid] = ai;' : ''}
   workgroupBarrier();
   for (var s = TY / 2u; s > 0u; s = s >> 1u) {
     if (ty < s) {
@@ -180,7 +179,7 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
     workgroupBarrier();
   }
   let res = sv[lid];
-  let resi = si[lid];`;
+  let resi = ${arg ? 'si[lid]' : 'ai'};`;
     }
 
     let write: string;

@@ -1,0 +1,42 @@
+import { hostArray, type DType, type HostArray } from '../../dtype.js';
+
+/**
+ * A small caching allocator for the CPU backend: typed arrays of released storages are kept by
+ * (dtype, length) and handed out again, the way the WebGPU backend pools its buffers. A training
+ * loop allocates the same shapes every step; reusing their (already mapped, cache-warm) memory
+ * avoids a fresh zeroed allocation per op, which the bench measured as the main cost of large
+ * elementwise ops (bench/NOTES.md). Like torch.empty, a reused array is not cleared.
+ */
+export class HostPool {
+  private readonly free = new Map<string, HostArray[]>();
+  pooledBytes = 0;
+
+  constructor(
+    /** Arrays below this many bytes are left to the JS allocator (cheap, and many). */
+    private readonly minBytes = 64 * 1024,
+    /** The pool never holds more than this; a release beyond it just drops the array. */
+    private readonly capBytes = 256 * 2 ** 20,
+  ) {}
+
+  acquire(dtype: DType, numel: number): HostArray {
+    const a = this.free.get(`${dtype}:${numel}`)?.pop();
+    if (!a) return hostArray(dtype, numel);
+    this.pooledBytes -= a.byteLength;
+    return a;
+  }
+
+  release(a: HostArray, dtype: DType): void {
+    if (a.byteLength < this.minBytes || this.pooledBytes + a.byteLength > this.capBytes) return;
+    const key = `${dtype}:${a.length}`;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(a);
+    this.pooledBytes += a.byteLength;
+  }
+
+  /** Drops every pooled array (they become ordinary garbage). */
+  clear(): void {
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+}
