@@ -9,6 +9,7 @@ import * as linalg from './ops/linalg.js';
 import * as red from './ops/reduce.js';
 import * as views from './ops/views.js';
 import { broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
 /** A dimension argument: one dim or several. */
@@ -66,6 +67,7 @@ export class Tensor {
     this.base = base;
     storage.retain();
     storageFinalizer.register(this, storage, this);
+    trackTensor(this);
   }
 
   /** A new contiguous tensor with uninitialized (zeroed) memory. */
@@ -422,6 +424,7 @@ export class Tensor {
     if (isGradEnabled() && result.gradFn) {
       this.gradFn = result.gradFn;
       this._requiresGrad = true;
+      noteRebased(this);
     }
     return this;
   }
@@ -479,7 +482,7 @@ export class Tensor {
   accumulateGrad(g: Tensor): void {
     noGrad(() => {
       if (this.grad) this.grad.add_(g);
-      else this.grad = views.clone(g).detach();
+      else untrackTensor((this.grad = views.clone(g).detach()));
     });
   }
 

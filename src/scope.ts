@@ -1,0 +1,109 @@
+/**
+ * torch.scope(fn): prompt release of the tensors a synchronous block makes, for loops that should
+ * not wait for the garbage collector (tf.tidy's idea, with autograd taken into account).
+ */
+import type { Tensor } from './tensor.js';
+import { RuntimeError } from './errors.js';
+
+interface Frame {
+  /** Tensors made while this scope was innermost. */
+  made: Set<Tensor>;
+  /** Tensors made outside whose history was rebased (in-place under grad) inside: kept graph roots. */
+  roots: Set<Tensor>;
+}
+const frames: Frame[] = [];
+
+/** Called by the Tensor constructor. */
+export function trackTensor(t: Tensor): void {
+  frames[frames.length - 1]?.made.add(t);
+}
+
+/** A tensor that now belongs to another (a leaf's .grad): no scope disposes it. */
+export function untrackTensor(t: Tensor): void {
+  for (const f of frames) f.made.delete(t);
+}
+
+/** A tensor whose gradFn changed in place: its new history must outlive the scope. */
+export function noteRebased(t: Tensor): void {
+  const f = frames[frames.length - 1];
+  if (f && !f.made.has(t)) f.roots.add(t);
+}
+
+/** Tensors, in arrays and plain objects, of a scope's return value. */
+function collect(v: unknown, out: Tensor[], seen: Set<unknown>, isTensor: (x: unknown) => x is Tensor): void {
+  if (v === null || typeof v !== 'object' || seen.has(v)) return;
+  seen.add(v);
+  if (isTensor(v)) out.push(v);
+  else if (Array.isArray(v)) for (const x of v) collect(x, out, seen, isTensor);
+  else if (v instanceof Map) for (const x of v.values()) collect(x, out, seen, isTensor);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, out, seen, isTensor);
+}
+
+/**
+ * What a kept tensor's backward still reads: the saved tensors of every node in its graph (and the
+ * tensors retainGrad() asked about). A graph's other tensors are walked through but not kept:
+ * backward needs their history, not their storage.
+ */
+function keepGraph(roots: Iterable<Tensor>, keep: Set<Tensor>): void {
+  const stack: Tensor[] = [];
+  const hold = (t: Tensor) => {
+    if (!keep.has(t)) {
+      keep.add(t);
+      stack.push(t);
+    }
+  };
+  for (const r of roots) hold(r);
+  const nodes = new Set<object>();
+  const walked = new Set<Tensor>();
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (walked.has(t)) continue;
+    walked.add(t);
+    const n = t.gradFn;
+    if (!n || nodes.has(n)) continue;
+    nodes.add(n);
+    for (const s of n.saved ?? []) hold(s);
+    if (n.retained) hold(n.retained);
+    for (const i of n.inputs) if (i && !walked.has(i)) stack.push(i);
+  }
+}
+
+/**
+ * Runs fn, then disposes every tensor fn made except those in its return value (a tensor, or
+ * arrays / plain objects / Maps of them), the .grad of leaves, and whatever a kept tensor's autograd
+ * graph still needs. Scopes nest: a tensor returned from an inner scope belongs to the outer one.
+ * fn must be synchronous (await outside: `const loss = torch.scope(() => step()); await loss.item()`).
+ */
+export function scope<T>(fn: () => T, isTensor: (x: unknown) => x is Tensor): T {
+  const frame: Frame = { made: new Set(), roots: new Set() };
+  frames.push(frame);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    frames.pop();
+    release(frame, [], isTensor);
+    throw e;
+  }
+  frames.pop();
+  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    // Nothing is disposed: the async body may still be using its tensors.
+    for (const t of frame.made) frames[frames.length - 1]?.made.add(t);
+    throw new RuntimeError('torch.scope(fn) needs a synchronous fn; it returned a Promise (await outside the scope)');
+  }
+  release(frame, result, isTensor);
+  return result;
+}
+
+function release(frame: Frame, result: unknown, isTensor: (x: unknown) => x is Tensor): void {
+  const returned: Tensor[] = [];
+  collect(result, returned, new Set(), isTensor);
+  const keep = new Set<Tensor>();
+  keepGraph([...returned, ...frame.roots], keep);
+  const outer = frames[frames.length - 1];
+  for (const t of frame.made) {
+    if (keep.has(t)) outer?.made.add(t);
+    else t.dispose();
+  }
+  if (outer) for (const r of frame.roots) if (!outer.made.has(r)) outer.roots.add(r);
+}
