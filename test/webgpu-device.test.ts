@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
+import { webgpuSuite } from './webgpu-suite.js';
 
 // WGTORCH_DEVICE=cpu hides WebGPU: isAvailable() says false, init() says why.
 process.env.WGTORCH_DEVICE = 'cpu';
@@ -11,12 +12,7 @@ const hidden = await torch.webgpu.isAvailable();
 const hiddenInit = await torch.webgpu.init().then(() => null, (e: unknown) => e);
 delete process.env.WGTORCH_DEVICE;
 
-const available = await torch.webgpu.isAvailable();
-if (!available) {
-  if (process.env.WGTORCH_REQUIRE_WEBGPU === '1') {
-    describe('webgpu', () => it('needs a WebGPU adapter (WGTORCH_REQUIRE_WEBGPU=1)', () => expect.fail('no WebGPU adapter found')));
-  } else console.warn('test/webgpu-device.test.ts skipped: no WebGPU adapter (set WGTORCH_REQUIRE_WEBGPU=1 to fail instead)');
-}
+const available = await webgpuSuite('test/webgpu-device.test.ts');
 
 describe('webgpu availability', () => {
   it('WGTORCH_DEVICE=cpu makes isAvailable() false and init() throw', () => {

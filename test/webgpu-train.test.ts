@@ -5,20 +5,13 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Device, Tensor } from '../src/index.js';
 import type { GpuBuf } from '../src/backends/webgpu/pool.js';
+import { webgpuSuite } from './webgpu-suite.js';
 
-// Lavapipe on a busy 2-core machine is slow: these suites get more than the default 2 minutes.
-vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
-
-const available = await torch.webgpu.isAvailable();
-if (!available) {
-  if (process.env.WGTORCH_REQUIRE_WEBGPU === '1') {
-    describe('webgpu', () => it('needs a WebGPU adapter (WGTORCH_REQUIRE_WEBGPU=1)', () => expect.fail('no WebGPU adapter found')));
-  } else console.warn('test/webgpu-train.test.ts skipped: no WebGPU adapter (set WGTORCH_REQUIRE_WEBGPU=1 to fail instead)');
-}
+const available = await webgpuSuite('test/webgpu-train.test.ts');
 
 /** The seed's net: N, D_in, H, D_out = 64, 1000, 100, 10. */
 function seedNet(device: Device, seed = 0) {

@@ -3,19 +3,12 @@
  * random shapes with broadcasting, views read in place (transpose, stepped slices, expand),
  * int32 and bool, NaN and infinities. Skips without an adapter unless WGTORCH_REQUIRE_WEBGPU=1.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
+import { rng, webgpuSuite } from './webgpu-suite.js';
 
-// Lavapipe on a busy 2-core machine is slow: these suites get more than the default 2 minutes.
-vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
-
-const available = await torch.webgpu.isAvailable();
-if (!available) {
-  if (process.env.WGTORCH_REQUIRE_WEBGPU === '1') {
-    describe('webgpu', () => it('needs a WebGPU adapter (WGTORCH_REQUIRE_WEBGPU=1)', () => expect.fail('no WebGPU adapter found')));
-  } else console.warn('test/webgpu.test.ts skipped: no WebGPU adapter (set WGTORCH_REQUIRE_WEBGPU=1 to fail instead)');
-}
+const available = await webgpuSuite('test/webgpu.test.ts');
 
 /**
  * Checks queued by a test: each reads its GPU result when queued (the values are a snapshot of that
@@ -26,15 +19,6 @@ afterEach(async () => {
   await Promise.all(q.splice(0));
 });
 
-/** A small deterministic PRNG for test data (mulberry32). */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = rng(1234);
 
 /** A CPU tensor of `shape` with values in [lo, hi) (ints for int32), optionally some specials. */

@@ -35,7 +35,7 @@ export interface MatmulDirect {
 export const matmulConfig: { kind: 'auto' | 'tiled' | 'direct'; tile: MatmulTile; direct: MatmulDirect; vec4: boolean } = {
   kind: 'auto',
   tile: { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 },
-  direct: { WGX: 8, WGY: 8, TM: 8, TN: 8 },
+  direct: { WGX: 4, WGY: 4, TM: 8, TN: 8 },
   vec4: true,
 };
 
