@@ -38,6 +38,23 @@ describe.skipIf(!available)('webgpu device', () => {
     expect(await t.add(1).format()).toBe("tensor([2., 3.], device='webgpu:0')");
   });
 
+  it('setDefaultDevice: creation functions without a device option use it', async () => {
+    torch.setDefaultDevice('webgpu');
+    try {
+      const t = torch.ones([2]);
+      expect(t.device).toBe('webgpu');
+      expect(torch.randn(3).device).toBe('webgpu');
+      expect(torch.tensor([1, 2]).device).toBe('webgpu');
+      expect(torch.zeros([2], { device: 'cpu' }).device).toBe('cpu');
+      expect(Array.from(await t.add(1).data())).toEqual([2, 2]);
+    } finally {
+      torch.setDefaultDevice('cpu');
+    }
+    expect(torch.ones([1]).device).toBe('cpu');
+    expect(() => torch.setDefaultDevice('cuda')).toThrow(/Expected one of cpu, webgpu device type at start of device string: cuda/);
+    expect(torch.getDefaultDevice()).toBe('cpu');
+  });
+
   it('a destroyed device throws DeviceLostError from the next op and read; init() starts a new one', async () => {
     const a = torch.ones([4], { device: 'webgpu' });
     const pending = a.mul(2);
