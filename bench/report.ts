@@ -1,15 +1,9 @@
 /** What a bench run produces: terminal tables, the JSON record and the SVG chart. */
-import { sizeLabel, type Device, type Section, type Unit } from './cases.js';
+import { sizeLabel, type Case, type Device, type Section, type Unit } from './cases.js';
 import { fmtTime, type Timing } from './measure.js';
 
 /** One case on one device. */
-export interface Result {
-  section: Section;
-  series: string;
-  label: string;
-  x: number;
-  unit: Unit;
-  work: number;
+export interface Result extends Pick<Case, 'section' | 'series' | 'label' | 'x' | 'unit' | 'work'> {
   device: Device;
   status: 'ok' | 'failed' | 'skipped';
   timing?: Timing;

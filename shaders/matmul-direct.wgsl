@@ -4,11 +4,7 @@
 
 alias T = {{T}};
 
-struct Params {
-  v: array<vec4<u32>, {{NPARAMS}}>,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
+{{PARAMS}}
 {{BINDINGS}}
 
 @compute @workgroup_size({{WGX}}, {{WGY}})

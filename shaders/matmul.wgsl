@@ -6,11 +6,7 @@
 
 alias T = {{T}};
 
-struct Params {
-  v: array<vec4<u32>, {{NPARAMS}}>,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
+{{PARAMS}}
 {{BINDINGS}}
 
 // As[k][m] and Bs[k][n], vec4s along m and n.

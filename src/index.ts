@@ -16,17 +16,7 @@ export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceErro
 export { pyFloatRepr } from './format.js';
 export { launchStats } from './executor.js';
 export { webgpu } from './webgpu.js';
-
-import { Tensor } from './tensor.js';
-import { scope as scopeWith } from './scope.js';
-/**
- * Runs a synchronous fn and disposes every tensor it made except what it returns (tensors in
- * arrays or plain objects too), leaves' .grad, and what a kept tensor's backward still needs:
- * `const loss = torch.scope(() => step()); console.log(await loss.item()); loss.dispose();`
- */
-export function scope<T>(fn: () => T): T {
-  return scopeWith(fn, (x): x is Tensor => x instanceof Tensor);
-}
+export { scope } from './scope.js';
 
 /** dtype names, usable as `{dtype: torch.float32}` as well as `{dtype: 'float32'}`. */
 export const float32 = 'float32', float = 'float32', float64 = 'float64', double = 'float64';

@@ -2,8 +2,9 @@
  * torch.scope(fn): prompt release of the tensors a synchronous block makes, for loops that should
  * not wait for the garbage collector (tf.tidy's idea, with autograd taken into account).
  */
-import type { Tensor } from './tensor.js';
 import { RuntimeError } from './errors.js';
+// A cycle (tensor.ts calls trackTensor); Tensor is only used inside functions, after both load.
+import { Tensor } from './tensor.js';
 
 interface Frame {
   /** Tensors made while this scope was innermost. */
@@ -30,13 +31,13 @@ export function noteRebased(t: Tensor): void {
 }
 
 /** Tensors, in arrays and plain objects, of a scope's return value. */
-function collect(v: unknown, out: Tensor[], seen: Set<unknown>, isTensor: (x: unknown) => x is Tensor): void {
+function collect(v: unknown, out: Tensor[], seen: Set<unknown>): void {
   if (v === null || typeof v !== 'object' || seen.has(v)) return;
   seen.add(v);
-  if (isTensor(v)) out.push(v);
-  else if (Array.isArray(v)) for (const x of v) collect(x, out, seen, isTensor);
-  else if (v instanceof Map) for (const x of v.values()) collect(x, out, seen, isTensor);
-  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, out, seen, isTensor);
+  if (v instanceof Tensor) out.push(v);
+  else if (Array.isArray(v)) for (const x of v) collect(x, out, seen);
+  else if (v instanceof Map) for (const x of v.values()) collect(x, out, seen);
+  else if (Object.getPrototypeOf(v) === Object.prototype) for (const x of Object.values(v)) collect(x, out, seen);
 }
 
 /**
@@ -74,7 +75,7 @@ function keepGraph(roots: Iterable<Tensor>, keep: Set<Tensor>): void {
  * graph still needs. Scopes nest: a tensor returned from an inner scope belongs to the outer one.
  * fn must be synchronous (await outside: `const loss = torch.scope(() => step()); await loss.item()`).
  */
-export function scope<T>(fn: () => T, isTensor: (x: unknown) => x is Tensor): T {
+export function scope<T>(fn: () => T): T {
   const frame: Frame = { made: new Set(), roots: new Set() };
   frames.push(frame);
   let result: T;
@@ -82,7 +83,7 @@ export function scope<T>(fn: () => T, isTensor: (x: unknown) => x is Tensor): T 
     result = fn();
   } catch (e) {
     frames.pop();
-    release(frame, [], isTensor);
+    release(frame, []);
     throw e;
   }
   frames.pop();
@@ -91,13 +92,13 @@ export function scope<T>(fn: () => T, isTensor: (x: unknown) => x is Tensor): T 
     for (const t of frame.made) frames[frames.length - 1]?.made.add(t);
     throw new RuntimeError('torch.scope(fn) needs a synchronous fn; it returned a Promise (await outside the scope)');
   }
-  release(frame, result, isTensor);
+  release(frame, result);
   return result;
 }
 
-function release(frame: Frame, result: unknown, isTensor: (x: unknown) => x is Tensor): void {
+function release(frame: Frame, result: unknown): void {
   const returned: Tensor[] = [];
-  collect(result, returned, new Set(), isTensor);
+  collect(result, returned, new Set());
   const keep = new Set<Tensor>();
   keepGraph([...returned, ...frame.roots], keep);
   const outer = frames[frames.length - 1];

@@ -59,22 +59,13 @@ function directOut(out: View): { o: HostArray; off: number; n: number } | null {
 
 /** o[oo + i] = a op b for i < n, with add/sub/mul/div written out and other ops through f. */
 function binaryDirect(op: string, f: (a: number, b: number) => number, a: Direct, b: Direct, o: HostArray, oo: number, n: number): void {
-  if (typeof a === 'number' && typeof b === 'number') {
-    o.fill(f(a, b), oo, oo + n);
+  if (typeof a === 'number') {
+    if (typeof b === 'number') o.fill(f(a, b), oo, oo + n);
+    else for (let i = 0; i < n; i++) o[oo + i] = f(a, b.a[b.off + i]!);
     return;
   }
-  if (typeof a !== 'number' && typeof b !== 'number') {
-    const x = a.a, xo = a.off, y = b.a, yo = b.off;
-    switch (op) {
-      case 'add': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! + y[yo + i]!; return;
-      case 'sub': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! - y[yo + i]!; return;
-      case 'mul': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! * y[yo + i]!; return;
-      case 'div': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! / y[yo + i]!; return;
-      default: for (let i = 0; i < n; i++) o[oo + i] = f(x[xo + i]!, y[yo + i]!); return;
-    }
-  }
+  const x = a.a, xo = a.off;
   if (typeof b === 'number') {
-    const x = (a as { a: HostArray; off: number }).a, xo = (a as { off: number }).off;
     switch (op) {
       case 'add': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! + b; return;
       case 'sub': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! - b; return;
@@ -83,8 +74,14 @@ function binaryDirect(op: string, f: (a: number, b: number) => number, a: Direct
       default: for (let i = 0; i < n; i++) o[oo + i] = f(x[xo + i]!, b); return;
     }
   }
-  const y = (b as { a: HostArray }).a, yo = (b as { off: number }).off;
-  for (let i = 0; i < n; i++) o[oo + i] = f(a as number, y[yo + i]!);
+  const y = b.a, yo = b.off;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! + y[yo + i]!; return;
+    case 'sub': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! - y[yo + i]!; return;
+    case 'mul': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! * y[yo + i]!; return;
+    case 'div': for (let i = 0; i < n; i++) o[oo + i] = x[xo + i]! / y[yo + i]!; return;
+    default: for (let i = 0; i < n; i++) o[oo + i] = f(x[xo + i]!, y[yo + i]!); return;
+  }
 }
 
 /** Writes f(i) for every element of out (in row-major order), through out's strides. */

@@ -8,35 +8,30 @@ import { hostArray, type DType, type HostArray } from '../../dtype.js';
  * elementwise ops (bench/NOTES.md). Like torch.empty, a reused array is not cleared.
  */
 export class HostPool {
-  private readonly free = new Map<string, HostArray[]>();
+  private readonly free = new Map<DType, Map<number, HostArray[]>>();
   pooledBytes = 0;
 
   constructor(
-    /** Arrays below this many bytes are left to the JS allocator (cheap, and many). */
-    private readonly minBytes = 64 * 1024,
+    /** Arrays of fewer elements are left to the JS allocator (cheap, and many). */
+    private readonly minNumel = 16 * 1024,
     /** The pool never holds more than this; a release beyond it just drops the array. */
     private readonly capBytes = 256 * 2 ** 20,
   ) {}
 
   acquire(dtype: DType, numel: number): HostArray {
-    const a = this.free.get(`${dtype}:${numel}`)?.pop();
+    const a = numel >= this.minNumel ? this.free.get(dtype)?.get(numel)?.pop() : undefined;
     if (!a) return hostArray(dtype, numel);
     this.pooledBytes -= a.byteLength;
     return a;
   }
 
   release(a: HostArray, dtype: DType): void {
-    if (a.byteLength < this.minBytes || this.pooledBytes + a.byteLength > this.capBytes) return;
-    const key = `${dtype}:${a.length}`;
-    let list = this.free.get(key);
-    if (!list) this.free.set(key, (list = []));
+    if (a.length < this.minNumel || this.pooledBytes + a.byteLength > this.capBytes) return;
+    let sizes = this.free.get(dtype);
+    if (!sizes) this.free.set(dtype, (sizes = new Map()));
+    let list = sizes.get(a.length);
+    if (!list) sizes.set(a.length, (list = []));
     list.push(a);
     this.pooledBytes += a.byteLength;
-  }
-
-  /** Drops every pooled array (they become ordinary garbage). */
-  clear(): void {
-    this.free.clear();
-    this.pooledBytes = 0;
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { DType } from '../../dtype.js';
 import { RuntimeError } from '../../errors.js';
+import paramsTemplate from '../../../shaders/params.wgsl?raw';
 import type { GpuBuf } from './pool.js';
 
 /** The backend's services to a kernel generator while it encodes one launch. */
@@ -61,6 +62,10 @@ export class Params {
    */
   get vec4s(): number {
     return Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(this.words.length / 4))));
+  }
+  /** The WGSL declaration of the block (shaders/params.wgsl), for a template's {{PARAMS}} slot. */
+  decl(): string {
+    return fill(paramsTemplate, { NPARAMS: this.vec4s });
   }
 }
 

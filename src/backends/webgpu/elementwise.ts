@@ -144,7 +144,7 @@ export function encodeElementwise(ctx: Ctx, l: ElementwiseLaunch): void {
       return d.names[k] === 'c' ? at : convertLoad(o.dtype, d.T, at);
     });
     const body = d.body(own, loads) + `  b${slot[0]! + 1}[j0] = ${convertStore(l.out.dtype, d.value === 'bool' ? 'bool' : d.T, 'r')};`;
-    return fill(template, { T: d.T, NPARAMS: p.vec4s, COUNT: nRef, BINDINGS: decls.join('\n'), WG, INDEX: index, BODY: body });
+    return fill(template, { T: d.T, PARAMS: p.decl(), COUNT: nRef, BINDINGS: decls.join('\n'), WG, INDEX: index, BODY: body });
   };
   const label = l.kind === 'unary' || l.kind === 'binary' ? `${l.kind}:${l.op}` : l.kind;
   ctx.dispatch(ctx.pipeline(key, code, label, { random: d.random }), p, bufs, Math.ceil(n / WG));

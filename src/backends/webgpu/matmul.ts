@@ -192,7 +192,7 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
       if (direct) {
         const { rows, body } = directBody(modeA, modeB, TM, TN, KU, T, ref);
         return fill(directTemplate, {
-          T, NPARAMS: p.vec4s, TM, TN, KU, WGX: TX, WGY: TY, BINDINGS: bindings, PROLOGUE: prologue,
+          T, PARAMS: p.decl(), TM, TN, KU, WGX: TX, WGY: TY, BINDINGS: bindings, PROLOGUE: prologue,
           ROWS: rows, ACC_DECL: accDecl.join('\n'), BODY: body, STORE: store.join('\n'),
         });
       }
@@ -203,7 +203,7 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
         for (let j = 0; j < TN / 4; j++) inner.push(`      acc${i}_${j} = acc${i}_${j} + a${i >> 2}[${i & 3}] * b${j};`);
       }
       return fill(template, {
-        T, NPARAMS: p.vec4s, BM, BN, BK, TM, TN, TX, THREADS: threads, BINDINGS: bindings,
+        T, PARAMS: p.decl(), BM, BN, BK, TM, TN, TX, THREADS: threads, BINDINGS: bindings,
         AS_LEN: (BM * BK) / 4, BS_LEN: (BN * BK) / 4,
         PROLOGUE: prologue,
         ACC_DECL: accDecl.join('\n'),

@@ -192,7 +192,7 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
       if (output.idx) write += `\n    ${bind('u32', true)}[o * G + g] = resi;`;
     }
     return fill(template, {
-      ...refs, T, NPARAMS: p.vec4s, WG, BINDINGS: decls.join('\n'), COMBINE: c.code, SG_ARGS: sgArgs,
+      ...refs, T, PARAMS: p.decl(), WG, BINDINGS: decls.join('\n'), COMBINE: c.code, SG_ARGS: sgArgs,
       TXI: outer ? 'lid % TX' : 'lid / TY', TYI: outer ? 'lid / TX' : 'lid % TY',
       IDENTITY: c.identity, BASE: base, ELEM: elem, ACCUM: accum, TREE: tree, WRITE: write,
     });
