@@ -132,11 +132,11 @@ function expectDemo(s: DemoState, problems: string[]): void {
   expect(s.losses).toHaveLength(s.steps);
   expectFalling(s.losses);
   expect(s.curveDraws, 'the loss curve is redrawn while training').toBeGreaterThan(1);
-  // Training yields to the event loop between steps, so a 50 ms timer keeps running: the longest
-  // the page went without running it is well under the training time (a loop that never yields
-  // has one gap as long as the whole training, and no beats).
-  expect(s.heartbeats, 'timer runs during training').toBeGreaterThanOrEqual(2);
-  expect(s.maxGapMs, `longest gap between timer beats in ${s.trainMs!.toFixed(0)} ms of training`).toBeLessThan(s.trainMs! / 2);
+  // Training yields to the event loop between steps, so a 50 ms timer keeps running: it can beat
+  // at most once per yield and once per 50 ms, and must manage a quarter of that (the machine's own
+  // stalls and the first step's compile eat the rest). A loop that never yields gives 0 beats.
+  const possible = Math.min(s.steps, Math.floor(s.trainMs! / 50));
+  expect(s.heartbeats, `timer beats in ${s.trainMs!.toFixed(0)} ms of training over ${s.steps} steps`).toBeGreaterThanOrEqual(Math.max(2, Math.floor(possible / 4)));
 }
 
 if (!haveChromium && REQUIRE) {

@@ -31,13 +31,8 @@ export interface DemoState {
   trainMs: number | null;
   /** Times the loss curve was redrawn during training (more than once: it is live). */
   curveDraws: number;
-  /**
-   * A 50 ms timer's runs during training, and the longest gap between two: a page that never yields
-   * runs none. (The gap also counts time the OS did not schedule the browser: on a busy machine,
-   * seconds.)
-   */
+  /** A 50 ms timer's runs during training: at most one per step's yield; a page that never yields runs none. */
   heartbeats: number;
-  maxGapMs: number;
   /** The cpu-vs-webgpu comparison, once run (?compare=1 or the button). */
   compare: { rows: CompareRow[]; done: boolean } | null;
   /** Training (and the comparison, when ?compare=1) finished. */
