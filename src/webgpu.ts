@@ -6,7 +6,7 @@
  */
 import { gpuStats, WebGPUBackend, type GpuStats } from './backends/webgpu/index.js';
 import { requestDevice, type AdapterInfo } from './backends/webgpu/device.js';
-import type { PoolStats } from './backends/webgpu/pool.js';
+import type { MemoryStats as PoolMemoryStats } from './backends/webgpu/pool.js';
 import { RuntimeError } from './errors.js';
 import { registerBackend } from './executor.js';
 
@@ -39,8 +39,8 @@ function start(): Promise<WebGPUBackend | string> {
   return pending;
 }
 
-/** Memory held by the WebGPU caching allocator. */
-export type MemoryStats = PoolStats;
+/** Memory held by the WebGPU caching allocator: tensor buffers, and the staging buffers of reads. */
+export type MemoryStats = PoolMemoryStats;
 
 export const webgpu = {
   /**
@@ -77,7 +77,7 @@ export const webgpu = {
 
   /** Bytes and buffers held by live tensors and kept in the pool for reuse. */
   memoryStats(): MemoryStats {
-    return backend && !backend.lost ? backend.memoryStats() : { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
+    return backend && !backend.lost ? backend.memoryStats() : { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0, stagingBytes: 0, stagingBuffers: 0 };
   },
 
   /** Frees the pool's unused buffers (PyTorch's torch.cuda.empty_cache()). */

@@ -38,4 +38,21 @@ describe.skipIf(!devices.includes('webgpu'))('WebGPU reads and printing', () => 
     expect(String(back)).toBe('tensor([[3., 3.],\n        [3., 3.]])');
     expect(torch.tensor([1, 2]).to('webgpu').device).toBe('webgpu');
   });
+
+  it('reads reuse their staging buffer: 300 reads leave memoryStats (tensor and staging pools) unchanged', async () => {
+    const x = torch.arange(64, { device: 'webgpu' }).mul(2);
+    const y = x.sum();
+    // Warm-up: the first reads create one staging buffer per size bucket (256 B and 16 B).
+    await x.data();
+    await y.item();
+    const before = torch.webgpu.memoryStats();
+    expect(before.stagingBuffers).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 150; i++) {
+      expect((await x.data())[63]).toBe(126); // 2 * 63
+      expect(await y.item()).toBe(4032); // 2 * (0 + ... + 63) = 63 * 64
+    }
+    // Before the fix every read parked its staging buffer in a pending list that was never
+    // drained: stagingBuffers grew by one per read (300 here) and no read reused one.
+    expect(torch.webgpu.memoryStats()).toEqual(before);
+  });
 });

@@ -14,7 +14,7 @@ import type { Ctx, Params } from './codegen.js';
 import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
 import { encodeMatmul } from './matmul.js';
-import { BufferPool, GpuBuf, type PoolStats } from './pool.js';
+import { BufferPool, GpuBuf, memoryStats, type MemoryStats } from './pool.js';
 import { encodeReduce } from './reduce.js';
 
 /** Counters for tests and benchmarks (shared by every device this process initializes). */
@@ -416,8 +416,8 @@ export class WebGPUBackend implements Backend, Ctx {
     this.gpu.destroy();
   }
 
-  memoryStats(): PoolStats {
-    return { ...this.pool.stats };
+  memoryStats(): MemoryStats {
+    return memoryStats(this.pool, this.staging);
   }
 
   /** Frees every pooled (unused) buffer. */

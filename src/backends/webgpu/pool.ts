@@ -7,7 +7,7 @@
 
 /** The handle a Storage holds on WebGPU: a pooled GPUBuffer and the backend that owns it. */
 export class GpuBuf {
-  /** Id of the last batch (command encoder) that used this buffer. */
+  /** Id of the last batch (command encoder) that used this buffer; batch ids start at 1, -1 is none. */
   lastUse = -1;
   released = false;
   constructor(
@@ -41,6 +41,19 @@ export interface PoolStats {
   pooledBuffers: number;
 }
 
+/** What torch.webgpu.memoryStats() reports: the tensor pool's counts and the read staging pool's. */
+export interface MemoryStats extends PoolStats {
+  /** Bytes and buffers of MAP_READ staging buffers (in use by a read, or kept for the next). */
+  stagingBytes: number;
+  stagingBuffers: number;
+}
+
+/** The tensor pool's stats with the staging pool's buffers counted in. */
+export function memoryStats(tensors: BufferPool, staging: BufferPool): MemoryStats {
+  const s = staging.stats;
+  return { ...tensors.stats, stagingBytes: s.liveBytes + s.pooledBytes, stagingBuffers: s.liveBuffers + s.pooledBuffers };
+}
+
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pending: GpuBuf[] = [];
@@ -70,7 +83,11 @@ export class BufferPool {
     return new GpuBuf(buffer, size, this.owner);
   }
 
-  /** Returns a buffer; it is reusable at once unless the open batch `openBatch` uses it. */
+  /**
+   * Returns a buffer; it is reusable at once unless the open batch `openBatch` uses it (-1: no
+   * batch is open, so nothing waits: a buffer no batch used, such as a read's staging buffer after
+   * its copy was submitted, must not wait for a submit that may never call afterSubmit()).
+   */
   release(b: GpuBuf, openBatch: number): void {
     if (b.released) return;
     b.released = true;
@@ -78,7 +95,7 @@ export class BufferPool {
     this.stats.liveBuffers--;
     this.stats.pooledBytes += b.size;
     this.stats.pooledBuffers++;
-    if (b.lastUse === openBatch) this.pending.push(b);
+    if (openBatch >= 0 && b.lastUse === openBatch) this.pending.push(b);
     else this.put(b);
   }
 
