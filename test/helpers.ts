@@ -29,7 +29,8 @@ export async function expectClose(t: Tensor, shape: readonly number[], want: rea
     const w = want[i]!;
     if (Number.isNaN(w)) expect(g, `element ${i}`).toBeNaN();
     else if (!Number.isFinite(w)) expect(g, `element ${i}`).toBe(w);
-    else if (Math.abs(g - w) > atol + rtol * Math.abs(w)) {
+    // Written as !(within) so that a NaN result fails against a finite want.
+    else if (!(Math.abs(g - w) <= atol + rtol * Math.abs(w))) {
       expect.fail(`element ${i}: got ${g}, want ${w} (shape [${shape.join(', ')}])`);
     }
   });

@@ -65,16 +65,28 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
       ['transposed', (t) => t.transpose(0, 2)],
       ['stepped slice', (t) => t.slice(1, 1, null, 2)],
     ];
-    // KNOWN GAP: the op table's `sign(x)` is 0 for NaN in WGSL but NaN on the CPU.
-    const finite = x.where(x.eq(x), 0);
+    // NaN compares as NaN (same() above): sign(NaN) is 0 on both devices, as in PyTorch.
     for (const op of unary) {
-      const xs = op === 'sign' ? finite : x;
       for (const [name, v] of views) {
-        q.push(same((v(gpu(xs)) as any)[op](), (v(xs) as any)[op](), 3e-6, 1e-6, `${op} ${name}`));
+        q.push(same((v(gpu(x)) as any)[op](), (v(x) as any)[op](), 3e-6, 1e-6, `${op} ${name}`));
       }
     }
     for (const [lo, hi] of [[-1, 1], [null, 0.5], [-0.25, null], [2, -2]] as const) {
       q.push(same(gpu(x).clamp(lo, hi), x.clamp(lo, hi), 0, 0, `clamp(${lo}, ${hi})`));
+    }
+  });
+
+  it('sign and abs at NaN, ±0 and ±inf agree with PyTorch on both devices, gradients included', async () => {
+    // PyTorch 1.13: torch.tensor([nan, -0., 0., inf, -inf, -2.5]).sign() -> [0., 0., 0., 1., -1., -1.]
+    // (sign(-0.) is +0.), and abs's gradient g * sign(x) is [0., 0., 0., 1., -1., -1.] for g = 1.
+    const v = [NaN, -0, 0, Infinity, -Infinity, -2.5];
+    for (const device of ['cpu', 'webgpu'] as const) {
+      const x = torch.tensor(v, { device, requiresGrad: true });
+      const s = Array.from(await x.sign().data());
+      expect(s, device).toEqual([0, 0, 0, 1, -1, -1]);
+      expect(s.map((e) => Object.is(e, -0)), `${device}: sign(-0) is +0`).toEqual(v.map(() => false));
+      x.abs().sum().backward();
+      expect(Array.from(await x.grad!.data()), device).toEqual([0, 0, 0, 1, -1, -1]);
     }
   });
 

@@ -43,7 +43,10 @@ export interface BinaryDef {
 export const unaryOps = {
   neg: { cpu: (x) => -x, wgsl: '-x', result: 'same', node: 'NegBackward0', grad: (g) => g.neg(), saves: [] },
   abs: { cpu: Math.abs, wgsl: 'abs(x)', result: 'same', node: 'AbsBackward0', grad: (g, x) => g.mul(x.sign()), saves: ['x'] },
-  sign: { cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : x), wgsl: 'sign(x)', result: 'same', node: 'SignBackward0', grad: (g) => g.mul(0), saves: [] },
+  // PyTorch 1.13: sign(NaN) and sign(-0) are +0 (so abs's gradient g * sign(x) is 0 at NaN). WGSL's
+  // sign() leaves NaN implementation-defined; ordered compares are false for NaN. The difference is
+  // taken in i32: lavapipe folds select(0., -1., c) into -f32(c), which is -0 when c is false.
+  sign: { cpu: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0), wgsl: 'T(i32(x > T(0)) - i32(x < T(0)))', result: 'same', node: 'SignBackward0', grad: (g) => g.mul(0), saves: [] },
   exp: { cpu: Math.exp, wgsl: 'exp(x)', result: 'float', node: 'ExpBackward0', grad: (g, _x, y) => g.mul(y), saves: ['y'] },
   log: { cpu: Math.log, wgsl: 'log(x)', result: 'float', node: 'LogBackward0', grad: (g, x) => g.div(x), saves: ['x'] },
   // d/dx sqrt(x) = 1 / (2 sqrt(x))
