@@ -226,6 +226,36 @@ describe.each(devices)('conformance on %s', (device) => {
       expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
       expect(Math.max(...u)).toBeLessThan(1);
     });
+    it('randLike: rand of the input\'s shape, dtype and device, reproducible; ints and bools raise as in PyTorch', async () => {
+      const x = torch.zeros([3, 4], opts);
+      torch.manualSeed(7);
+      const r = torch.randLike(x);
+      expect([r.shape, r.dtype, r.device]).toEqual([[3, 4], 'float32', device]);
+      const u = Array.from(await r.data());
+      expect(u.every((v) => v >= 0 && v < 1)).toBe(true);
+      torch.manualSeed(7);
+      expect(Array.from(await torch.rand([3, 4], opts).data())).toEqual(u);
+      // PyTorch: torch.rand_like(torch.tensor([1, 2])) raises RuntimeError
+      // "check_uniform_bounds" not implemented for 'Long'; with dtype=torch.float32 it is float32.
+      const i = torch.tensor([1, 2], { ...opts, dtype: 'int32' });
+      expect(() => torch.randLike(i)).toThrow(torch.RuntimeError);
+      expect(() => torch.randLike(i)).toThrow(`"check_uniform_bounds" not implemented for 'Long'`);
+      expect(torch.randLike(i, { dtype: 'float32' }).dtype).toBe('float32');
+    });
+    it('webgpu.emptyCache frees pooled buffers and leaves live tensors intact (a no-op without WebGPU use)', async () => {
+      const keep = torch.tensor([1.5, -2, 3], opts);
+      for (let k = 0; k < 4; k++) torch.ones([256], opts).mul(k).dispose();
+      await torch.webgpu.synchronize();
+      const before = torch.webgpu.memoryStats();
+      if (device === 'webgpu') expect(before.pooledBuffers).toBeGreaterThan(0);
+      torch.webgpu.emptyCache();
+      const after = torch.webgpu.memoryStats();
+      // PyTorch's torch.cuda.empty_cache(): the cache is released, allocated memory is unchanged.
+      expect([after.pooledBytes, after.pooledBuffers]).toEqual([0, 0]);
+      expect([after.liveBytes, after.liveBuffers]).toEqual([before.liveBytes, before.liveBuffers]);
+      expect(await keep.tolist()).toEqual([1.5, -2, 3]);
+      expect(await keep.mul(2).tolist()).toEqual([3, -4, 6]);
+    });
     it('reading: item, tolist, data', async () => {
       const x = torch.tensor([[1, 2], [3, 4]], opts);
       expect(await x.tolist()).toEqual([[1, 2], [3, 4]]);

@@ -12,7 +12,7 @@ import { devices } from './devices.js';
 import { fixtureDType, fixtureNumber, fromFixture, type FixtureTensor } from './fixture-ops.js';
 import { loadFixture } from './helpers.js';
 
-type Arg = number | boolean | null | number[] | { var: number };
+type Arg = number | boolean | null | { var: number } | Arg[];
 interface Step {
   kind: 'input' | 'fn' | 'method';
   out: number | null;
@@ -30,7 +30,8 @@ interface Desc {
   grad_fn: string | null;
 }
 interface Result {
-  ok?: Desc | null;
+  /** A tensor's description, { py } for a call that returns no tensor, null for backward. */
+  ok?: Desc | { py: unknown } | null;
   grads?: Record<string, FixtureTensor | null>;
   error?: { type: string; message: string };
 }
@@ -128,7 +129,8 @@ function diffError(e: unknown, want: { type: string; message: string }): string 
 
 function call(step: Step, vars: (Tensor | undefined)[], device: Device): unknown {
   const arg = (a: Arg | string): unknown => {
-    if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
+    if (Array.isArray(a)) return a.map(arg);
+    if (a !== null && typeof a === 'object') {
       const t = vars[a.var];
       if (!t) throw new Disagreement(`uses v${a.var}, which is undefined`);
       return t;
@@ -143,8 +145,12 @@ function call(step: Step, vars: (Tensor | undefined)[], device: Device): unknown
   }
   if (step.kind === 'fn') {
     if (['zeros', 'ones', 'full'].includes(step.name!)) kw = { ...kw, device };
-    const f = (torch as unknown as Record<string, (...a: unknown[]) => unknown>)[step.name!];
-    return f!(...args, ...(kw ? [kw] : []));
+    // A dotted name (autograd.backward) is a function of a torch namespace.
+    const path = step.name!.split('.');
+    let owner: Record<string, unknown> = torch as unknown as Record<string, unknown>;
+    for (const part of path.slice(0, -1)) owner = owner[part] as Record<string, unknown>;
+    const f = owner[path[path.length - 1]!] as (...a: unknown[]) => unknown;
+    return f.call(owner, ...args, ...(kw ? [kw] : []));
   }
   const self = vars[step.self!];
   if (!self) throw new Disagreement(`uses v${step.self}, which is undefined`);
@@ -169,6 +175,8 @@ async function replay(p: Program, device: Device): Promise<string> {
       let r: unknown;
       try {
         r = call(step, vars, device);
+        // t.cpu() is async in wgtorch (a WebGPU read); its result is the tensor.
+        if (r instanceof Promise) r = await r;
       } catch (e) {
         if (e instanceof Disagreement) throw e;
         if (!want.error) throw new Disagreement(`raised ${(e as Error).constructor.name}: ${(e as Error).message}; PyTorch gives a result`);
@@ -181,13 +189,17 @@ async function replay(p: Program, device: Device): Promise<string> {
         vars[step.out] = r as Tensor;
         producer[step.out] = step.name;
       } else if (step.name !== 'backward') producer[step.self!] = step.name;
+      if (want.ok && 'py' in want.ok) {
+        if (JSON.stringify(r) !== JSON.stringify(want.ok.py)) throw new Disagreement(`gave ${JSON.stringify(r)}, want ${JSON.stringify(want.ok.py)}`);
+        continue;
+      }
       if (want.grads) {
         for (const [i, g] of Object.entries(want.grads)) {
           const d = await diffGrad(`v${i}`, vars[+i]!, g);
           if (d) throw new Disagreement(d);
         }
       } else {
-        const d = await diffDesc('result', step.out !== null ? vars[step.out] : vars[step.self!], want.ok!, step.name);
+        const d = await diffDesc('result', step.out !== null ? vars[step.out] : vars[step.self!], want.ok as Desc, step.name);
         if (d) throw new Disagreement(d);
       }
     } catch (e) {
