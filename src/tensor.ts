@@ -1,10 +1,11 @@
-import { isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type Node } from './autograd.js';
+import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
 import type { Device, View } from './backend.js';
 import { castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, launch } from './executor.js';
 import { formatTensor } from './format.js';
 import * as apply from './ops/apply.js';
+import * as inplace from './ops/inplace.js';
 import * as linalg from './ops/linalg.js';
 import * as red from './ops/reduce.js';
 import * as views from './ops/views.js';
@@ -48,13 +49,17 @@ function reduceArgs(a?: Dims | ReduceOptions | null, keepdim?: boolean): [number
  * on WebGPU its values may still be pending on the device, so reads are async (`await t.item()`).
  */
 export class Tensor {
-  /** The recorded op that produced this tensor, or null for a leaf. */
-  gradFn: Node | null = null;
+  private _gradFn: Node | null = null;
   /** Accumulated gradient of a leaf (or of a tensor that called retainGrad()). */
   grad: Tensor | null = null;
   private _requiresGrad = false;
-  /** The tensor this one is a view of (for in-place checks), or null. */
+  /** The tensor this one is a view of (for in-place checks and history rewrites), or null. */
   readonly base: Tensor | null;
+  /** A view made in noGrad mode (PyTorch's CreationMeta::NO_GRAD_MODE): in-place on it under grad is refused. */
+  readonly viewInNoGrad: boolean;
+  /** The storage version this view's gradFn was made for; a newer one regenerates it (PyTorch's attr_version). */
+  private viewVersion: number;
+  private accumulator: AccumulateGrad | null = null;
   private disposed = false;
 
   constructor(
@@ -65,6 +70,8 @@ export class Tensor {
     base: Tensor | null = null,
   ) {
     this.base = base;
+    this.viewInNoGrad = base !== null && !isGradEnabled();
+    this.viewVersion = storage.version;
     storage.retain();
     storageFinalizer.register(this, storage, this);
     trackTensor(this);
@@ -108,8 +115,22 @@ export class Tensor {
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
+  /** The recorded op that produced this tensor, or null for a leaf. */
+  get gradFn(): Node | null {
+    if (this.base && this.viewVersion !== this.storage.version) {
+      // The storage was written in place since this view's history was made: read it from the base.
+      this.viewVersion = this.storage.version;
+      this._gradFn = inplace.regeneratedViewGrad(this, this.base);
+    }
+    return this._gradFn;
+  }
+  set gradFn(node: Node | null) {
+    this._gradFn = node;
+    this.viewVersion = this.storage.version;
+  }
+  /** A leaf's own flag, or it has a history, or it is a view of a tensor that requires grad (as in PyTorch). */
   get requiresGrad(): boolean {
-    return this._requiresGrad;
+    return this._requiresGrad || (this.base !== null && this.base.requiresGrad) || this.gradFn !== null;
   }
   set requiresGrad(v: boolean) {
     if (v && !isFloating(this.dtype)) throw new RuntimeError('only Tensors of floating point dtype can require gradients');
@@ -118,7 +139,7 @@ export class Tensor {
         "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
       );
     }
-    this._requiresGrad = v;
+    this._requiresGrad = v && this.gradFn === null;
   }
   /** Sets requiresGrad in place and returns this. */
   requiresGrad_(v = true): this {
@@ -333,9 +354,12 @@ export class Tensor {
   clone(): Tensor {
     return views.clone(this);
   }
-  /** A tensor sharing storage, cut from the graph. */
+  /**
+   * A tensor sharing storage and its version counter, cut from the graph. It is not a view for the
+   * in-place rules: `w.detach().zero_()` writes through to a leaf's data, as in PyTorch.
+   */
   detach(): Tensor {
-    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.base ?? this);
+    return new Tensor(this.storage, this.shape, this.strides, this.offset);
   }
 
   // ---- dtype and device --------------------------------------------------------------------
@@ -346,7 +370,8 @@ export class Tensor {
     const out = Tensor.empty(this.shape, d, this.device);
     launch(this.device, { kind: 'copy', x: this.kernelView(), out: out.kernelView() });
     if (!isFloating(d)) return out;
-    return record(out, 'ToCopyBackward0', [this], [], (g) => [isFloating(this.dtype) ? g.type(this.dtype) : null]);
+    const from = this.dtype;
+    return record(out, 'ToCopyBackward0', [this], [], (g) => [isFloating(from) ? g.type(from) : null]);
   }
   float(): Tensor {
     return this.type('float32');
@@ -389,22 +414,22 @@ export class Tensor {
 
   // ---- in-place ----------------------------------------------------------------------------
   /**
-   * Runs an out-of-place op and writes its result into this tensor's memory. With grad on, the
-   * op's node becomes this tensor's history (PyTorch's rebase), and saved tensors see the bump.
+   * Runs an out-of-place op on this tensor and writes its result into this tensor's memory, with
+   * PyTorch's checks first (leaf and view rules, memory overlap with the tensor `operands`). With
+   * grad on, the op's node becomes this tensor's history, or its base's through CopySlices when this
+   * is a view; its edges were captured before, so earlier consumers keep the old history.
    */
-  private inplace(f: (self: Tensor) => Tensor): this {
-    if (isGradEnabled()) {
-      if (this.isLeaf && this.requiresGrad) {
-        throw new RuntimeError('a leaf Variable that requires grad is being used in an in-place operation.');
-      }
-      if (this.base && this.base.isLeaf && this.base.requiresGrad) {
-        throw new RuntimeError('a view of a leaf Variable that requires grad is being used in an in-place operation.');
-      }
-    }
-    // `old` carries the pre-update history, so the new node's edge does not point at itself.
+  private inplace(f: (self: Tensor) => Tensor, operands: readonly unknown[], checkSelfOverlap = true): this {
+    const inputs = operands.filter((o): o is Tensor => o instanceof Tensor);
+    if (isGradEnabled() && (this.requiresGrad || inputs.some((t) => t.requiresGrad))) inplace.checkInplace(this);
+    if (checkSelfOverlap) inplace.checkInternalOverlap(this);
+    for (const t of inputs) inplace.checkPartialOverlap(this, t);
+    // `old` stands for the value before the write: a rule that saved it gets a snapshot below,
+    // while `this` passed as another operand (y.add_(y)) stays the tensor that is overwritten.
     const old = new Tensor(this.storage, this.shape, this.strides, this.offset, this.base);
-    old.gradFn = this.gradFn;
+    old._gradFn = this.gradFn;
     old._requiresGrad = this._requiresGrad;
+    old.accumulator = this.accumulator;
     const result = f(old);
     if (result.shape.length !== this.shape.length || result.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
@@ -412,51 +437,75 @@ export class Tensor {
     if (isFloating(result.dtype) && !isFloating(this.dtype)) {
       throw new RuntimeError(`result type ${result.typeLabel()} can't be cast to the desired output type ${this.typeLabel()}`);
     }
+    const node = isGradEnabled() ? result.gradFn : null;
+    const saved = node?.saved;
     // A rule that saved the pre-update value needs it after the overwrite: snapshot it first.
-    const node = result.gradFn;
-    if (node?.saved?.includes(old)) {
-      const snap = noGrad(() => views.clone(old));
-      node.saved = node.saved.map((t) => (t === old ? snap : t));
-      node.savedVersions = node.saved.map((t) => t.storage.version);
-    }
+    const snap = saved?.includes(old) ? noGrad(() => views.clone(old)) : null;
     launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
     this.storage.bump();
-    if (isGradEnabled() && result.gradFn) {
-      this.gradFn = result.gradFn;
-      this._requiresGrad = true;
-      noteRebased(this);
+    if (node && saved) {
+      // A saved output is this tensor now, at its new version: a later in-place change is caught.
+      node.saved = saved.map((t) => (t === old ? snap! : t === result ? this : t));
+      node.savedVersions = node.saved.map((t, i) => (saved[i] === old || saved[i] === result ? t.storage.version : node.savedVersions[i]!));
     }
+    if (node) this.rebase(node);
     return this;
   }
+  /** Makes `node` this tensor's history after an in-place op (PyTorch's rebase_history). */
+  private rebase(node: Node): void {
+    if (this.base) {
+      this.base.gradFn = inplace.copySlices(this.base, inplace.geometry(this), node);
+      this.viewVersion = -1; // regenerate from the base on next access
+      noteRebased(this.base);
+    } else {
+      const prev = this._gradFn;
+      this.gradFn = node;
+      // retainGrad() follows the tensor to its new history (PyTorch moves the retains_grad hook).
+      if (prev?.retained === this) {
+        prev.retained = null;
+        node.retained = this;
+      }
+    }
+    noteRebased(this);
+  }
   add_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return this.inplace((s) => s.add(other, opts));
+    return this.inplace((s) => s.add(other, opts), [other]);
   }
   sub_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return this.inplace((s) => s.sub(other, opts));
+    return this.inplace((s) => s.sub(other, opts), [other]);
   }
   mul_(other: Tensor | number): this {
-    return this.inplace((s) => s.mul(other));
+    return this.inplace((s) => s.mul(other), [other]);
   }
   div_(other: Tensor | number): this {
-    return this.inplace((s) => s.div(other));
+    return this.inplace((s) => s.div(other), [other]);
   }
   clamp_(min?: number | null | { min?: number | null; max?: number | null }, max?: number | null): this {
-    return this.inplace((s) => s.clamp(min, max));
+    return this.inplace((s) => s.clamp(min, max), []);
   }
-  /** Copies src (broadcast, converted) into this tensor. */
+  /** Copies src (broadcast, converted) into this tensor (CopyBackwards: no gradient reaches the old value). */
   copy_(src: Tensor): this {
     sameDeviceOrThrow(this, src);
-    return this.inplace(() => views.expand(src, this.shape.slice()).type(this.dtype));
+    if (src.storage === this.storage && src.offset === this.offset && src.dtype === this.dtype && sameArray(src.shape, this.shape) && sameArray(src.strides, this.strides)) {
+      if (isGradEnabled() && this.requiresGrad) inplace.checkInplace(this);
+      return this; // the same elements: nothing to copy (PyTorch's is_same_data)
+    }
+    return this.inplace((old) => {
+      const out = noGrad(() => views.expand(src, this.shape.slice()).type(this.dtype));
+      return record(out, 'CopyBackwards', [old, src], [], copyRule(src.dtype));
+    }, [src]);
   }
   fill_(value: number | boolean): this {
-    return this.inplace((s) => {
-      const out = Tensor.empty(this.shape, this.dtype, this.device);
-      launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(+value, this.dtype) });
-      return s.requiresGrad ? record(out, 'FillBackward0', [s], [], (g) => [g.mul(0)]) : out;
-    });
+    return this.inplace((s) => this.filled(s, value, 'FillBackward2'), [], false);
   }
   zero_(): this {
-    return this.fill_(0);
+    return this.inplace((s) => this.filled(s, 0, 'ZeroBackward0'), [], false);
+  }
+  /** A tensor like self filled with value; its gradient to self is zero. */
+  private filled(self: Tensor, value: number | boolean, node: string): Tensor {
+    const out = Tensor.empty(this.shape, this.dtype, this.device);
+    launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(+value, this.dtype) });
+    return record(out, node, [self], [], (g) => [g.zerosLike()]);
   }
 
   // ---- autograd ----------------------------------------------------------------------------
@@ -477,6 +526,19 @@ export class Tensor {
   /** Keeps .grad of a non-leaf tensor after backward. */
   retainGrad(): void {
     if (this.gradFn) this.gradFn.retained = this;
+  }
+  /**
+   * Registers fn on the gradient of this tensor (PyTorch's register_hook): fn sees the gradient when
+   * backward computes it and may return a replacement. Works on leaves and non-leaves.
+   * @example const h = x.registerHook((g) => g.mul(2)); ...; h.remove();
+   */
+  registerHook(fn: GradHook): HookHandle {
+    if (!this.requiresGrad) throw new RuntimeError("cannot register a hook on a tensor that doesn't require gradient");
+    return addHook(this.gradFn ?? this.gradAccumulator(), fn);
+  }
+  /** The node backward delivers this leaf's gradient to (PyTorch's AccumulateGrad). */
+  gradAccumulator(): AccumulateGrad {
+    return (this.accumulator ??= new AccumulateGrad(this));
   }
   /** Adds a gradient into .grad (in place once it exists, as PyTorch's AccumulateGrad). */
   accumulateGrad(g: Tensor): void {
@@ -584,6 +646,15 @@ export class Tensor {
 function sameDeviceOrThrow(a: Tensor, b: Tensor): void {
   if (!(b instanceof Tensor)) throw new TypeError(`copy_(): argument 'src' must be Tensor, not ${typeof b}`);
   sameDevice([a, b]);
+}
+
+/** copy_'s gradient: none to the overwritten value, g (converted back) to the source. Top-level so it captures no tensor. */
+function copyRule(from: DType): GradRule {
+  return (g, _s, needs) => [needs[0] ? g.zerosLike() : null, needs[1] && isFloating(from) ? g.type(from) : null];
+}
+
+function sameArray(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function sizeText(shape: readonly number[]): string {

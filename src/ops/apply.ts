@@ -1,5 +1,5 @@
 /** Builds elementwise launches from the op table: dtype rule, broadcasting, autograd record. */
-import { record } from '../autograd.js';
+import { record, type GradRule } from '../autograd.js';
 import type { Operand } from '../backend.js';
 import { isFloating, promoteTypes, promoteWithScalar, toFloating, type DType } from '../dtype.js';
 import { RuntimeError, TypeError } from '../errors.js';
@@ -23,11 +23,18 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
   const grad = def.grad;
   if (!grad || !isFloating(dtype)) return out;
   const saves = def.saves as readonly ('x' | 'y')[];
-  const saved = saves.map((s) => (s === 'x' ? x : out));
-  return record(out, node ?? def.node, [x], saved, (g, s) => {
-    const sx = saves.indexOf('x'), sy = saves.indexOf('y');
-    return [grad(g, sx >= 0 ? s[sx]! : x, sy >= 0 ? s[sy]! : out, params)];
-  });
+  const sx = saves.indexOf('x'), sy = saves.indexOf('y');
+  const saved = sx < 0 ? [] : [x];
+  if (sy >= 0) saved.splice(sy, 0, out);
+  return record(out, node ?? def.node, [x], saved, unaryRule(grad, sx, sy, params));
+}
+
+// Rules are made by top-level factories so that their closures capture only what they name: a
+// closure made inside an op would share the op's scope and keep its input tensors alive.
+const UNSAVED = null as unknown as Tensor; // a rule never reads what its op did not save
+
+function unaryRule(grad: NonNullable<(typeof unaryOps)[UnaryOp]['grad']>, sx: number, sy: number, params: readonly number[]): GradRule {
+  return (g, s) => [grad(g, s[sx] ?? UNSAVED, s[sy] ?? UNSAVED, params)];
 }
 
 function checkScalar(v: unknown): void {
@@ -69,20 +76,28 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
   launch(device, { kind: 'binary', op, a: operand(a, shape), b: operand(b, shape), out: out.kernelView(), compute });
   const grad = def.grad;
   if (!grad || !isFloating(dtype)) return out;
-  const req = [a, b].map((o) => typeof o !== 'number' && o.requiresGrad);
-  const names = new Set<'a' | 'b' | 'y'>();
-  const saves = def.saves as { a?: readonly ('a' | 'b' | 'y')[]; b?: readonly ('a' | 'b' | 'y')[] };
-  if (req[0]) saves.a?.forEach((n) => names.add(n));
-  if (req[1]) saves.b?.forEach((n) => names.add(n));
-  const list = [...names].filter((n) => n === 'y' || typeof (n === 'a' ? a : b) !== 'number');
-  const pick = { a, b, y: out };
-  return record(out, def.node, [a, b], list.map((n) => pick[n] as Tensor), (g, s, needs) => {
-    const get = (n: 'a' | 'b' | 'y') => {
-      const i = list.indexOf(n);
-      return i >= 0 ? s[i]! : pick[n];
-    };
-    return grad(g, get('a'), get('b'), get('y') as Tensor, needs);
-  });
+  const saves = def.saves as { a?: readonly Operand3[]; b?: readonly Operand3[] };
+  const names: Operand3[] = [];
+  const want = (list: readonly Operand3[] | undefined) => list?.forEach((n) => names.includes(n) || names.push(n));
+  if (typeof a !== 'number' && a.requiresGrad) want(saves.a);
+  if (typeof b !== 'number' && b.requiresGrad) want(saves.b);
+  const kept: Operand3[] = [], saved: Tensor[] = [];
+  for (const n of names) {
+    const v = n === 'a' ? a : n === 'b' ? b : out;
+    if (typeof v === 'number') continue; // a scalar operand reaches the rule as itself
+    kept.push(n);
+    saved.push(v);
+  }
+  return record(out, def.node, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
+}
+
+type Operand3 = 'a' | 'b' | 'y';
+
+function binaryRule(grad: NonNullable<(typeof binaryOps)[BinaryOp]['grad']>, kept: readonly Operand3[], na: number | null, nb: number | null): GradRule {
+  return (g, s, needs) => {
+    const get = (n: Operand3) => s[kept.indexOf(n)] ?? UNSAVED;
+    return grad(g, na ?? get('a'), nb ?? get('b'), get('y'), needs);
+  };
 }
 
 /** torch.where(cond, a, b): a where cond is true, else b; a and b may be scalars. */

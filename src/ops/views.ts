@@ -1,5 +1,5 @@
 /** View ops: new shape/strides/offset over the same storage, each with its gradient rule. */
-import { record } from '../autograd.js';
+import { record, type GradRule } from '../autograd.js';
 import { IndexError, RuntimeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { contiguousStrides, fmtShape, inferShape, normDim, viewStrides } from '../shape.js';
@@ -24,7 +24,7 @@ export function contiguous(t: Tensor): Tensor {
 export function clone(t: Tensor): Tensor {
   const out = Tensor.empty(t.shape, t.dtype, t.device);
   launch(t.device, { kind: 'copy', x: t.kernelView(), out: out.kernelView() });
-  return record(out, 'CloneBackward0', [t], [], (g) => [g]);
+  return record(out, 'CloneBackward0', [t], [], identity);
 }
 
 /** reshape (copies when the layout does not allow a view) and view (never copies). */
@@ -42,7 +42,7 @@ export function reshape(t: Tensor, shape: readonly number[], strict: boolean): T
     out = new Tensor(c.storage, target, contiguousStrides(target), 0);
   }
   const from = t.shape.slice();
-  return record(out, st ? 'ViewBackward0' : 'UnsafeViewBackward0', [t], [], (g) => [g.reshape(from)]);
+  return record(out, st ? 'ViewBackward0' : 'UnsafeViewBackward0', [t], [], reshapeTo(from));
 }
 
 export function flatten(t: Tensor, startDim: number, endDim: number): Tensor {
@@ -62,26 +62,22 @@ export function permute(t: Tensor, dims: readonly number[]): Tensor {
   const out = viewOf(t, d.map((i) => t.shape[i]!), d.map((i) => t.strides[i]!), t.offset);
   const inv = new Array<number>(d.length);
   d.forEach((p, i) => (inv[p] = i));
-  return record(out, 'PermuteBackward0', [t], [], (g) => [g.permute(inv)]);
+  return record(out, 'PermuteBackward0', [t], [], permuteBack(inv));
 }
 
 export function transpose(t: Tensor, dim0: number, dim1: number): Tensor {
-  if (t.ndim === 0) {
-    dimOf(t, dim0);
-    dimOf(t, dim1);
-    return viewOf(t, [], [], t.offset);
-  }
   const a = dimOf(t, dim0), b = dimOf(t, dim1);
+  // A 0-dim tensor accepts dims 0 and -1 and transposes to itself, still in the graph.
   const order = t.shape.map((_, i) => (i === a ? b : i === b ? a : i));
-  const out = viewOf(t, order.map((i) => t.shape[i]!), order.map((i) => t.strides[i]!), t.offset);
-  return record(out, 'TransposeBackward0', [t], [], (g) => [g.transpose(a, b)]);
+  const out = viewOf(t, permuted(t.shape, order), permuted(t.strides, order), t.offset);
+  return record(out, 'TransposeBackward0', [t], [], t.ndim === 0 ? identity : transposeBack(a, b));
 }
 
 export function t(x: Tensor): Tensor {
   if (x.ndim > 2) throw new RuntimeError(`t() expects a tensor with <= 2 dimensions, but self is ${x.ndim}D`);
-  if (x.ndim < 2) return record(viewOf(x, x.shape, x.strides, x.offset), 'TBackward0', [x], [], (g) => [g]);
+  if (x.ndim < 2) return record(viewOf(x, x.shape, x.strides, x.offset), 'TBackward0', [x], [], identity);
   const out = viewOf(x, [x.shape[1]!, x.shape[0]!], [x.strides[1]!, x.strides[0]!], x.offset);
-  return record(out, 'TBackward0', [x], [], (g) => [g.t()]);
+  return record(out, 'TBackward0', [x], [], transposeBack(0, 1));
 }
 
 export function unsqueeze(t: Tensor, dim: number): Tensor {
@@ -90,14 +86,13 @@ export function unsqueeze(t: Tensor, dim: number): Tensor {
   const st = d < t.ndim ? t.shape[d]! * t.strides[d]! : 1;
   shape.splice(d, 0, 1);
   strides.splice(d, 0, st);
-  return record(viewOf(t, shape, strides, t.offset), 'UnsqueezeBackward0', [t], [], (g) => [g.squeeze(d)]);
+  return record(viewOf(t, shape, strides, t.offset), 'UnsqueezeBackward0', [t], [], reshapeTo(t.shape.slice()));
 }
 
 export function squeeze(t: Tensor, dim?: number): Tensor {
   const keep = t.shape.map((s, i) => (dim === undefined ? s !== 1 : i !== dimOf(t, dim) || s !== 1));
   const out = viewOf(t, t.shape.filter((_, i) => keep[i]), t.strides.filter((_, i) => keep[i]), t.offset);
-  const from = t.shape.slice();
-  return record(out, dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', [t], [], (g) => [g.reshape(from)]);
+  return record(out, dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', [t], [], reshapeTo(t.shape.slice()));
 }
 
 export function expand(t: Tensor, sizes: readonly number[]): Tensor {
@@ -123,14 +118,9 @@ export function expand(t: Tensor, sizes: readonly number[]): Tensor {
     shape.push(target);
     strides.push(j < 0 || (cur === 1 && target !== 1) ? 0 : t.strides[j]!);
   });
-  const from = t.shape.slice();
-  // The central sumToShape in the backward loop reduces the expanded gradient back to `from`.
-  return record(viewOf(t, shape, strides, t.offset), 'ExpandBackward0', [t], [], (g) => [g.sum(broadcastDims(from, g.shape), true).reshape(from)]);
-}
-
-function broadcastDims(from: readonly number[], to: readonly number[]): number[] {
-  const lead = to.length - from.length;
-  return to.map((_, i) => i).filter((i) => i < lead || (from[i - lead] === 1 && to[i] !== 1));
+  // The central sumToShape in the backward loop reduces the expanded gradient back to t's shape
+  // (and leaves it alone when no dim grew).
+  return record(viewOf(t, shape, strides, t.offset), 'ExpandBackward0', [t], [], identity);
 }
 
 /**
@@ -160,12 +150,7 @@ export function slice(t: Tensor, dim: number, start: number | null, end: number 
   shape[d] = len;
   strides[d] = t.strides[d]! * step;
   const out = viewOf(t, shape, strides, t.offset + s * t.strides[d]!);
-  const from = t.shape.slice();
-  return record(out, 'SliceBackward0', [t], [], (g) => {
-    const z = Tensor.empty(from, g.dtype, g.device).zero_();
-    z.slice(d, s, e, step).copy_(g);
-    return [z];
-  });
+  return record(out, 'SliceBackward0', [t], [], intoZeros(t.shape.slice(), (z) => z.slice(d, s, e, step)));
 }
 
 export function select(t: Tensor, dim: number, index: number): Tensor {
@@ -179,10 +164,21 @@ export function select(t: Tensor, dim: number, index: number): Tensor {
   const shape = t.shape.filter((_, k) => k !== d);
   const strides = t.strides.filter((_, k) => k !== d);
   const out = viewOf(t, shape, strides, t.offset + i * t.strides[d]!);
-  const from = t.shape.slice();
-  return record(out, 'SelectBackward0', [t], [], (g) => {
-    const z = Tensor.empty(from, g.dtype, g.device).zero_();
-    z.select(d, i).copy_(g);
-    return [z];
-  });
+  return record(out, 'SelectBackward0', [t], [], intoZeros(t.shape.slice(), (z) => z.select(d, i)));
 }
+
+// Gradient rules come from these top-level factories, so each closure captures only the numbers
+// it names: a closure made inside a view op would share the op's scope and keep its input alive.
+const identity: GradRule = (g) => [g];
+const reshapeTo = (from: readonly number[]): GradRule => (g) => [g.reshape(from as number[])];
+const transposeBack = (a: number, b: number): GradRule => (g) => [g.transpose(a, b)];
+const permuteBack = (inv: readonly number[]): GradRule => (g) => [g.permute(inv as number[])];
+/** The gradient of a slice or select: zeros of the input's shape with g written into the part. */
+function intoZeros(from: readonly number[], part: (z: Tensor) => Tensor): GradRule {
+  return (g) => {
+    const z = Tensor.empty(from, g.dtype, g.device).zero_();
+    part(z).copy_(g);
+    return [z];
+  };
+}
+const permuted = (xs: readonly number[], order: readonly number[]) => order.map((i) => xs[i]!);
