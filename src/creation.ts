@@ -1,6 +1,6 @@
 /** Creation functions: torch.tensor, zeros, ones, full, arange, linspace, eye, rand, randn, *Like. */
 import type { Device } from './backend.js';
-import { castScalar, hostArray, parseDType, type DType, type HostArray } from './dtype.js';
+import { castScalar, hostArray, isFloating, parseDType, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError, ValueError } from './errors.js';
 import { launch } from './executor.js';
 import { generator, takeCounter } from './random.js';
@@ -32,7 +32,11 @@ export function manualSeed(seed: number): void {
 }
 
 function finish(t: Tensor, opts?: TensorOptions): Tensor {
-  if (opts?.requiresGrad) t.requiresGrad = true;
+  if (opts?.requiresGrad) {
+    // A factory's requires_grad=True words it differently from t.requires_grad_() (PyTorch 1.13).
+    if (!isFloating(t.dtype)) throw new RuntimeError('Only Tensors of floating point and complex dtype can require gradients');
+    t.requiresGrad = true;
+  }
   return t;
 }
 

@@ -60,7 +60,8 @@ export function sizesFromArgs(args: readonly (number | readonly number[])[]): nu
 export function broadcastShapes(a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
+  // From the last dim, as PyTorch's infer_size: the error names the last mismatching dimension.
+  for (let i = n - 1; i >= 0; i--) {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {

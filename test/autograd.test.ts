@@ -170,6 +170,6 @@ describe.each(devices)('autograd on %s', (device) => {
   });
 
   it('requiresGrad on ints is refused', () => {
-    expect(() => torch.tensor([1, 2], { ...opts, dtype: 'int32', requiresGrad: true })).toThrow('only Tensors of floating point dtype can require gradients');
+    expect(() => torch.tensor([1, 2], { ...opts, dtype: 'int32', requiresGrad: true })).toThrow('Only Tensors of floating point and complex dtype can require gradients');
   });
 });
