@@ -221,7 +221,12 @@ describe.each(devices)('random programs agree with PyTorch on %s', (device) => {
     expect(run.length).toBeGreaterThan(300);
     const lines: string[] = [];
     for (const p of run) {
-      const d = await replay(p, device);
+      let d: string;
+      try {
+        d = await replay(p, device);
+      } catch (e) {
+        d = `replay failed: ${(e as Error).constructor.name}: ${(e as Error).message}`;
+      }
       if (d) lines.push(`program ${p.id}: ${d}`);
     }
     console.log(`programs on ${device}: ${run.length - lines.length} of ${run.length} agree with PyTorch`);
