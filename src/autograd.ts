@@ -1,4 +1,4 @@
-import { isFloating } from './dtype.js';
+import { isFloating, type DType } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { gradEnabled, noGrad } from './grad-mode.js';
 import type { Tensor } from './tensor.js';
@@ -31,6 +31,12 @@ export interface Edge {
   readonly index: number;
 }
 
+/** What backward needs to know of an input without keeping it. */
+export interface InputMeta {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
 /** An autograd record: the op's name as PyTorch prints it, its input edges and what it saved. */
 export class Node {
   saved: readonly Tensor[] | null;
@@ -44,8 +50,8 @@ export class Node {
   constructor(
     readonly name: string,
     readonly next: readonly (Edge | null)[],
-    /** The shape of each input, to reduce a broadcast gradient to (PyTorch's input metadata). */
-    readonly inputShapes: readonly (readonly number[])[],
+    /** Shape and dtype of each input: its gradient is reduced and cast to them (PyTorch's input metadata). */
+    readonly inputs: readonly InputMeta[],
     saved: readonly Tensor[],
     readonly rule: GradRule,
     savedIsOutput: readonly boolean[] = saved.map(() => false),
@@ -89,8 +95,8 @@ export function record(out: Tensor, name: string, inputs: readonly (Tensor | num
   if (!gradEnabled() || !isFloating(out.dtype)) return out;
   const edges = inputs.map((t) => (t !== null && typeof t !== 'number' ? gradientEdge(t) : null));
   if (edges.every((e) => e === null)) return out;
-  const shapes = inputs.map((t) => (t !== null && typeof t !== 'number' ? t.shape : []));
-  out.gradFn = new Node(name, edges, shapes, saved, rule, saved.map((t) => t === out));
+  const meta = inputs.map((t): InputMeta => (t !== null && typeof t !== 'number' ? { shape: t.shape, dtype: t.dtype } : { shape: [], dtype: out.dtype }));
+  out.gradFn = new Node(name, edges, meta, saved, rule, saved.map((t) => t === out));
   return out;
 }
 
@@ -215,7 +221,10 @@ export function runBackward(
       node.next.forEach((e, i) => {
         const gi = outs[i];
         if (!e || !gi) return;
-        addTo(grads, e.node, sumToShape(gi, node.inputShapes[i]!));
+        const meta = node.inputs[i]!;
+        const gr = sumToShape(gi, meta.shape);
+        // A float32 input gets a float32 gradient even when it met a float64 0-dim tensor.
+        addTo(grads, e.node, gr.dtype === meta.dtype ? gr : gr.type(meta.dtype));
       });
     }
     if (!retainGraph) for (const node of order) if (node.saved && node.saved.length) node.saved = null;

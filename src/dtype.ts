@@ -43,11 +43,49 @@ export function promoteTypes(a: DType, b: DType): DType {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
+/** The dtype a JS number or boolean has as an operand (PyTorch's wrapped scalar): bool, int or float. */
+export function scalarType(s: number | boolean): DType {
+  if (typeof s === 'boolean') return 'bool';
+  return Number.isInteger(s) ? 'int32' : 'float32';
+}
+
 /** Result dtype of tensor (op) scalar: a scalar only lifts the category (bool < int < float), as in PyTorch. */
 export function promoteWithScalar(t: DType, s: number | boolean): DType {
-  if (typeof s === 'boolean') return t;
-  if (!Number.isInteger(s) || !Number.isFinite(s)) return isFloating(t) ? t : 'float32';
-  return t === 'bool' ? 'int32' : t;
+  return resultType([{ dtype: t, ndim: 1 }, s]);
+}
+
+/** An operand of PyTorch's result_type: a tensor (its dtype and rank) or a JS number / boolean. */
+export type TypeOperand = { readonly dtype: DType; readonly ndim: number } | number | boolean;
+
+// PyTorch's combine_categories: the higher-priority group decides unless the lower one is of a
+// higher category (bool < integer < floating), in which case the two types are promoted.
+function combine(higher: DType | null, lower: DType | null): DType | null {
+  if (higher === null) return lower;
+  if (lower === null || isFloating(higher)) return higher;
+  if (higher === 'bool' || isFloating(lower)) return promoteTypes(higher, lower);
+  return higher;
+}
+
+/**
+ * PyTorch's result_type: tensors with dims decide, then 0-dim tensors, then scalars, each later
+ * group counting only when it is of a higher category. `torch.tensor(2, {dtype: 'float64'})` times
+ * a float32 tensor is float32; an int tensor times 2.5 is float32.
+ */
+export function resultType(operands: readonly TypeOperand[]): DType {
+  let dim: DType | null = null, zero: DType | null = null, scalar: DType | null = null;
+  const add = (acc: DType | null, d: DType) => (acc === null ? d : promoteTypes(acc, d));
+  for (const o of operands) {
+    if (typeof o === 'number' || typeof o === 'boolean') scalar = add(scalar, scalarType(o));
+    else if (o.ndim === 0) zero = add(zero, o.dtype);
+    else dim = add(dim, o.dtype);
+  }
+  return combine(dim, combine(zero, scalar)) ?? 'float32';
+}
+
+/** PyTorch's canCast: no float into an integer or bool, no non-bool into bool. */
+export function canCast(from: DType, to: DType): boolean {
+  if (isFloating(from) && !isFloating(to)) return false;
+  return from === 'bool' || to !== 'bool';
 }
 
 /** The dtype of a default float result for an input (ints and bools become float32). */

@@ -8,10 +8,8 @@ type T = Tensor;
 type TN = Tensor | number;
 
 /** torch.add(a, b, {alpha}): a + alpha * b; either side may be a number. */
-export const add = (a: TN, b: TN, opts?: { alpha?: number }): T =>
-  a instanceof Tensor ? a.add(b, opts) : apply.binary('add', a, opts?.alpha !== undefined ? (b as T).mul(opts.alpha) : b);
-export const sub = (a: TN, b: TN, opts?: { alpha?: number }): T =>
-  a instanceof Tensor ? a.sub(b, opts) : apply.binary('sub', a, opts?.alpha !== undefined ? (b as T).mul(opts.alpha) : b);
+export const add = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('add', a, b, opts?.alpha);
+export const sub = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('sub', a, b, opts?.alpha);
 export const mul = (a: TN, b: TN): T => apply.binary('mul', a, b);
 export const div = (a: TN, b: TN): T => apply.binary('div', a, b);
 export const pow = (a: TN, b: TN): T => apply.binary('pow', a, b);

@@ -1,6 +1,6 @@
 import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
 import type { Device, View } from './backend.js';
-import { castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
+import { canCast, castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, launch } from './executor.js';
 import { formatTensor } from './format.js';
@@ -162,10 +162,10 @@ export class Tensor {
 
   // ---- elementwise -------------------------------------------------------------------------
   add(other: Tensor | number, opts?: { alpha?: number }): Tensor {
-    return apply.binary('add', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+    return apply.addAlpha('add', this, other, opts?.alpha);
   }
   sub(other: Tensor | number, opts?: { alpha?: number }): Tensor {
-    return apply.binary('sub', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+    return apply.addAlpha('sub', this, other, opts?.alpha);
   }
   mul(other: Tensor | number): Tensor {
     return apply.binary('mul', this, other);
@@ -419,7 +419,7 @@ export class Tensor {
    * grad on, the op's node becomes this tensor's history, or its base's through CopySlices when this
    * is a view; its edges were captured before, so earlier consumers keep the old history.
    */
-  private inplace(f: (self: Tensor) => Tensor, operands: readonly unknown[], checkSelfOverlap = true): this {
+  private inplace(f: (self: Tensor) => Tensor, operands: readonly unknown[], checkSelfOverlap = true, castName = (d: DType) => typeLabel(d)): this {
     const inputs = operands.filter((o): o is Tensor => o instanceof Tensor);
     if (isGradEnabled() && (this.requiresGrad || inputs.some((t) => t.requiresGrad))) inplace.checkInplace(this);
     if (checkSelfOverlap) inplace.checkInternalOverlap(this);
@@ -434,8 +434,8 @@ export class Tensor {
     if (result.shape.length !== this.shape.length || result.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
     }
-    if (isFloating(result.dtype) && !isFloating(this.dtype)) {
-      throw new RuntimeError(`result type ${result.typeLabel()} can't be cast to the desired output type ${this.typeLabel()}`);
+    if (!canCast(result.dtype, this.dtype)) {
+      throw new RuntimeError(`result type ${result.typeLabel()} can't be cast to the desired output type ${castName(this.dtype)}`);
     }
     const node = isGradEnabled() ? result.gradFn : null;
     const saved = node?.saved;
@@ -481,7 +481,8 @@ export class Tensor {
     return this.inplace((s) => s.div(other), [other]);
   }
   clamp_(min?: number | null | { min?: number | null; max?: number | null }, max?: number | null): this {
-    return this.inplace((s) => s.clamp(min, max), []);
+    // PyTorch names the output type the C++ way in clamp_'s cast error ("long int", "bool").
+    return this.inplace((s) => s.clamp(min, max), [], true, (d) => ({ float32: 'float', float64: 'double', int32: 'long int', bool: 'bool' })[d]);
   }
   /** Copies src (broadcast, converted) into this tensor (CopyBackwards: no gradient reaches the old value). */
   copy_(src: Tensor): this {
@@ -617,7 +618,7 @@ export class Tensor {
   }
   /** Short dtype name as PyTorch's errors print it (Float, Long, Bool, Double). */
   typeLabel(): string {
-    return { float32: 'Float', float64: 'Double', int32: 'Long', bool: 'Bool' }[this.dtype];
+    return typeLabel(this.dtype);
   }
 
   // ---- memory ------------------------------------------------------------------------------
@@ -652,6 +653,8 @@ function sameDeviceOrThrow(a: Tensor, b: Tensor): void {
 function copyRule(from: DType): GradRule {
   return (g, _s, needs) => [needs[0] ? g.zerosLike() : null, needs[1] && isFloating(from) ? g.type(from) : null];
 }
+
+const typeLabel = (d: DType): string => ({ float32: 'Float', float64: 'Double', int32: 'Long', bool: 'Bool' })[d];
 
 function sameArray(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);

@@ -1,7 +1,7 @@
 /** Builds elementwise launches from the op table: dtype rule, broadcasting, autograd record. */
 import { record, type GradRule } from '../autograd.js';
 import type { Operand } from '../backend.js';
-import { isFloating, promoteTypes, promoteWithScalar, toFloating, type DType } from '../dtype.js';
+import { isFloating, resultType, toFloating, type DType } from '../dtype.js';
 import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { broadcastShapes } from '../shape.js';
@@ -10,6 +10,11 @@ import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.
 
 /** Applies a unary op of the table; `node` overrides the grad_fn name (clamp's variants). */
 export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], node?: string): Tensor {
+  if (op === 'clamp') {
+    // The bounds take part in type promotion: int.clamp({max: 1.5}) is float, bool.clamp({min: 0}) int.
+    const dtype = resultType([x, ...params.filter(Number.isFinite)]);
+    if (dtype !== x.dtype) return unary(op, x.type(dtype), params, node);
+  }
   const def = unaryOps[op];
   if (x.dtype === 'bool' && (op === 'neg' || op === 'sign')) {
     throw new RuntimeError(
@@ -57,19 +62,17 @@ function operandsInfo(ops: readonly (Tensor | number)[]): { shape: number[]; dev
 const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
   typeof o === 'number' ? o : o.broadcastView(shape);
 
-function resultType(a: Tensor | number, b: Tensor | number): DType {
-  if (typeof a !== 'number' && typeof b !== 'number') return promoteTypes(a.dtype, b.dtype);
-  if (typeof a !== 'number') return promoteWithScalar(a.dtype, b as number);
-  return promoteWithScalar((b as Tensor).dtype, a);
-}
-
 /** Applies a binary op of the table with broadcasting; a scalar may stand on either side. */
 export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
+  if (op === 'sub') subCheck(a, b);
   if (typeof a === 'boolean') a = +a;
   if (typeof b === 'boolean') b = +b;
   const def = binaryOps[op];
   const { shape, device } = operandsInfo([a, b]);
-  const promoted = resultType(a, b);
+  const promoted = resultType([a, b]);
+  if (op === 'pow' && !isFloating(promoted) && typeof b === 'number' && b < 0) {
+    throw new RuntimeError('Integers to negative integer powers are not allowed.');
+  }
   const dtype: DType = def.result === 'bool' ? 'bool' : def.result === 'float' ? toFloating(promoted) : promoted;
   const compute: DType = def.result === 'float' ? dtype : promoted === 'bool' ? 'int32' : promoted;
   const out = Tensor.empty(shape, dtype, device);
@@ -100,6 +103,37 @@ function binaryRule(grad: NonNullable<(typeof binaryOps)[BinaryOp]['grad']>, kep
   };
 }
 
+const isBool = (o: Tensor | number | boolean) => typeof o === 'boolean' || (o instanceof Tensor && o.dtype === 'bool');
+
+/** PyTorch's sub_check: subtraction is not defined on bool tensors. */
+function subCheck(a: Tensor | number | boolean, b: Tensor | number | boolean): void {
+  if (isBool(a) && isBool(b)) {
+    throw new RuntimeError('Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.');
+  }
+  if (isBool(a) || isBool(b)) {
+    throw new RuntimeError(
+      'Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
+    );
+  }
+}
+
+/**
+ * a + alpha * b and a - alpha * b (torch.add / torch.sub with alpha). alpha takes the result's type:
+ * on bools it is true or false (torch.add(b1, b2, {alpha: -1}) stays bool), and integral inputs
+ * refuse a fractional alpha, as in PyTorch.
+ */
+export function addAlpha(op: 'add' | 'sub', a: Tensor | number, b: Tensor | number, alpha?: number): Tensor {
+  if (op === 'sub') subCheck(a, b);
+  if (alpha === undefined || alpha === 1) return binary(op, a, b);
+  const dtype = resultType([a, b]);
+  if (!isFloating(dtype) && !Number.isInteger(alpha)) {
+    throw new RuntimeError('For integral input tensors, argument alpha must not be a floating point number.');
+  }
+  if (typeof b === 'number') return binary(op, a, dtype === 'bool' ? +(alpha !== 0 && b !== 0) : b * alpha);
+  if (dtype === 'bool') return alpha ? binary(op, a, b) : binary(op, a, binary('logicalAnd', b, 0));
+  return binary(op, a, binary('mul', b, alpha));
+}
+
 /** torch.where(cond, a, b): a where cond is true, else b; a and b may be scalars. */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   if (!(cond instanceof Tensor)) throw new TypeError('where(): argument \'condition\' must be Tensor');
@@ -107,7 +141,7 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
     throw new RuntimeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${cond.typeLabel()}`);
   }
   const { shape, device } = operandsInfo([cond, a, b]);
-  const dtype = resultType(a, b);
+  const dtype = resultType([a, b]);
   const out = Tensor.empty(shape, dtype, device);
   launch(device, { kind: 'where', cond: cond.broadcastView(shape), a: operand(a, shape), b: operand(b, shape), out: out.kernelView() });
   if (!isFloating(dtype)) return out;

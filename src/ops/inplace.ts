@@ -106,7 +106,7 @@ export function regeneratedViewGrad(view: Tensor, base: Tensor): Node | null {
     throw new RuntimeError(NO_GRAD_VIEW('its base or another view of its base has been modified inplace'));
   }
   const b = geometry(base), v = geometry(view);
-  return new Node('AsStridedBackward0', [gradientEdge(base)], [b.shape], [], (g) => [viewGradToBase(g, b, v)]);
+  return new Node('AsStridedBackward0', [gradientEdge(base)], [{ shape: b.shape, dtype: base.dtype }], [], (g) => [viewGradToBase(g, b, v)]);
 }
 
 /**
@@ -128,7 +128,7 @@ export function copySlices(base: Tensor, view: Geometry, fn: Node): Node {
     }
     return [needs[0] ? whole : null, ...res.slice(1)];
   };
-  const node = new Node('CopySlices', [gradientEdge(base), ...fn.next.slice(1)], [b.shape, ...fn.inputShapes.slice(1)], fn.saved ?? [], rule, fn.savedIsOutput);
+  const node = new Node('CopySlices', [gradientEdge(base), ...fn.next.slice(1)], [{ shape: b.shape, dtype: base.dtype }, ...fn.inputs.slice(1)], fn.saved ?? [], rule, fn.savedIsOutput);
   node.savedVersions = fn.savedVersions.slice();
   return node;
 }
