@@ -6,7 +6,7 @@
  */
 import { gpuStats, WebGPUBackend, type GpuStats } from './backends/webgpu/index.js';
 import { requestDevice, type AdapterInfo } from './backends/webgpu/device.js';
-import type { MemoryStats as PoolMemoryStats } from './backends/webgpu/pool.js';
+import type { PoolStats } from './backends/webgpu/pool.js';
 import { RuntimeError } from './errors.js';
 import { registerBackend } from './executor.js';
 
@@ -39,8 +39,8 @@ function start(): Promise<WebGPUBackend | string> {
   return pending;
 }
 
-/** Memory held by the WebGPU caching allocator: tensor buffers, and the staging buffers of reads. */
-export type MemoryStats = PoolMemoryStats;
+/** Memory held by the WebGPU caching allocator. */
+export type MemoryStats = PoolStats;
 
 export const webgpu = {
   /**

@@ -14,7 +14,7 @@ import type { Ctx, Params } from './codegen.js';
 import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
 import { encodeMatmul } from './matmul.js';
-import { BufferPool, GpuBuf, memoryStats, type MemoryStats } from './pool.js';
+import { BufferPool, GpuBuf, memoryStats, type PoolStats } from './pool.js';
 import { encodeReduce } from './reduce.js';
 
 /** Counters for tests and benchmarks (shared by every device this process initializes). */
@@ -416,7 +416,7 @@ export class WebGPUBackend implements Backend, Ctx {
     this.gpu.destroy();
   }
 
-  memoryStats(): MemoryStats {
+  memoryStats(): PoolStats {
     return memoryStats(this.pool, this.staging);
   }
 

@@ -34,7 +34,8 @@ export function bucketBytes(bytes: number, limit: number): number {
   return r <= limit ? r : Math.min(b, Math.floor(limit / 4) * 4);
 }
 
-export interface PoolStats {
+/** One pool's counts: bytes and buffers handed out (live) and kept for reuse (pooled). */
+export interface PoolCounts {
   liveBytes: number;
   liveBuffers: number;
   pooledBytes: number;
@@ -42,14 +43,14 @@ export interface PoolStats {
 }
 
 /** What torch.webgpu.memoryStats() reports: the tensor pool's counts and the read staging pool's. */
-export interface MemoryStats extends PoolStats {
+export interface PoolStats extends PoolCounts {
   /** Bytes and buffers of MAP_READ staging buffers (in use by a read, or kept for the next). */
   stagingBytes: number;
   stagingBuffers: number;
 }
 
-/** The tensor pool's stats with the staging pool's buffers counted in. */
-export function memoryStats(tensors: BufferPool, staging: BufferPool): MemoryStats {
+/** The tensor pool's counts with the staging pool's buffers counted in. */
+export function memoryStats(tensors: BufferPool, staging: BufferPool): PoolStats {
   const s = staging.stats;
   return { ...tensors.stats, stagingBytes: s.liveBytes + s.pooledBytes, stagingBuffers: s.liveBuffers + s.pooledBuffers };
 }
@@ -57,7 +58,7 @@ export function memoryStats(tensors: BufferPool, staging: BufferPool): MemorySta
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private pending: GpuBuf[] = [];
-  readonly stats: PoolStats = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
+  readonly stats: PoolCounts = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
 
   constructor(
     private readonly device: GPUDevice,
