@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { devices } from './devices.js';
-import { caseLabel as label, fixtureDType, fixtureOps, type OpCase } from './fixture-ops.js';
-import { addSuffixes, expectClose, fixtureValues, fromFixture, loadFixture, type FixtureTensor } from './helpers.js';
+import { caseLabel as label, fixtureOps, type OpCase } from './fixture-ops.js';
+import { addSuffixes, expectClose, fixtureDType, fixtureValues, fromFixture, loadFixture, type FixtureTensor } from './helpers.js';
 
 interface FormatCase {
   note: string;

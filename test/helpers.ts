@@ -6,6 +6,7 @@ import type { Device, Tensor } from '../src/index.js';
 import { fixtureNumber, fromFixture as fromFixtureWith, type FixtureTensor } from './fixture-ops.js';
 
 export type { FixtureTensor } from './fixture-ops.js';
+export { fixtureDType } from './fixture-ops.js';
 
 export function loadFixture<T>(name: string): T {
   return JSON.parse(fs.readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as T;
