@@ -12,7 +12,7 @@ import { devices } from './devices.js';
 import { fixtureDType, fixtureNumber, fromFixture, type FixtureTensor } from './fixture-ops.js';
 import { loadFixture } from './helpers.js';
 
-type Arg = number | boolean | null | { var: number } | Arg[];
+type Arg = number | boolean | null | { var: number } | { dtype: string } | Arg[];
 interface Step {
   kind: 'input' | 'fn' | 'method';
   out: number | null;
@@ -130,6 +130,7 @@ function diffError(e: unknown, want: { type: string; message: string }): string 
 function call(step: Step, vars: (Tensor | undefined)[], device: Device): unknown {
   const arg = (a: Arg | string): unknown => {
     if (Array.isArray(a)) return a.map(arg);
+    if (a !== null && typeof a === 'object' && 'dtype' in a) return fixtureDType(a as FixtureTensor);
     if (a !== null && typeof a === 'object') {
       const t = vars[a.var];
       if (!t) throw new Disagreement(`uses v${a.var}, which is undefined`);
@@ -144,7 +145,7 @@ function call(step: Step, vars: (Tensor | undefined)[], device: Device): unknown
     for (const [k, v] of Object.entries(step.kwargs)) kw[k] = k === 'dtype' ? fixtureDType({ dtype: v } as FixtureTensor) : arg(v);
   }
   if (step.kind === 'fn') {
-    if (['zeros', 'ones', 'full'].includes(step.name!)) kw = { ...kw, device };
+    if (['zeros', 'ones', 'full', 'linspace'].includes(step.name!)) kw = { ...kw, device };
     // A dotted name (autograd.backward) is a function of a torch namespace.
     const path = step.name!.split('.');
     let owner: Record<string, unknown> = torch as unknown as Record<string, unknown>;
