@@ -142,7 +142,9 @@ describe.skipIf(!available)('webgpu elementwise vs cpu', () => {
     for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'lt', 'ge', 'logicalAnd'] as const) {
       q.push(same((gpu(i) as any)[op](gpu(j)), (i as any)[op](j), 1e-6, 0, `int ${op}`));
       q.push(same((gpu(i) as any)[op](gpu(f)), (i as any)[op](f), 1e-6, 0, `int/float ${op}`));
-      q.push(same((gpu(b) as any)[op](gpu(i)), (b as any)[op](i), 1e-6, 0, `bool/int ${op}`));
+      // PyTorch refuses a bool operand of `-` (bool - int raises; test/programs.test.ts checks the text).
+      if (op === 'sub') expect(() => gpu(b).sub(gpu(i))).toThrow(torch.RuntimeError);
+      else q.push(same((gpu(b) as any)[op](gpu(i)), (b as any)[op](i), 1e-6, 0, `bool/int ${op}`));
     }
     q.push(same(gpu(i).pow(gpu(j)), i.pow(j), 0, 0, 'int pow'));
     q.push(same(gpu(b).add(gpu(b)), b.add(b), 0, 0, 'bool + bool'));
