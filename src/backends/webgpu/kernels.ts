@@ -104,7 +104,8 @@ export function setKernelChoice(c: KernelChoice): void {
 
 /**
  * Settings forced over the choice's, for benchmarks (bench/matmul-variants.ts) and for tests of a
- * setting no family picks on this adapter (reductions without subgroup ops). Restore to null.
+ * setting no family picks on this adapter (reductions without subgroup ops; forcing them on where the
+ * adapter lacks them is invalid). Restore to null.
  */
 export const kernelOverrides: { matmul: MatmulKernel | null; reduce: Partial<ReduceKernel> | null } = { matmul: null, reduce: null };
 
@@ -153,6 +154,7 @@ export function dispatchedVariants(): ReadonlyMap<string, number> {
   return dispatched;
 }
 
+/** Forgets the dispatches counted so far. */
 export function resetDispatchedVariants(): void {
   dispatched.clear();
 }
