@@ -1,7 +1,7 @@
 /**
  * The WebGPU matmul kernel's variants (tiled with workgroup tiles, or direct with each invocation's
  * block read through the caches; tile shapes; vec4 or scalar loads) on the same products, in
- * GFLOP/s. src/backends/webgpu/matmul.ts's 'auto' choice is the fastest measured here (bench/NOTES.md).
+ * GFLOP/s. src/backends/webgpu/kernels.ts's 'auto' choice is the fastest measured here (bench/NOTES.md).
  *
  *   node bench/bench.mjs --script matmul-variants            every variant
  *   node bench/bench.mjs --script matmul-variants direct     variants whose name contains a word
@@ -11,21 +11,20 @@
  * Every variant's result is checked against float64 sums before its time is shown.
  */
 import * as torch from '../src/index.js';
-import { matmulConfig } from '../src/backends/webgpu/matmul.js';
+import { kernelOverrides, type MatmulKernel } from '../src/backends/webgpu/kernels.js';
 import { checkMatmul, type HostMatrix } from './reference.js';
 
-type Cfg = typeof matmulConfig;
-const ALL: [string, Partial<Cfg>][] = [
+const ALL: [string, MatmulKernel][] = [
   ['tiled 64x64 BK16 4x4 vec4', { kind: 'tiled', tile: { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 }, vec4: true }],
   ['tiled 64x64 BK16 4x4 scalar', { kind: 'tiled', tile: { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 }, vec4: false }],
   ['tiled 32x32 BK16 4x4 vec4', { kind: 'tiled', tile: { BM: 32, BN: 32, BK: 16, TM: 4, TN: 4 }, vec4: true }],
   ['tiled 128x128 BK8 8x8 vec4', { kind: 'tiled', tile: { BM: 128, BN: 128, BK: 8, TM: 8, TN: 8 }, vec4: true }],
-  ['direct 8x8 4x4 vec4', { kind: 'direct', direct: { WGX: 8, WGY: 8, TM: 4, TN: 4 }, vec4: true }],
-  ['direct 8x8 4x4 scalar', { kind: 'direct', direct: { WGX: 8, WGY: 8, TM: 4, TN: 4 }, vec4: false }],
-  ['direct 4x4 4x4 vec4', { kind: 'direct', direct: { WGX: 4, WGY: 4, TM: 4, TN: 4 }, vec4: true }],
-  ['direct 8x8 4x8 vec4', { kind: 'direct', direct: { WGX: 8, WGY: 8, TM: 4, TN: 8 }, vec4: true }],
-  ['direct 8x8 8x8 vec4', { kind: 'direct', direct: { WGX: 8, WGY: 8, TM: 8, TN: 8 }, vec4: true }],
-  ['direct 4x4 8x8 vec4', { kind: 'direct', direct: { WGX: 4, WGY: 4, TM: 8, TN: 8 }, vec4: true }],
+  ['direct 8x8 4x4 vec4', { kind: 'direct', block: { WGX: 8, WGY: 8, TM: 4, TN: 4 }, vec4: true }],
+  ['direct 8x8 4x4 scalar', { kind: 'direct', block: { WGX: 8, WGY: 8, TM: 4, TN: 4 }, vec4: false }],
+  ['direct 4x4 4x4 vec4', { kind: 'direct', block: { WGX: 4, WGY: 4, TM: 4, TN: 4 }, vec4: true }],
+  ['direct 8x8 4x8 vec4', { kind: 'direct', block: { WGX: 8, WGY: 8, TM: 4, TN: 8 }, vec4: true }],
+  ['direct 8x8 8x8 vec4', { kind: 'direct', block: { WGX: 8, WGY: 8, TM: 8, TN: 8 }, vec4: true }],
+  ['direct 4x4 8x8 vec4', { kind: 'direct', block: { WGX: 4, WGY: 4, TM: 8, TN: 8 }, vec4: true }],
 ];
 
 /** A 2-D tensor's values on the host, row-major (t may be a transposed view). */
@@ -58,13 +57,12 @@ export async function main(args: string[]): Promise<number> {
   ];
   const hosts = new Map<string, [HostMatrix, HostMatrix]>();
   for (const [c, a, b] of cases) hosts.set(c, [await host(a), await host(b)]);
-  const saved = { ...matmulConfig };
   const best = new Map<string, [number, number]>();
   let wrong = 0;
   try {
     for (let round = 0; round < 3; round++) {
       for (const [name, v] of variants) {
-        Object.assign(matmulConfig, saved, v);
+        kernelOverrides.matmul = v;
         for (const [c, a, b, flop, reps] of cases) {
           const k = `${name}|${c}`;
           // Compile and warm up; the first round checks the result.
@@ -91,7 +89,7 @@ export async function main(args: string[]): Promise<number> {
       process.stderr.write(`round ${round + 1}/3 done\n`);
     }
   } finally {
-    Object.assign(matmulConfig, saved);
+    kernelOverrides.matmul = null;
   }
   const rows = variants.map(
     ([name]) =>

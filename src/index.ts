@@ -15,7 +15,7 @@ export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
 export { pyFloatRepr } from './format.js';
 export { launchStats } from './executor.js';
-export { webgpu } from './webgpu.js';
+export { webgpu, type KernelChoice, type KernelConfig } from './webgpu.js';
 export { scope } from './scope.js';
 
 /** dtype names, usable as `{dtype: torch.float32}` as well as `{dtype: 'float32'}`. */

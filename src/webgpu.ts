@@ -6,6 +6,7 @@
  */
 import { gpuStats, WebGPUBackend, type GpuStats } from './backends/webgpu/index.js';
 import { requestDevice, type AdapterInfo } from './backends/webgpu/device.js';
+import { kernelChoice, kernelsFor, setKernelChoice, type KernelChoice, type KernelConfig } from './backends/webgpu/kernels.js';
 import type { PoolStats } from './backends/webgpu/pool.js';
 import { RuntimeError } from './errors.js';
 import { registerBackend } from './executor.js';
@@ -21,6 +22,11 @@ const env = (k: string): string | undefined => (typeof process !== 'undefined' ?
 function start(): Promise<WebGPUBackend | string> {
   if (backend && !backend.lost) return Promise.resolve(backend);
   if (env('WGTORCH_DEVICE') === 'cpu') return Promise.resolve('WGTORCH_DEVICE=cpu is set');
+  try {
+    kernelChoice(); // a bad WGTORCH_KERNELS is reported here, not from the first launch
+  } catch (e) {
+    return Promise.resolve((e as Error).message);
+  }
   pending ??= (async () => {
     const info = await requestDevice();
     if (typeof info === 'string') return info;
@@ -41,6 +47,17 @@ function start(): Promise<WebGPUBackend | string> {
 
 /** Memory held by the WebGPU caching allocator. */
 export type MemoryStats = PoolStats;
+export type { KernelChoice, KernelConfig };
+
+/** Options of `torch.webgpu.init()`. */
+export interface InitOptions {
+  /**
+   * Which kernels to generate: 'auto' (the default, or WGTORCH_KERNELS) picks by adapter; 'gpu'
+   * runs what a discrete GPU runs on any adapter (tiled matmul, ...); 'cpu' runs what a CPU-backed
+   * adapter (lavapipe, SwiftShader) runs. Takes effect for the next launch, device started or not.
+   */
+  kernels?: KernelChoice;
+}
 
 export const webgpu = {
   /**
@@ -53,8 +70,15 @@ export const webgpu = {
     return typeof (await start()) !== 'string';
   },
 
-  /** Initializes the device (again, after a loss); throws a RuntimeError saying why when it cannot. */
-  async init(): Promise<void> {
+  /**
+   * Initializes the device (again, after a loss); throws a RuntimeError saying why when it cannot.
+   * `kernels` sets the kernel choice (see InitOptions); a bad value throws ValueError.
+   *
+   * @example
+   * await torch.webgpu.init({ kernels: 'gpu' }); // test the GPU kernels on a software adapter
+   */
+  async init(options: InitOptions = {}): Promise<void> {
+    if (options.kernels !== undefined) setKernelChoice(options.kernels);
     unavailable = null;
     const r = await start();
     if (typeof r === 'string') throw new RuntimeError(`WebGPU is not available: ${r}`);
@@ -63,6 +87,11 @@ export const webgpu = {
   /** The adapter in use (vendor, architecture, device, description), or null before init. */
   adapterInfo(): AdapterInfo | null {
     return backend?.info.adapterInfo ?? null;
+  },
+
+  /** The kernels in use: the choice, the family it resolved to on this adapter, their settings; null before init. */
+  kernels(): KernelConfig | null {
+    return backend && !backend.lost ? kernelsFor(backend) : null;
   },
 
   /** The device's limits as requested (the adapter's own), or null before init. */

@@ -1,9 +1,9 @@
 /** Autograd semantics as PyTorch has them: API, accumulation, grad modes, in-place rules, errors. */
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
-import { devices } from './devices.js';
+import { describeDevices } from './devices.js';
 
-describe.each(devices)('autograd on %s', (device) => {
+describeDevices('autograd on %s', (device) => {
   const opts = { device };
   const leaf = (data: number[]) => torch.tensor(data, { ...opts, requiresGrad: true });
 

@@ -2,7 +2,9 @@
  * wgtorch in a web page: examples/browser/ served by scripts/demo-browser.mjs and driven in Debian's
  * headless Chromium with playwright-core (never a downloaded browser). With the WebGPU flags the page
  * runs on SwiftShader's WebGPU adapter; without them navigator.gpu gives no adapter and the page
- * falls back to the CPU. The ops.json conformance cases also run inside the page, on WebGPU.
+ * falls back to the CPU. The ops.json conformance cases also run inside the page, on WebGPU, under
+ * both kernel choices (SwiftShader's own, and `kernels: 'gpu'`: what a discrete GPU runs).
+ * Every page error and console.error line fails the test.
  *
  * Skips (one console line) when Chromium is missing, unless WGTORCH_REQUIRE_WEBGPU=1 (CI): then it
  * fails. SwiftShader is slow, so the demo trains WGTORCH_BROWSER_STEPS steps here (default 20; the
@@ -69,8 +71,13 @@ function startDemoServer(): Promise<{ origin: string; child: ChildProcess }> {
 interface Browser {
   context: BrowserContext;
   dir: string;
-  /** Console errors and uncaught exceptions of every page, for failure messages. */
+  /** Console errors and uncaught exceptions of every page since the last takeProblems(). */
   problems: string[];
+}
+
+/** The problems since the last call, clearing the list (none are expected: the pages print no errors). */
+function takeProblems(b: Browser): string[] {
+  return b.problems.splice(0);
 }
 
 async function launch(webgpu: boolean): Promise<Browser> {
@@ -180,20 +187,25 @@ describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
       expect(await page.locator('#bars rect').count()).toBe(6);
       webgpuLosses = s.losses;
       await page.close();
+      expect(takeProblems(b!), 'page errors and console.error lines').toEqual([]);
     }, PAGE_MS + 60_000);
 
-    it('ops.json conformance inside the page: every case passes on webgpu', async () => {
-      const { page, state: s } = await runPage(b!, `${server!.origin}/conformance.html`, '__conformance');
+    it('ops.json conformance inside the page: every case passes on webgpu, with its own kernels and the GPU ones', async () => {
+      const { page, state: s } = await runPage(b!, `${server!.origin}/conformance.html?kernels=auto,gpu`, '__conformance');
       await screenshot(page, 'browser-conformance.png');
       const c = s as ConformanceState;
       expect(c.error, `${c.error}\n${b!.problems.join('\n')}`).toBeNull();
       expect(c.device, `fallback: ${c.fallbackReason}`).toBe('webgpu');
-      expect(c.total).toBe(opCaseCount);
-      expect(c.results).toHaveLength(opCaseCount);
-      expect(c.results.filter((r) => !r.ok).map((r) => `${r.label}: ${r.message}`)).toEqual([]);
+      expect(c.kernels).toEqual(['auto', 'gpu']);
+      expect(c.total).toBe(2 * opCaseCount);
+      expect(c.results).toHaveLength(2 * opCaseCount);
+      for (const k of c.kernels) expect(c.results.filter((r) => r.kernels === k), `kernels=${k}`).toHaveLength(opCaseCount);
+      expect(c.results.filter((r) => !r.ok).map((r) => `kernels=${r.kernels} ${r.label}: ${r.message}`)).toEqual([]);
       expect(c.results.filter((r) => r.grads).length).toBeGreaterThan(0);
-      console.log(`wgtorch: browser conformance ${c.results.length}/${opCaseCount} cases passed on webgpu (${c.adapter}) in ${((c.ms ?? 0) / 1000).toFixed(1)} s`);
+      const seconds = (k: string | null) => (c.results.filter((r) => r.kernels === k).reduce((t, r) => t + r.ms, 0) / 1000).toFixed(1);
+      console.log(`wgtorch: browser conformance ${c.results.length}/${c.total} cases passed on webgpu (${c.adapter}) in ${c.kernels.map((k) => `${seconds(k)} s with kernels=${k}`).join(', ')}`);
       await page.close();
+      expect(takeProblems(b!), 'page errors and console.error lines').toEqual([]);
     }, PAGE_MS + 60_000);
   });
 
@@ -214,6 +226,7 @@ describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
       // Same seed, same net: the devices draw the same randn values and agree on the losses.
       if (webgpuLosses) s.losses.forEach((v, i) => expect(Math.abs(v - webgpuLosses![i]!) / v, `step ${i + 1}`).toBeLessThan(1e-3));
       await page.close();
+      expect(takeProblems(b!), 'page errors and console.error lines').toEqual([]);
     }, PAGE_MS + 60_000);
 
     it('no navigator.gpu at all (?nogpu=1): CPU fallback with that reason', async () => {
@@ -223,6 +236,7 @@ describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
       expect(s.error).toBeNull();
       expect(s.tensorText).toBe(expectedText);
       await page.close();
+      expect(takeProblems(b!), 'page errors and console.error lines').toEqual([]);
     }, PAGE_MS + 60_000);
   });
 });

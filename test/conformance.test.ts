@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { devices } from './devices.js';
+import { describeDevices } from './devices.js';
 import { caseLabel as label, fixtureOps, type OpCase } from './fixture-ops.js';
 import { addSuffixes, expectClose, fixtureDType, fixtureValues, fromFixture, loadFixture, type FixtureTensor } from './helpers.js';
 
@@ -21,7 +21,7 @@ const formatCases = loadFixture<FormatCase[]>('format.json');
 
 const OPS = fixtureOps(torch);
 
-describe.each(devices)('conformance on %s', (device) => {
+describeDevices('conformance on %s', (device) => {
   describe('ops.json forward values', () => {
     opCases.forEach((c, i) => {
       it(label(c, i), async () => {

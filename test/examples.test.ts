@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import { tensorBasics } from '../examples/tensor-basics.js';
 import { trainTwoLayerNet } from '../examples/two-layer-net.js';
-import { devices } from './devices.js';
+import { describeDevices } from './devices.js';
 
 const expected = fs.readFileSync(new URL('./fixtures/tensor-basics.expected.txt', import.meta.url), 'utf8');
 
@@ -68,7 +68,7 @@ function referenceLosses(x: Float64Array, y: Float64Array, w1: Float64Array, w2:
   return losses;
 }
 
-describe.each(devices)('two-layer-net example on %s', (device) => {
+describeDevices('two-layer-net example on %s', (device) => {
   it('prints the seed-shaped lines, and losses match a float64 reference within 1e-3 at 100 and 200', async () => {
     const seed = 1234;
     // The reference starts from the very values the example drew on this device.

@@ -2,11 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { devices } from './devices.js';
+import { describeDevices } from './devices.js';
 
 const disposed = (t: Tensor) => String(t) === 'tensor(<disposed>)';
 
-describe.each(devices)('torch.scope on %s', (device) => {
+describeDevices('torch.scope on %s', (device) => {
   const opts = { device };
 
   it('disposes what fn made and keeps what it returns, in arrays and objects too', async () => {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
+import { isCpuAdapter } from '../src/backends/webgpu/kernels.js';
 import { webgpuSuite } from './webgpu-suite.js';
 
 // WGTORCH_DEVICE=cpu hides WebGPU: isAvailable() says false, init() says why.
@@ -12,13 +13,47 @@ const hidden = await torch.webgpu.isAvailable();
 const hiddenInit = await torch.webgpu.init().then(() => null, (e: unknown) => e);
 delete process.env.WGTORCH_DEVICE;
 
+// A bad WGTORCH_KERNELS is reported when the device starts; a good one is the starting choice.
+process.env.WGTORCH_KERNELS = 'fast';
+const badKernels = await torch.webgpu.init().then(() => null, (e: unknown) => e);
+process.env.WGTORCH_KERNELS = 'gpu';
 const available = await webgpuSuite('test/webgpu-device.test.ts');
+const envKernels = torch.webgpu.kernels();
+delete process.env.WGTORCH_KERNELS;
 
 describe('webgpu availability', () => {
   it('WGTORCH_DEVICE=cpu makes isAvailable() false and init() throw', () => {
     expect(hidden).toBe(false);
     expect(hiddenInit).toBeInstanceOf(torch.RuntimeError);
     expect(String(hiddenInit)).toMatch(/WGTORCH_DEVICE=cpu/);
+  });
+
+  it.skipIf(!available)('WGTORCH_KERNELS: a bad value makes init() say why; gpu starts with the GPU family', () => {
+    expect(String(badKernels)).toBe(`RuntimeError: WebGPU is not available: WGTORCH_KERNELS must be one of 'auto', 'gpu', 'cpu', got "fast"`);
+    expect(envKernels?.choice).toBe('gpu');
+    expect(envKernels?.family).toBe('gpu');
+    expect(envKernels?.matmul.kind).toBe('tiled');
+  });
+});
+
+describe.skipIf(!available)('webgpu kernel choice', () => {
+  it("init({ kernels }) switches families on a running device; 'auto' picks by adapter; bad values throw ValueError", async () => {
+    const software = isCpuAdapter(torch.webgpu.adapterInfo()!);
+    const a = torch.tensor([[1, 2], [3, 4]], { device: 'webgpu' });
+    try {
+      for (const [kernels, family, kind] of [['cpu', 'cpu', 'direct'], ['gpu', 'gpu', 'tiled'], ['auto', software ? 'cpu' : 'gpu', software ? 'direct' : 'tiled']] as const) {
+        await torch.webgpu.init({ kernels });
+        const k = torch.webgpu.kernels()!;
+        expect([k.choice, k.family, k.matmul.kind]).toEqual([kernels, family, kind]);
+        // [[1, 2], [3, 4]]^2 = [[7, 10], [15, 22]] with either kernel.
+        expect(await a.mm(a).tolist()).toEqual([[7, 10], [15, 22]]);
+      }
+      await expect(torch.webgpu.init({ kernels: 'fast' as never })).rejects.toThrow(torch.ValueError);
+      await expect(torch.webgpu.init({ kernels: 'fast' as never })).rejects.toThrow(`kernels must be one of 'auto', 'gpu', 'cpu', got "fast"`);
+      expect(torch.webgpu.kernels()!.choice).toBe('auto');
+    } finally {
+      await torch.webgpu.init({ kernels: 'auto' });
+    }
   });
 });
 

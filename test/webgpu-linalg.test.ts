@@ -6,8 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { matmulConfig } from '../src/backends/webgpu/matmul.js';
-import { reduceConfig } from '../src/backends/webgpu/reduce.js';
+import { kernelOverrides, type KernelChoice } from '../src/backends/webgpu/kernels.js';
 import { rng, webgpuSuite } from './webgpu-suite.js';
 
 const available = await webgpuSuite('test/webgpu-linalg.test.ts');
@@ -44,14 +43,15 @@ async function same(g: Tensor, c: Tensor, rtol: number, atol: number, what: stri
   }
 }
 
-// Both kernels run on every adapter here, whichever 'auto' picks for it.
-describe.skipIf(!available).each(['tiled', 'direct'] as const)('webgpu %s matmul vs cpu', (kind) => {
-  beforeAll(() => {
-    matmulConfig.kind = kind;
+// Both kernel families run on every adapter here (tiled for 'gpu', direct for 'cpu'), whichever 'auto' picks.
+describe.skipIf(!available).each(['gpu', 'cpu'] as const)('webgpu matmul with kernels=%s vs cpu', (kernels) => {
+  let before: KernelChoice = 'auto';
+  beforeAll(async () => {
+    before = torch.webgpu.kernels()!.choice;
+    await torch.webgpu.init({ kernels });
+    expect(torch.webgpu.kernels()!.matmul.kind).toBe(kernels === 'gpu' ? 'tiled' : 'direct');
   });
-  afterAll(() => {
-    matmulConfig.kind = 'auto';
-  });
+  afterAll(() => torch.webgpu.init({ kernels: before }));
 
   it('sizes around and off the tile: 1x1x1, 3x5x7, 65x33x17, 64x1000·1000x100', async () => {
     for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [65, 33, 17], [64, 1000, 100], [4, 8, 4], [128, 64, 129], [2, 0, 3]] as const) {
@@ -165,12 +165,19 @@ describe.skipIf(!available)('webgpu reductions vs cpu', () => {
     q.push(same(gpu(b).amax(1), b.amax(1), 0, 0, 'bool amax'));
     const x = data([3, 100000]);
     for (const sub of [true, false]) {
-      reduceConfig.subgroups = sub;
-      q.push(same(gpu(x).sum(1), x.sum(1), 2e-5, 1e-4, `sum subgroups=${sub}`));
-      q.push(same(gpu(x).amax(1), x.amax(1), 0, 0, `amax subgroups=${sub}`));
-      q.push(same(gpu(x).sum(0), x.sum(0), 1e-5, 1e-5, `column sum subgroups=${sub}`));
+      // Off by override; on where the adapter has them (forcing them on elsewhere would be invalid).
+      kernelOverrides.reduce = sub ? null : { subgroups: false };
+      try {
+        // Read inside the override: a deferred launch must still be encoded under it.
+        await Promise.all([
+          same(gpu(x).sum(1), x.sum(1), 2e-5, 1e-4, `sum subgroups=${sub}`),
+          same(gpu(x).amax(1), x.amax(1), 0, 0, `amax subgroups=${sub}`),
+          same(gpu(x).sum(0), x.sum(0), 1e-5, 1e-5, `column sum subgroups=${sub}`),
+        ]);
+      } finally {
+        kernelOverrides.reduce = null;
+      }
     }
-    reduceConfig.subgroups = true;
   });
 
   it('sums 16M+ elements (2-D dispatch grid, three passes)', async () => {

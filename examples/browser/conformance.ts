@@ -3,8 +3,9 @@
  * device: each case's forward value, and the gradients of (out * upstream).sum() where the fixture
  * has them, against real PyTorch. Results go to window.__conformance for test/browser.test.ts.
  *
- * Query: ?device=cpu forces the CPU. The op-name → call table is test/fixture-ops.ts, the one
- * test/conformance.test.ts uses.
+ * Query: ?device=cpu forces the CPU; ?kernels=auto,gpu runs every case under each WebGPU kernel
+ * choice in turn, on one device (its pipeline cache serves both runs). The op-name → call table
+ * is test/fixture-ops.ts, the one test/conformance.test.ts uses.
  */
 import * as torch from 'wgtorch';
 import type { Tensor } from 'wgtorch';
@@ -33,8 +34,8 @@ async function close(what: string, t: Tensor, want: FixtureTensor, rtol = 1e-4, 
 
 const label = caseLabel;
 
-async function runCase(c: OpCase, i: number, device: torch.Device): Promise<CaseResult> {
-  const r: CaseResult = { index: i, label: label(c, i), ok: false, message: '', grads: !!(c.grads && c.upstream), ms: 0 };
+async function runCase(c: OpCase, i: number, device: torch.Device, kernels: torch.KernelChoice | null): Promise<CaseResult> {
+  const r: CaseResult = { index: i, label: label(c, i), kernels, ok: false, message: '', grads: !!(c.grads && c.upstream), ms: 0 };
   const t0 = performance.now();
   try {
     const f = OPS[c.op];
@@ -64,30 +65,37 @@ async function runCase(c: OpCase, i: number, device: torch.Device): Promise<Case
 async function main(state: ConformanceState): Promise<void> {
   const params = new URLSearchParams(location.search);
   const picked = await pickDevice(params);
-  Object.assign(state, { device: picked.device, adapter: picked.adapter, fallbackReason: picked.fallbackReason });
+  const list = (cases as unknown as OpCase[]);
+  const choices = picked.device === 'webgpu' ? (params.get('kernels') ?? 'auto').split(',') as torch.KernelChoice[] : [null];
+  Object.assign(state, { device: picked.device, adapter: picked.adapter, fallbackReason: picked.fallbackReason, kernels: choices, total: list.length * choices.length });
   document.querySelector('#device')!.textContent =
     picked.device === 'webgpu' ? `webgpu: ${picked.adapter}` : `cpu (fallback: ${picked.fallbackReason})`;
   const body = document.querySelector('#cases tbody')!;
   const summary = document.querySelector('#summary')!;
   const t0 = performance.now();
-  for (const [i, c] of (cases as unknown as OpCase[]).entries()) {
-    const r = await runCase(c, i, picked.device);
-    state.results.push(r);
-    const tr = document.createElement('tr');
-    tr.innerHTML = `<td class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'pass' : 'FAIL'}</td><td></td><td></td><td class="ms">${r.ms.toFixed(0)} ms</td>`;
-    tr.children[1]!.textContent = r.label + (r.grads ? ' +grad' : '');
-    tr.children[2]!.textContent = r.message;
-    body.append(tr);
-    const failed = state.results.filter((x) => !x.ok).length;
-    summary.textContent = `${state.results.length}/${state.total} cases, ${failed} failed`;
-    if (i % 8 === 7) await tick();
+  for (const kernels of choices) {
+    // A bad choice throws ValueError here, shown as the page's error.
+    if (kernels !== null) await torch.webgpu.init({ kernels });
+    for (const [i, c] of list.entries()) {
+      const r = await runCase(c, i, picked.device, kernels);
+      state.results.push(r);
+      const tr = document.createElement('tr');
+      tr.innerHTML = `<td class="${r.ok ? 'ok' : 'fail'}">${r.ok ? 'pass' : 'FAIL'}</td><td></td><td></td><td></td><td class="ms">${r.ms.toFixed(0)} ms</td>`;
+      tr.children[1]!.textContent = kernels === null ? '' : `kernels=${kernels}`;
+      tr.children[2]!.textContent = r.label + (r.grads ? ' +grad' : '');
+      tr.children[3]!.textContent = r.message;
+      body.append(tr);
+      const failed = state.results.filter((x) => !x.ok).length;
+      summary.textContent = `${state.results.length}/${state.total} cases, ${failed} failed`;
+      if (i % 8 === 7) await tick();
+    }
   }
   state.ms = performance.now() - t0;
   summary.textContent += ` · ${(state.ms / 1000).toFixed(1)} s on ${picked.device}`;
 }
 
 const state: ConformanceState = {
-  device: null, adapter: null, fallbackReason: null, total: (cases as unknown as OpCase[]).length, results: [], ms: null, done: false, error: null,
+  device: null, adapter: null, fallbackReason: null, kernels: [], total: (cases as unknown as OpCase[]).length, results: [], ms: null, done: false, error: null,
 };
 window.__conformance = state;
 window.torch = torch;

@@ -1,3 +1,5 @@
+import type { KernelChoice } from 'wgtorch';
+
 /**
  * What the browser pages publish on `window` for tests and for anyone poking at the console:
  * `window.__wgtorch` (the demo, index.html) and `window.__conformance` (conformance.html).
@@ -45,6 +47,8 @@ export interface DemoState {
 export interface CaseResult {
   index: number;
   label: string;
+  /** The WebGPU kernel choice the case ran under (null on the CPU). */
+  kernels: KernelChoice | null;
   ok: boolean;
   /** What failed (empty when ok). */
   message: string;
@@ -58,7 +62,9 @@ export interface ConformanceState {
   device: 'webgpu' | 'cpu' | null;
   adapter: string | null;
   fallbackReason: string | null;
-  /** Number of cases in ops.json. */
+  /** The kernel choices the cases run under, in order (?kernels=auto,gpu; [null] on the CPU). */
+  kernels: (KernelChoice | null)[];
+  /** Number of cases to run: ops.json's, once per kernel choice. */
   total: number;
   results: CaseResult[];
   ms: number | null;

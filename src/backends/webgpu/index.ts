@@ -13,6 +13,7 @@ import randomWgsl from '../../../shaders/random.wgsl?raw';
 import type { Ctx, Params } from './codegen.js';
 import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
+import { isCpuAdapter } from './kernels.js';
 import { encodeMatmul } from './matmul.js';
 import { BufferPool, GpuBuf, memoryStats, type PoolStats } from './pool.js';
 import { encodeReduce } from './reduce.js';
@@ -111,7 +112,7 @@ export class WebGPUBackend implements Backend, Ctx {
     this.subgroups = info.subgroups;
     this.subgroupMinSize = info.subgroupMinSize;
     const ai = info.adapterInfo;
-    this.cpuAdapter = ai.isFallbackAdapter || ai.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${ai.device} ${ai.description}`);
+    this.cpuAdapter = isCpuAdapter(ai);
     this.align = lim.minUniformBufferOffsetAlignment;
     const U = GPUBufferUsage;
     this.pool = new BufferPool(this.gpu, U.STORAGE | U.COPY_SRC | U.COPY_DST, maxBytes, this, 'tensor');

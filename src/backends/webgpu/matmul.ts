@@ -1,5 +1,6 @@
 /**
- * Batched matmul: shaders/matmul.wgsl specialized for the operands' layouts. Each operand tile is
+ * Batched matmul: the tiled kernel (shaders/matmul.wgsl) or the direct one (matmul-direct.wgsl), as
+ * kernels.ts chooses, specialized for the operands' layouts. Each operand tile is
  * loaded with vec4 reads along its contiguous dim when the strides and offsets are multiples of 4,
  * else with scalar reads walking its smaller stride fastest (so a transposed weight is read in place,
  * coalesced). Any M, N, K: edge tiles are zero-padded.
@@ -8,38 +9,28 @@ import type { Launch } from '../../backend.js';
 import template from '../../../shaders/matmul.wgsl?raw';
 import directTemplate from '../../../shaders/matmul-direct.wgsl?raw';
 import { bindingDecl, computeType, fill, Params, type Ctx } from './codegen.js';
+import { countVariant, declareVariants, kernelsFor, type MatmulKernel } from './kernels.js';
 import type { GpuBuf } from './pool.js';
 
-/** Tile shape. TM and TN are multiples of 4 (vec4 accumulators along N, vec4 reads of A along M). */
-export interface MatmulTile {
-  BM: number;
-  BN: number;
-  BK: number;
-  TM: number;
-  TN: number;
+/** How an operand is read (see modeOf); every mode is a code path of both kernels. */
+const MODES = ['vo', 'vk', 'so', 'sk'] as const;
+type Mode = (typeof MODES)[number];
+const readVariant = (kind: MatmulKernel['kind'], a: Mode, b: Mode) => `matmul:${kind}:${a}${b}`;
+const storeVariant = (kind: MatmulKernel['kind'], vec4: boolean) => `matmul:${kind}:store-${vec4 ? 'vec4' : 'scalar'}`;
+
+/** The read modes an operand can get under a kernel (what modeOf gives, less encodeMatmul's demotions). */
+function modesFor(cfg: MatmulKernel, operand: 'A' | 'B'): readonly Mode[] {
+  if (!cfg.vec4) return ['so', 'sk'];
+  // The direct kernel reads A along M in vec4s only when a block is 4 rows of them.
+  if (cfg.kind === 'direct' && operand === 'A' && cfg.block.TM % 4 !== 0) return ['vk', 'so', 'sk'];
+  return MODES;
 }
 
-/** Block shape of the direct kernel: WGX x WGY invocations of TM x TN outputs each. */
-export interface MatmulDirect {
-  WGX: number;
-  WGY: number;
-  TM: number;
-  TN: number;
-}
-
-/**
- * Which kernel and shape; overridable for benchmarks (bench/matmul-variants.ts). 'auto' takes the
- * tiled kernel on GPUs and the direct one on CPU adapters (lavapipe, SwiftShader), where workgroup
- * barriers are expensive and caches do the tiling (measurements in bench/NOTES.md).
- */
-export const matmulConfig: { kind: 'auto' | 'tiled' | 'direct'; tile: MatmulTile; direct: MatmulDirect; vec4: boolean } = {
-  kind: 'auto',
-  tile: { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 },
-  direct: { WGX: 4, WGY: 4, TM: 8, TN: 8 },
-  vec4: true,
-};
-
-type Mode = 'vo' | 'vk' | 'so' | 'sk';
+// Every pair of operand reads is a separate code path of each kernel; so is each store.
+declareVariants(({ matmul: cfg }) => [
+  ...modesFor(cfg, 'A').flatMap((a) => modesFor(cfg, 'B').map((b) => readVariant(cfg.kind, a, b))),
+  ...(cfg.vec4 ? [true, false] : [false]).map((v) => storeVariant(cfg.kind, v)),
+]);
 
 /**
  * How one operand is read: X[base + o * so + k * sk], o along M (A) or N (B). 'v*' read vec4 along
@@ -127,21 +118,22 @@ function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number
   return { rows: rows.join('\n'), body: body.join('\n') };
 }
 
-export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, cfg = matmulConfig): void {
+/** Encodes a batched matmul with the kernel that kernels.ts chooses for this adapter and switch. */
+export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>): void {
   const { a, b, out } = l;
   const [B, M, K] = a.shape as [number, number, number];
   const N = b.shape[2]!;
   if (B === 0 || M === 0 || N === 0) return;
-  const direct = cfg.kind === 'direct' || (cfg.kind === 'auto' && ctx.cpuAdapter);
-  const { BM, BN, BK, TM, TN } = direct ? { ...cfg.direct, BK: 0, BM: cfg.direct.WGY * cfg.direct.TM, BN: cfg.direct.WGX * cfg.direct.TN } : cfg.tile;
+  const cfg = kernelsFor(ctx).matmul;
+  const direct = cfg.kind === 'direct';
+  const { BM, BN, BK, TM, TN } = cfg.kind === 'direct' ? { ...cfg.block, BK: 0, BM: cfg.block.WGY * cfg.block.TM, BN: cfg.block.WGX * cfg.block.TN } : cfg.tile;
   const T = computeType(out.dtype);
   const TX = BN / TN, TY = BM / TM, threads = TX * TY;
   const [aBs, aRs, aCs] = a.strides as [number, number, number];
   const [bBs, bRs, bCs] = b.strides as [number, number, number];
   let modeA = modeOf(aRs, aCs, M, K, a.offset, aBs, cfg.vec4);
   let modeB = modeOf(bCs, bRs, N, K, b.offset, bBs, cfg.vec4);
-  // The direct kernel reads A along M in vec4s only when a block is 4 rows of them.
-  if (direct && modeA === 'vo' && TM % 4 !== 0) modeA = 'so';
+  if (!modesFor(cfg, 'A').includes(modeA)) modeA = 'so';
   if (direct && K % 4 !== 0) {
     if (modeA === 'vk') modeA = 'sk';
     if (modeB === 'vk') modeB = 'sk';
@@ -216,8 +208,9 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
     const grid = Math.min(tiles, maxZ);
     const gy = Math.ceil(tiles / grid);
     const gx = Math.ceil(tiles / gy);
-    const label = `matmul:${direct ? 'direct' : 'tiled'}:${modeA}${modeB}`;
-    const key = ['mm', direct ? JSON.stringify(cfg.direct) : JSON.stringify(cfg.tile), modeA, modeB, T, vecOut, KU, p.vec4s].join('|');
-    ctx.dispatch(ctx.pipeline(key, code, label), p, [a.buf, b.buf, out.buf] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+    const variant = readVariant(cfg.kind, modeA, modeB);
+    const key = ['mm', JSON.stringify(cfg), modeA, modeB, T, vecOut, KU, p.vec4s].join('|');
+    ctx.dispatch(ctx.pipeline(key, code, variant), p, [a.buf, b.buf, out.buf] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+    countVariant(variant, storeVariant(cfg.kind, vecOut));
   }
 }

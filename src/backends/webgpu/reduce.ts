@@ -1,21 +1,41 @@
 /**
  * Reductions over any set of dims: shaders/reduce.wgsl specialized for the op, the dtype and the
  * shape of the work (how many outputs share a workgroup). Large reduced extents run as several
- * passes over partial results, so no invocation loops over more than ITEMS_MAX elements.
+ * passes over partial results, so no invocation loops over more than `itemsMax` elements. The
+ * workgroup size, itemsMax and subgroup use come from kernels.ts.
  */
 import type { Launch, ReduceOp, View } from '../../backend.js';
 import type { DType } from '../../dtype.js';
 import template from '../../../shaders/reduce.wgsl?raw';
 import { bindingDecl, coalesce, computeType, convertLoad, convertStore, fill, Params, storageType, type Ctx } from './codegen.js';
 import { encodeElementwise } from './elementwise.js';
+import { countVariant, declareVariants, kernelsFor, type ReduceKernel } from './kernels.js';
 import type { GpuBuf } from './pool.js';
 
-const WG = 256;
-/** Most elements one invocation folds serially per pass. */
-const ITEMS_MAX = 16;
+/** Each op's subgroup builtin, where one folds it (arg ops carry an index, which no builtin does). */
+const SUBGROUP_OP: Record<ReduceOp, string | null> = { sum: 'subgroupAdd', max: 'subgroupMax', min: 'subgroupMin', argmax: null, argmin: null };
+const OPS = Object.keys(SUBGROUP_OP) as ReduceOp[];
 
-/** Reduction options a test can change (the subgroup step is skipped when false). */
-export const reduceConfig = { subgroups: true };
+/**
+ * Whether a pass folds its lanes with subgroup ops: the adapter has them, the op has one, and the
+ * lanes run along r (outer lanes put several outputs in a workgroup: O >= 2, as coalescing drops
+ * size-1 dims). The pass also needs one output per workgroup (TX == 1).
+ */
+const subgroupCapable = (cfg: ReduceKernel, op: ReduceOp, outer: boolean): boolean => cfg.subgroups && SUBGROUP_OP[op] !== null && !outer;
+
+type Lanes = 'inner' | 'outer';
+const passVariant = (op: ReduceOp, lanes: Lanes, subgroup: boolean) => `reduce:${op}:${lanes}:${subgroup ? 'subgroup' : 'shared'}`;
+/** Where a pass reads (a view walked by one reduced dim or several, or partial results) and writes. */
+const IO_VARIANTS = ['reduce:in-view1', 'reduce:in-viewN', 'reduce:in-partial', 'reduce:out-final', 'reduce:out-partial'] as const;
+type IoVariant = (typeof IO_VARIANTS)[number];
+
+// Each op, lane layout and tree is a code path; so is each kind of input and output.
+declareVariants(({ reduce: cfg }) => [
+  ...OPS.flatMap((op) =>
+    (['inner', 'outer'] as const).flatMap((lanes) => [passVariant(op, lanes, false), ...(subgroupCapable(cfg, op, lanes === 'outer') ? [passVariant(op, lanes, true)] : [])]),
+  ),
+  ...IO_VARIANTS,
+]);
 
 const nextPow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -32,11 +52,11 @@ function combineCode(op: ReduceOp, T: 'f32' | 'i32'): { identity: string; code: 
   const hi = T === 'f32' ? 'wg_inf()' : '2147483647';
   switch (op) {
     case 'sum':
-      return { identity: 'T(0)', code: 'fn comb(a: T, b: T) -> T { return a + b; }', sub: 'subgroupAdd' };
+      return { identity: 'T(0)', code: 'fn comb(a: T, b: T) -> T { return a + b; }', sub: SUBGROUP_OP.sum };
     case 'max':
     case 'min': {
       const body = nan ? `select(${op}(a, b), wg_nan(), wg_isnan(a) || wg_isnan(b))` : `${op}(a, b)`;
-      return { identity: op === 'max' ? lo : hi, code: `fn comb(a: T, b: T) -> T { return ${body}; }`, sub: op === 'max' ? 'subgroupMax' : 'subgroupMin' };
+      return { identity: op === 'max' ? lo : hi, code: `fn comb(a: T, b: T) -> T { return ${body}; }`, sub: SUBGROUP_OP[op] };
     }
     case 'argmax':
     case 'argmin': {
@@ -54,7 +74,7 @@ function combineCode(op: ReduceOp, T: 'f32' | 'i32'): { identity: string; code: 
         : `fn better(av: T, ai: u32, bv: T, bi: u32) -> bool {
   return bv ${cmp} av || (bv == av && bi < ai);
 }`;
-      return { identity: op === 'argmax' ? lo : hi, code, sub: null };
+      return { identity: op === 'argmax' ? lo : hi, code, sub: SUBGROUP_OP[op] };
     }
   }
 }
@@ -63,19 +83,21 @@ function combineCode(op: ReduceOp, T: 'f32' | 'i32'): { identity: string; code: 
  * How a pass spreads its work: TX outputs x TY lanes per workgroup (lanes over outputs when the
  * outputs are adjacent in memory and r is strided), `items` elements per lane, G chunks per output.
  */
-function layout(O: number, R: number, outer: boolean): { TX: number; TY: number; items: number; G: number } {
+function layout(cfg: ReduceKernel, O: number, R: number, outer: boolean): { TX: number; TY: number; items: number; G: number } {
+  const WG = cfg.workgroupSize;
   const TX = outer ? Math.min(32, nextPow2(O)) : WG / Math.min(WG, nextPow2(R));
   const TY = WG / TX;
-  const items = Math.min(ITEMS_MAX, Math.ceil(R / TY));
+  const items = Math.min(cfg.itemsMax, Math.ceil(R / TY));
   return { TX, TY, items, G: Math.ceil(R / (TY * items)) };
 }
 
 /** One pass: reduces `R` elements per output for `O` outputs into G chunks each. */
-function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In, O: number, R: number, output: Out, outer: boolean): void {
+function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In, O: number, R: number, output: Out, outer: boolean): void {
   const arg = op === 'argmax' || op === 'argmin';
-  const { TX, TY, items, G } = layout(O, R, outer);
+  const WG = cfg.workgroupSize;
+  const { TX, TY, items, G } = layout(cfg, O, R, outer);
   const workgroups = Math.ceil(O / TX) * G;
-  const useSub = reduceConfig.subgroups && ctx.subgroups && !arg && TX === 1;
+  const useSub = subgroupCapable(cfg, op, outer) && TX === 1;
 
   // Parameters: fixed ones first, the dims of a view input last (the text must not depend on ranks).
   const p = new Params();
@@ -97,7 +119,7 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
   if (output.kind === 'final') bufs.push(output.out.buf as GpuBuf);
   else bufs.push(output.vals, ...(output.idx ? [output.idx] : []));
   const outDtype = output.kind === 'final' ? output.out.dtype : 'partial';
-  const key = ['red', op, T, xDtype, input.kind, red1, input.kind === 'partial' && !!input.idx, outDtype, outer, useSub, kb, p.vec4s].join('|');
+  const key = ['red', op, T, xDtype, input.kind, red1, input.kind === 'partial' && !!input.idx, outDtype, outer, useSub, WG, kb, p.vec4s].join('|');
 
   const code = (): string => {
     const c = combineCode(op, T);
@@ -197,9 +219,13 @@ function pass(ctx: Ctx, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In
       IDENTITY: c.identity, BASE: base, ELEM: elem, ACCUM: accum, TREE: tree, WRITE: write,
     });
   };
-  ctx.dispatch(ctx.pipeline(key, code, `reduce:${op}`, { subgroups: useSub }), p, bufs, workgroups);
+  const variant = passVariant(op, outer ? 'outer' : 'inner', useSub);
+  const inVariant: IoVariant = input.kind === 'partial' ? 'reduce:in-partial' : red1 ? 'reduce:in-view1' : 'reduce:in-viewN';
+  ctx.dispatch(ctx.pipeline(key, code, variant, { subgroups: useSub }), p, bufs, workgroups);
+  countVariant(variant, inVariant, output.kind === 'final' ? 'reduce:out-final' : 'reduce:out-partial');
 }
 
+/** Encodes a reduction as one or more passes (see the file comment). */
 export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>): void {
   const { op, x, out } = l;
   const dims = new Set(l.dims);
@@ -217,6 +243,7 @@ export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>): 
     return;
   }
   const T = computeType(x.dtype);
+  const cfg = kernelsFor(ctx).reduce;
   const arg = op === 'argmax' || op === 'argmin';
   const lastStride = (s: number[]) => (s.length ? s[s.length - 1]! : 0);
   // Outputs adjacent in memory and a strided reduced dim: lanes spread over outputs (coalesced reads).
@@ -225,15 +252,15 @@ export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>): 
   let n = R;
   let isOuter = outer;
   for (;;) {
-    const { G } = layout(O, n, isOuter);
+    const { G } = layout(cfg, O, n, isOuter);
     if (G === 1) {
-      pass(ctx, op, T, x.dtype, input, O, n, { kind: 'final', out }, isOuter);
+      pass(ctx, cfg, op, T, x.dtype, input, O, n, { kind: 'final', out }, isOuter);
       break;
     }
     const bytes = O * G * 4;
     const vals = ctx.temp(bytes);
     const idx = arg ? ctx.temp(bytes) : null;
-    pass(ctx, op, T, x.dtype, input, O, n, { kind: 'partial', vals, idx }, isOuter);
+    pass(ctx, cfg, op, T, x.dtype, input, O, n, { kind: 'partial', vals, idx }, isOuter);
     if (input.kind === 'partial') {
       ctx.freeTemp(input.vals);
       if (input.idx) ctx.freeTemp(input.idx);

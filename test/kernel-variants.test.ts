@@ -1,0 +1,115 @@
+/**
+ * Every kernel variant the WebGPU backend can generate runs, and gives the CPU's values. The list
+ * comes from the generators themselves (`declareVariants` next to the code that chooses a variant);
+ * the backend counts each dispatch's variants. A workload of small matmuls and reductions runs under
+ * both kernel families ('gpu': what discrete GPUs run; 'cpu': what lavapipe/SwiftShader run), and
+ * the test fails when a listed variant never ran (a new variant needs a case here) or when one ran
+ * that the list lacks (the list is stale). All of it in this one file's process, so vitest's
+ * separate workers do not matter. Skips without an adapter unless WGTORCH_REQUIRE_WEBGPU=1.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import * as torch from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { dispatchedVariants, kernelVariants, resetDispatchedVariants, type KernelChoice, type KernelConfig } from '../src/backends/webgpu/kernels.js';
+import { rng, webgpuSuite } from './webgpu-suite.js';
+
+const available = await webgpuSuite('test/kernel-variants.test.ts');
+const rand = rng(7);
+
+function data(shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return torch.tensor(Array.from({ length: n }, () => Math.round(rand() * 16 - 8) / 4)).reshape(shape);
+}
+
+/**
+ * An [R, C] operand laid out to get read mode `mode` of matmul.ts's modeOf, where `oDim` is its
+ * "o" dim (M of A, N of B): 'vo'/'vk' contiguous along o/k with aligned strides, 'so'/'sk' the same
+ * walk from an offset of 1 with a row stride of (fast extent + 1), so vec4 reads are not allowed.
+ * Returned on WebGPU (the view made there: moving a view copies it) and on the CPU.
+ */
+function operand(R: number, C: number, oDim: 0 | 1, mode: 'vo' | 'vk' | 'so' | 'sk'): [Tensor, Tensor] {
+  // The dim that is contiguous: o for 'vo'/'so', k for 'vk'/'sk'.
+  const fastDim = mode[1] === 'o' ? oDim : 1 - oDim;
+  const aligned = mode[0] === 'v';
+  const [rows, cols] = fastDim === 1 ? [R, C] : [C, R];
+  const base = data([rows, cols + (aligned ? 0 : 1)]);
+  const view = (t: Tensor) => {
+    const m = aligned ? t : t.narrow(1, 1, cols);
+    return fastDim === 1 ? m : m.t();
+  };
+  return [view(base.to('webgpu')), view(base)];
+}
+
+/** Each matmul and reduction variant on WebGPU, with the same op on the CPU for reference. */
+function workload(): [string, Tensor, Tensor][] {
+  const out: [string, Tensor, Tensor][] = [];
+  const gpu = (t: Tensor) => t.to('webgpu');
+  const modes = ['vo', 'vk', 'so', 'sk'] as const;
+  // Every pair of read modes; N = 8 stores vec4s, N = 6 scalars.
+  for (const ma of modes) {
+    for (const mb of modes) {
+      const [ga, a] = operand(8, 8, 0, ma), [gb, b] = operand(8, 8, 1, mb);
+      out.push([`mm ${ma}${mb}`, ga.mm(gb), a.mm(b)]);
+    }
+  }
+  const a = data([8, 8]), b6 = data([8, 6]);
+  out.push(['mm scalar store', gpu(a).mm(gpu(b6)), a.mm(b6)]);
+
+  // Reductions: lanes along r with a shared-memory tree (R <= 128) and with subgroup ops (R > 128),
+  // lanes along outputs (r strided, outputs adjacent), several reduced dims, partial results.
+  const shapes: [string, Tensor, number[]][] = [
+    ['inner small', data([4, 16]), [1]],
+    ['inner large', data([2, 300]), [1]],
+    ['outer', data([300, 6]), [0]],
+    ['two reduced dims', data([3, 4, 5]), [0, 2]],
+    ['two passes', data([2, 5000]), [1]],
+  ];
+  for (const [name, x, dims] of shapes) {
+    const g = gpu(x);
+    out.push([`sum ${name}`, g.sum(dims), x.sum(dims)]);
+    out.push([`amax ${name}`, g.amax(dims), x.amax(dims)]);
+    out.push([`amin ${name}`, g.amin(dims), x.amin(dims)]);
+    if (dims.length === 1) {
+      out.push([`argmax ${name}`, g.argmax(dims[0]), x.argmax(dims[0])]);
+      out.push([`argmin ${name}`, g.argmin(dims[0]), x.argmin(dims[0])]);
+    }
+  }
+  return out;
+}
+
+describe.skipIf(!available)('kernel variants', () => {
+  const configs: KernelConfig[] = [];
+  let before: KernelChoice = 'auto';
+
+  afterAll(() => torch.webgpu.init({ kernels: before }));
+
+  it.each(['gpu', 'cpu'] as const)('the workload under kernels=%s matches the CPU', async (kernels) => {
+    if (configs.length === 0) {
+      before = torch.webgpu.kernels()!.choice;
+      resetDispatchedVariants();
+    }
+    await torch.webgpu.init({ kernels });
+    const cfg = torch.webgpu.kernels()!;
+    expect(cfg.family).toBe(kernels);
+    configs.push(cfg);
+    // Quarter-integer inputs: every product and sum here is exact in float32, so values must be equal
+    // (ties in argmax/argmin too: the first index wins on both devices).
+    for (const [what, got, want] of workload()) {
+      expect(got.shape, what).toEqual(want.shape);
+      expect(Array.from(await got.data()), what).toEqual(Array.from(want.dataSync()));
+    }
+  });
+
+  it('every variant the generators list was dispatched, and nothing else', () => {
+    expect(configs.map((c) => c.family)).toEqual(['gpu', 'cpu']);
+    const listed = kernelVariants(configs);
+    // Both matmul kernels and both reduction trees are among them (the families differ in the matmul).
+    expect(listed).toContain('matmul:tiled:vovk');
+    expect(listed).toContain('matmul:direct:sksk');
+    expect(listed).toContain('reduce:argmax:outer:shared');
+    if (configs[0]!.reduce.subgroups) expect(listed).toContain('reduce:sum:inner:subgroup');
+    const ran = [...dispatchedVariants().keys()].sort();
+    expect(listed.filter((v) => !ran.includes(v)), 'listed but never dispatched').toEqual([]);
+    expect(ran.filter((v) => !listed.includes(v)), 'dispatched but not listed').toEqual([]);
+  });
+});
