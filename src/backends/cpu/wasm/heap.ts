@@ -5,7 +5,7 @@ const PAGE = 65536;
 /** wasm32 addresses 4 GiB; engines may allow less (growth failure is reported, not thrown raw). */
 const MAX_PAGES = 65536;
 /** A collection hint is given after this many bytes were allocated with no block released meanwhile. */
-const HINT_EVERY = 8 * 2 ** 20;
+const HINT_EVERY = 4 * 2 ** 20;
 const HINT_BYTES = 128 * 2 ** 20;
 let hintSink: ArrayBuffer | null = null;
 
@@ -16,7 +16,9 @@ let hintSink: ArrayBuffer | null = null;
  * size counts as external memory, which is what schedules full collections; a large one that is
  * never written costs address space, not resident memory (the allocator maps zero pages). The
  * heap gives a hint while it allocates without getting blocks back: 60,000 rounds of a 64×64
- * `mul` + `sum` + `item()` then stay within ~60 MB instead of ~1 GB (test/cpu-memory.test.ts).
+ * `mul` + `sum` + `item()` then grow the heap by 55-80 MB instead of ~1 GB (test/cpu-memory.test.ts).
+ * A loop that never yields to the event loop still holds its garbage until it does: finalizers
+ * are tasks. Such loops release promptly with torch.scope() or dispose().
  */
 function gcHint(): void {
   hintSink = null;
@@ -58,6 +60,7 @@ export class WasmHeap {
   /** Bytes cut from fresh memory (no free block fitted); the backend resets it when it yields. */
   fresh = 0;
   private sinceRelease = 0;
+  private hinted = false;
 
   /** The address of a block of at least `bytes` bytes, 16-byte aligned; not cleared when it is reused. */
   alloc(bytes: number): number {
@@ -70,11 +73,14 @@ export class WasmHeap {
       this.reserve(ptr + size, bytes);
       this.top += size;
       this.fresh += size;
+      // no free block fitted, and nothing came back for a while: dead tensors are likely waiting
+      // (one hint until a block comes back: before finalizers have run, another one only costs time)
+      if (this.sinceRelease >= HINT_EVERY && !this.hinted) {
+        this.hinted = true;
+        gcHint();
+      }
     }
-    if ((this.sinceRelease += size) >= HINT_EVERY) {
-      this.sinceRelease = 0;
-      gcHint();
-    }
+    this.sinceRelease += size;
     this.liveBytes += size;
     return ptr;
   }
@@ -88,6 +94,7 @@ export class WasmHeap {
     this.liveBytes -= size;
     this.pooledBytes += size;
     this.sinceRelease = 0;
+    this.hinted = false;
   }
 
   /** Grows the memory to hold `end` bytes; a failure is PyTorch's allocator error. */
