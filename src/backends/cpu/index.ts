@@ -6,10 +6,16 @@ import { isContiguous } from '../../shape.js';
 import { matmulInto } from './matmul.js';
 import { HostPool } from './pool.js';
 import { allOffsets } from './strided.js';
+import { createWasmBackend } from './wasm/backend.js';
+import { hasSimd } from './wasm/kernels.js';
+import { nextTask, YIELD_AFTER } from './tasks.js';
+import { RuntimeError } from '../../errors.js';
 
 /**
- * The CPU backend: kernels on typed arrays, run at launch time. It is the readable reference the
- * WebGPU kernels are checked against; values are computed in float64 and rounded on store.
+ * The CPU backend's JS kernels: loops on typed arrays, run at launch time. They are the readable
+ * reference the WebGPU and wasm kernels are checked against (values are computed in float64 and
+ * rounded on store), the fallback where WebAssembly SIMD is missing (or WGTORCH_CPU=js), and what
+ * the wasm backend runs, on views of its memory, for launches its SIMD kernels do not cover.
  */
 
 const arr = (v: View) => v.buf as HostArray;
@@ -256,15 +262,42 @@ function run(l: Launch): void {
 const pool = new HostPool();
 
 /** The JS backend. Buffers are typed arrays, pooled by size; every launch runs synchronously. */
-export const cpuBackend: Backend = {
+export const jsBackend: Backend = {
   device: 'cpu',
   limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES },
   alloc: (numel, dtype) => pool.acquire(dtype, numel),
   write: (buf, _dtype, data) => (buf as HostArray).set(data),
   readSync: (buf, _dtype, offset, numel) => (buf as HostArray).slice(offset, offset + numel),
-  read: async (buf, _dtype, offset, numel) => (buf as HostArray).slice(offset, offset + numel),
+  read: async (buf, _dtype, offset, numel) => {
+    const out = (buf as HostArray).slice(offset, offset + numel);
+    if (pool.fresh >= YIELD_AFTER) {
+      pool.fresh = 0;
+      await nextTask();
+    }
+    return out;
+  },
   release: (buf, dtype) => pool.release(buf as HostArray, dtype),
   launch: run,
   synchronize: async () => {},
 };
 
+/**
+ * Which CPU kernels run: 'wasm' (WebAssembly SIMD, tensors in the wasm memory) where the engine
+ * has SIMD, else 'js'. The environment variable WGTORCH_CPU=js|wasm chooses (Node; tests run the
+ * suites under both).
+ */
+export const cpuKernels: 'wasm' | 'js' = pickKernels();
+
+function pickKernels(): 'wasm' | 'js' {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.WGTORCH_CPU;
+  if (env !== undefined && env !== '' && env !== 'js' && env !== 'wasm') {
+    throw new RuntimeError(`WGTORCH_CPU must be 'js' or 'wasm', not '${env}'`);
+  }
+  if (env === 'js') return 'js';
+  if (hasSimd()) return 'wasm';
+  if (env === 'wasm') throw new RuntimeError('WGTORCH_CPU=wasm, but this JavaScript engine has no WebAssembly SIMD');
+  return 'js';
+}
+
+/** The CPU backend the executor uses: the wasm one, with the JS kernels for what it does not cover. */
+export const cpuBackend: Backend = cpuKernels === 'wasm' ? createWasmBackend(run) : jsBackend;

@@ -10,6 +10,8 @@ import { hostArray, type DType, type HostArray } from '../../dtype.js';
 export class HostPool {
   private readonly free = new Map<DType, Map<number, HostArray[]>>();
   pooledBytes = 0;
+  /** Bytes allocated afresh (the pool had no array to hand out); reads reset it (tasks.ts). */
+  fresh = 0;
 
   constructor(
     /** Arrays of fewer elements are left to the JS allocator (cheap, and many). */
@@ -20,7 +22,11 @@ export class HostPool {
 
   acquire(dtype: DType, numel: number): HostArray {
     const a = numel >= this.minNumel ? this.free.get(dtype)?.get(numel)?.pop() : undefined;
-    if (!a) return hostArray(dtype, numel);
+    if (!a) {
+      const fresh = hostArray(dtype, numel);
+      this.fresh += fresh.byteLength;
+      return fresh;
+    }
     this.pooledBytes -= a.byteLength;
     return a;
   }

@@ -1,0 +1,157 @@
+import type { Backend, Launch, Operand, View } from '../../../backend.js';
+import { DTYPES, type DType, type HostArray } from '../../../dtype.js';
+import { isContiguous } from '../../../shape.js';
+import { mapKernel, rowSumKernel, wasmOps, type Kind, type WasmOpName } from './elementwise.js';
+import { WasmHeap } from './heap.js';
+import { KernelCache, WasmMatmul } from './kernels.js';
+import { nextTask, YIELD_AFTER } from '../tasks.js';
+
+/** A CPU buffer: its byte address in the wasm memory and its element count. */
+interface WasmBuf {
+  readonly ptr: number;
+  readonly numel: number;
+}
+
+const ITEM: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+/** Reused blocks below this many bytes are cleared, as the JS backend's fresh small arrays were. */
+const CLEAR_BELOW = 64 * 1024;
+
+const buf = (v: View) => v.buf as WasmBuf;
+const size = (shape: readonly number[]) => shape.reduce((n, s) => n * s, 1);
+
+/** An elementwise operand as the SIMD kernels take it, or null when its layout needs the general walk. */
+type Arg = { kind: Kind; ptr: number; value: number; L: number };
+
+function classify(v: Operand, shape: readonly number[]): Arg | null {
+  if (typeof v === 'number') return { kind: 's', ptr: 0, value: v, L: 0 };
+  if (v.dtype !== 'float32') return null;
+  const ptr = buf(v).ptr + 4 * v.offset;
+  if (isContiguous(v.shape, v.strides)) return { kind: 'v', ptr, value: 0, L: 0 };
+  // a row: broadcast (stride 0) or size-1 leading dims, then a contiguous suffix
+  let d = 0;
+  while (d < shape.length && (v.strides[d] === 0 || shape[d] === 1)) d++;
+  if (d === 0 || !isContiguous(shape.slice(d), v.strides.slice(d))) return null;
+  return { kind: 'r', ptr, value: 0, L: size(shape.slice(d)) };
+}
+
+/**
+ * The CPU backend on WebAssembly: every buffer lives in one wasm memory (WasmHeap), so SIMD kernels
+ * read and write tensors in place. Layouts and dtypes the kernels do not cover run through the JS
+ * reference kernels (`runJs`) on typed-array views of the same memory, made per launch (a view
+ * made before the memory grows would be detached), and reads copy out.
+ */
+export function createWasmBackend(runJs: (l: Launch) => void): Backend & { readonly heap: WasmHeap; readonly kernels: KernelCache } {
+  const heap = new WasmHeap();
+  const kernels = new KernelCache(heap);
+  const mm = new WasmMatmul(heap, kernels);
+  const view = (b: WasmBuf, dtype: DType) => heap.array(dtype, b.ptr, b.numel);
+
+  /** The launch with each buffer replaced by a typed array over the memory (for the JS kernels). */
+  function onHost(l: Launch): Launch {
+    const m: Record<string, unknown> = { ...l };
+    for (const [k, v] of Object.entries(l)) {
+      if (v !== null && typeof v === 'object' && 'buf' in v) m[k] = { ...v, buf: view(v.buf as WasmBuf, (v as View).dtype) };
+    }
+    return m as Launch;
+  }
+
+  function elementwise(op: WasmOpName, xs: Operand[], out: View, params: readonly number[]): boolean {
+    if (out.dtype !== 'float32' || !isContiguous(out.shape, out.strides)) return false;
+    const n = size(out.shape);
+    const args: Arg[] = [];
+    let L = 0;
+    for (const x of xs) {
+      const a = classify(x, out.shape);
+      if (!a) return false;
+      if (a.kind === 'r') {
+        if (L !== 0 && a.L !== L) return false;
+        L = a.L;
+      }
+      args.push(a);
+    }
+    if (args.every((a) => a.kind === 's')) return false;
+    if (n === 0) return true;
+    if (L === 0) L = n;
+    const kinds = args.map((a) => a.kind);
+    const e = kernels.get(`map:${op}:${kinds.join('')}`, () => ({ map: mapKernel(op, kinds) }));
+    (e.map as (...a: number[]) => void)(
+      ...args.map((a) => a.ptr), buf(out).ptr + 4 * out.offset, n / L, L, ...args.map((a) => a.value), params[0] ?? 0, params[1] ?? 0,
+    );
+    return true;
+  }
+
+  /** Sum of a contiguous float32 x over a suffix of its dims (whole rows), in float64. */
+  function rowSum(x: View, dims: readonly number[], out: View): boolean {
+    const nd = x.shape.length, k = dims.length;
+    if (x.dtype !== 'float32' || out.dtype !== 'float32' || k === 0 || !isContiguous(x.shape, x.strides) || !isContiguous(out.shape, out.strides)) return false;
+    if (new Set(dims).size !== k || !dims.every((d) => d >= nd - k)) return false;
+    const R = size(out.shape), L = R === 0 ? 0 : size(x.shape) / R;
+    const e = kernels.get('rowsum', () => ({ rowSum: rowSumKernel() }));
+    (e.rowSum as (...a: number[]) => void)(buf(x).ptr + 4 * x.offset, buf(out).ptr + 4 * out.offset, R, L);
+    return true;
+  }
+
+  function matmul(l: Extract<Launch, { kind: 'matmul' }>): boolean {
+    const { a, b, out } = l;
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32') return false;
+    const [B, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2]!;
+    if (M === 0 || N === 0) return true;
+    for (let i = 0; i < B; i++) {
+      mm.run(
+        { ptr: buf(a).ptr + 4 * (a.offset + i * a.strides[0]!), rs: a.strides[1]!, cs: a.strides[2]! },
+        { ptr: buf(b).ptr + 4 * (b.offset + i * b.strides[0]!), rs: b.strides[1]!, cs: b.strides[2]! },
+        buf(out).ptr + 4 * (out.offset + i * M * N), M, K, N,
+      );
+    }
+    return true;
+  }
+
+  /** Runs l with a SIMD kernel when one covers it; false sends it to the JS kernels. */
+  function fast(l: Launch): boolean {
+    switch (l.kind) {
+      case 'matmul':
+        return matmul(l);
+      case 'binary':
+        if (l.compute !== 'float32') return false;
+        if (l.op === 'pow') return l.b === 2 && elementwise('square', [l.a], l.out, []);
+        return l.op in wasmOps && elementwise(l.op as WasmOpName, [l.a, l.b], l.out, []);
+      case 'unary':
+        return l.compute === 'float32' && l.op in wasmOps && elementwise(l.op as WasmOpName, [l.x], l.out, l.params);
+      case 'reduce':
+        return l.op === 'sum' && rowSum(l.x, l.dims, l.out);
+      default:
+        return false;
+    }
+  }
+
+  return {
+    device: 'cpu',
+    limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES },
+    heap,
+    kernels,
+    alloc(numel, dtype) {
+      const bytes = numel * ITEM[dtype];
+      const reused = heap.pooledBytes;
+      const ptr = heap.alloc(bytes);
+      // a block from a free list holds old values; fresh memory is zero
+      if (heap.pooledBytes !== reused && bytes < CLEAR_BELOW) heap.array('bool', ptr, bytes).fill(0);
+      return { ptr, numel } satisfies WasmBuf;
+    },
+    write: (b, dtype, data) => view(b as WasmBuf, dtype).set(data),
+    readSync: (b, dtype, offset, numel) => heap.array(dtype, (b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice(),
+    read: async (b, dtype, offset, numel): Promise<HostArray> => {
+      const out = heap.array(dtype, (b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice();
+      if (heap.fresh >= YIELD_AFTER) {
+        heap.fresh = 0;
+        await nextTask();
+      }
+      return out;
+    },
+    release: (b, dtype) => heap.release((b as WasmBuf).ptr, (b as WasmBuf).numel * ITEM[dtype]),
+    launch: (l) => {
+      if (!fast(l)) runJs(onHost(l));
+    },
+    synchronize: async () => {},
+  };
+}

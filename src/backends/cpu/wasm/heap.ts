@@ -1,0 +1,123 @@
+import { RuntimeError } from '../../../errors.js';
+import type { DType, HostArray } from '../../../dtype.js';
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB; engines may allow less (growth failure is reported, not thrown raw). */
+const MAX_PAGES = 65536;
+/** A collection hint is given after this many bytes were allocated with no block released meanwhile. */
+const HINT_EVERY = 4 * 2 ** 20;
+const HINT_BYTES = 128 * 2 ** 20;
+let hintSink: ArrayBuffer | null = null;
+
+/**
+ * Tells the garbage collector that memory is being held. Tensors in the wasm memory are invisible
+ * to it: it sees small Tensor objects, and FinalizationRegistry callbacks (which return their
+ * blocks) run only after a full collection, which small objects rarely cause. An ArrayBuffer's
+ * size counts as external memory, which is what schedules full collections; a large one that is
+ * never written costs address space, not resident memory (the allocator maps zero pages). The
+ * heap gives a hint while it allocates without getting blocks back: 60,000 rounds of a 64×64
+ * `mul` + `sum` + `item()` then grow the heap by 55-80 MB instead of ~1 GB (test/cpu-memory.test.ts).
+ * A loop that never yields to the event loop still holds its garbage until it does: finalizers
+ * are tasks. Such loops release promptly with torch.scope() or dispose().
+ */
+function gcHint(): void {
+  hintSink = null;
+  try {
+    hintSink = new ArrayBuffer(HINT_BYTES);
+  } catch {
+    // an engine that refuses the address space gets no hint; nothing else depends on it
+  }
+}
+
+/**
+ * The size class of a request: multiples of 16 bytes (v128 alignment) up to 1 KiB, then four
+ * classes per power of two (at most 25% slack), so a freed block fits any later request of its class.
+ */
+export function sizeClass(bytes: number): number {
+  if (bytes <= 1024) return Math.max(16, (bytes + 15) & ~15);
+  const p = 2 ** Math.floor(Math.log2(bytes));
+  const q = p / 4;
+  return Math.ceil(bytes / q) * q;
+}
+
+const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } as const;
+
+/**
+ * The CPU backend's memory: one `WebAssembly.Memory` that grows, cut into blocks by a bump pointer,
+ * and free lists per size class that released blocks return to (a wasm memory never shrinks, so
+ * the free lists are the pool: the JS backend's HostPool, without the collector in the loop).
+ *
+ * Typed-array views of the memory are valid only until it grows (growth detaches the old
+ * ArrayBuffer): `array()` makes a view for the duration of one launch, and reads copy out.
+ */
+export class WasmHeap {
+  readonly memory = new WebAssembly.Memory({ initial: 16 });
+  top = 64; // address 0 stays unused, so a pointer is never 0
+  private readonly free = new Map<number, number[]>();
+  /** Bytes of blocks held by live buffers / waiting in the free lists. */
+  liveBytes = 0;
+  pooledBytes = 0;
+  /** Bytes cut from fresh memory (no free block fitted); the backend resets it when it yields. */
+  fresh = 0;
+  private sinceRelease = 0;
+  private hinted = false;
+
+  /** The address of a block of at least `bytes` bytes, 16-byte aligned; not cleared when it is reused. */
+  alloc(bytes: number): number {
+    const size = sizeClass(bytes);
+    const list = this.free.get(size);
+    let ptr = list?.pop();
+    if (ptr !== undefined) this.pooledBytes -= size;
+    else {
+      ptr = this.top;
+      this.reserve(ptr + size, bytes);
+      this.top += size;
+      this.fresh += size;
+      // no free block fitted, and nothing came back for a while: dead tensors are likely waiting
+      // (one hint until a block comes back: before finalizers have run, another one only costs time)
+      if (this.sinceRelease >= HINT_EVERY && !this.hinted) {
+        this.hinted = true;
+        gcHint();
+      }
+    }
+    this.sinceRelease += size;
+    this.liveBytes += size;
+    return ptr;
+  }
+
+  /** Returns the block at `ptr`, allocated for `bytes`, to its size class's free list. */
+  release(ptr: number, bytes: number): void {
+    const size = sizeClass(bytes);
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    list.push(ptr);
+    this.liveBytes -= size;
+    this.pooledBytes += size;
+    this.sinceRelease = 0;
+    this.hinted = false;
+  }
+
+  /** Grows the memory to hold `end` bytes; a failure is PyTorch's allocator error. */
+  private reserve(end: number, bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    // Grow at least by half again, so a growing workload grows the memory O(log n) times.
+    const want = Math.max(Math.ceil(end / PAGE), Math.min(MAX_PAGES, Math.ceil((have * 1.5) / PAGE)));
+    try {
+      if (want > MAX_PAGES) throw new RangeError('beyond wasm32');
+      this.memory.grow(want - have / PAGE);
+    } catch {
+      throw new RuntimeError(`DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes.`);
+    }
+  }
+
+  /** Bytes the memory spans now (what the process holds for CPU tensors). */
+  get capacity(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** A typed-array view of `numel` elements at `ptr`; valid until the next allocation. */
+  array(dtype: DType, ptr: number, numel: number): HostArray {
+    return new CTORS[dtype](this.memory.buffer, ptr, numel);
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The CPU backend's WebAssembly side: the bytecode emitter, the heap (pooling, growth), the SIMD
+ * kernels against float64 / float32-rounded references, and the backend choice (WGTORCH_CPU).
+ * The value checks run under both CPU backends (`WGTORCH_CPU=js` runs them on the JS kernels).
+ */
+import { describe, expect, it } from 'vitest';
+import * as torch from '../src/index.js';
+import { binaryOps, unaryOps } from '../src/ops/elementwise.js';
+import { cpuBackend, cpuKernels } from '../src/backends/cpu/index.js';
+import { assemble, Func, i32 } from '../src/backends/cpu/wasm/emitter.js';
+import { sizeClass, WasmHeap } from '../src/backends/cpu/wasm/heap.js';
+import type { KernelCache } from '../src/backends/cpu/wasm/kernels.js';
+
+const wasm = cpuBackend as typeof cpuBackend & { heap?: WasmHeap; kernels?: KernelCache };
+
+/** Deterministic values in [-1, 1) with a few exact zeros (a tiny LCG, so failures reproduce). */
+function values(n: number, seed: number): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, (_, i) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return i % 17 === 5 ? 0 : Math.fround(s / 2 ** 31 - 1);
+  });
+}
+
+describe('backend choice', () => {
+  it('runs the wasm kernels unless WGTORCH_CPU=js', () => {
+    expect(cpuKernels).toBe(process.env.WGTORCH_CPU === 'js' ? 'js' : 'wasm');
+  });
+});
+
+describe('wasm emitter and heap', () => {
+  it('assembles a function that runs', () => {
+    // add3(a, b) = a + b + 3, then 4 + 5 + 3 = 12
+    const f = new Func([i32, i32], [i32]);
+    f.get(0).get(1).add().i32(3).add();
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(assemble({ add3: f })), { env: { memory } });
+    expect((inst.exports.add3 as (a: number, b: number) => number)(4, 5)).toBe(12);
+    // a negative constant's signed LEB128: 7 + (-200) = -193
+    const g = new Func([i32], [i32]);
+    g.get(0).i32(-200).add();
+    const inst2 = new WebAssembly.Instance(new WebAssembly.Module(assemble({ g })), { env: { memory } });
+    expect((inst2.exports.g as (a: number) => number)(7)).toBe(-193);
+  });
+
+  it('rounds requests to size classes', () => {
+    // 16-byte steps up to 1 KiB; then quarters of the power of two below: 1025 → 1024 + 256
+    expect([1, 16, 17, 1024, 1025, 4096, 4097, 6000].map(sizeClass)).toEqual([16, 16, 32, 1024, 1280, 4096, 5120, 6144]);
+  });
+
+  it('reuses released blocks and keeps values when the memory grows', () => {
+    const heap = new WasmHeap();
+    const a = heap.alloc(4000);
+    heap.release(a, 4000);
+    expect(heap.alloc(3900)).toBe(a); // same class (4096): the block comes back
+    heap.array('float32', a, 3).set([1.5, -2, 3]);
+    const before = heap.capacity;
+    const big = heap.alloc(8 * 2 ** 20); // past the initial 1 MiB: the memory grows
+    expect(heap.capacity).toBeGreaterThan(before);
+    expect(big % 16).toBe(0);
+    expect(Array.from(heap.array('float32', a, 3))).toEqual([1.5, -2, 3]);
+  });
+});
+
+describe.runIf(cpuKernels === 'wasm')('wasm backend memory', () => {
+  it('hands out reads that survive memory growth, and tensors keep their values', () => {
+    const t = torch.tensor([1, 2, 3, 4]);
+    const d = t.dataSync();
+    const cap = wasm.heap!.capacity;
+    const big = torch.zeros(wasm.heap!.capacity / 4 + 1024); // larger than the whole memory: it grows
+    expect(wasm.heap!.capacity).toBeGreaterThan(cap);
+    expect(Array.from(d)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(t.mul(2).dataSync())).toEqual([2, 4, 6, 8]);
+    big.dispose();
+  });
+
+  it('returns disposed storage to the pool: a repeated step allocates nothing new', () => {
+    const heap = wasm.heap!;
+    const a = torch.rand(64, 64), b = torch.rand(64, 64);
+    const step = () => torch.scope(() => void a.mul(b).sum().itemSync());
+    step();
+    const top = heap.top, live = heap.liveBytes;
+    for (let i = 0; i < 100; i++) step();
+    expect(heap.top).toBe(top);
+    expect(heap.liveBytes).toBe(live);
+  });
+
+  it('compiles each kernel once', () => {
+    const a = torch.rand(33), b = torch.rand(33);
+    const step = () => {
+      a.add(b).relu().sum();
+      torch.rand(5, 7).mm(torch.rand(7, 9));
+    };
+    step();
+    const n = wasm.kernels!.compiled;
+    step();
+    step();
+    expect(wasm.kernels!.compiled).toBe(n);
+    expect(n).toBeGreaterThanOrEqual(4); // add, relu, sum and matmul modules exist
+  });
+});
+
+describe('float32 matmul against float64 sums', () => {
+  /**
+   * |c - exact| ≤ K · 2^-24 · Σ_k |a_ik b_kj| bounds float32 accumulation (the classic dot-product
+   * bound, doubled for the final rounding), so a wrong element, a stray tile or a misread stride fails.
+   */
+  async function check(M: number, K: number, N: number, how: 'plain' | 'at' | 'bt' | 'both' | 'offset'): Promise<void> {
+    const av = values(M * K, M * 7 + K), bv = values(K * N, N * 13 + K);
+    let a: torch.Tensor, b: torch.Tensor;
+    const A = (i: number, k: number) => av[i * K + k]!, B = (k: number, j: number) => bv[k * N + j]!;
+    if (how === 'at' || how === 'both') {
+      const at = Array.from({ length: K * M }, (_, p) => A(p % M, Math.floor(p / M)));
+      a = torch.tensor(at).reshape(K, M).t();
+    } else if (how === 'offset') {
+      a = torch.tensor([9, 9, 9, ...av]).narrow(0, 3, M * K).reshape(M, K);
+    } else a = torch.tensor(av).reshape(M, K);
+    if (how === 'bt' || how === 'both') {
+      const bt = Array.from({ length: N * K }, (_, p) => B(p % K, Math.floor(p / K)));
+      b = torch.tensor(bt).reshape(N, K).t();
+    } else b = torch.tensor(bv).reshape(K, N);
+    const c = await a.matmul(b).data();
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0, abs = 0;
+        for (let k = 0; k < K; k++) { s += A(i, k) * B(k, j); abs += Math.abs(A(i, k) * B(k, j)); }
+        const err = Math.abs(c[i * N + j]! - s);
+        if (err > 2 * K * 2 ** -24 * abs + 1e-30) expect.fail(`${M}×${K}×${N} ${how}: C[${i}, ${j}] = ${c[i * N + j]}, exact ${s}`);
+      }
+    }
+  }
+  it.each([
+    [1, 1, 1, 'plain'], [3, 5, 7, 'plain'], [4, 8, 8, 'plain'], [13, 300, 17, 'at'], [9, 270, 11, 'bt'],
+    [64, 1000, 100, 'plain'], [100, 64, 130, 'both'], [97, 513, 33, 'offset'], [130, 40, 2100, 'plain'],
+  ] as const)('%i×%i · %i (%s)', async (M, K, N, how) => check(M, K, N, how));
+
+  it('batched, with a broadcast operand, and K = 0', async () => {
+    // [2, 3, 4] @ [4, 5]: the right operand is shared by both batches (batch stride 0)
+    const a = torch.tensor(values(24, 1)).reshape(2, 3, 4), b = torch.tensor(values(20, 2)).reshape(4, 5);
+    const got = await a.matmul(b).data();
+    const av = await a.data(), bv = await b.data();
+    for (let n = 0; n < 2; n++) for (let i = 0; i < 3; i++) for (let j = 0; j < 5; j++) {
+      let s = 0;
+      for (let k = 0; k < 4; k++) s += av[n * 12 + i * 4 + k]! * bv[k * 5 + j]!;
+      expect(got[n * 15 + i * 5 + j]).toBeCloseTo(s, 6);
+    }
+    // a K = 0 product is all zeros (an empty sum), even in a reused block
+    expect(Array.from(await torch.ones(2, 0).matmul(torch.ones(0, 3)).data())).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('float64 stays exact', async () => {
+    // [[1, 2], [3, 4]] @ [[0.1], [0.2]] = [[0.1 + 0.4], [0.3 + 0.8]] in float64
+    const c = await torch.tensor([[1, 2], [3, 4]], { dtype: 'float64' }).matmul(torch.tensor([[0.1], [0.2]], { dtype: 'float64' })).data();
+    expect(Array.from(c)).toEqual([1 * 0.1 + 2 * 0.2, 3 * 0.1 + 4 * 0.2]);
+  });
+});
+
+describe('float32 elementwise against the reference scalar functions', () => {
+  const f = Math.fround;
+  /** n = 37 is not a multiple of 4: the vector loop and the scalar tail both run. */
+  const n = 37;
+  const x = values(n, 3), y = values(n, 4).map((v) => (v === 0 ? 0.5 : v));
+  const xs = [...x, NaN, -0, Infinity, -Infinity];
+
+  it.each(['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const)('%s: tensor–tensor, tensor–scalar, row broadcast', async (op) => {
+    const ref = binaryOps[op].cpu;
+    // tensor–tensor: the float64 result of float32 inputs, rounded once, is float32 arithmetic
+    const tt = await (torch as unknown as Record<string, (a: torch.Tensor, b: torch.Tensor) => torch.Tensor>)[op]!(torch.tensor(x), torch.tensor(y)).data();
+    x.forEach((v, i) => expect(Object.is(tt[i], f(ref(v, y[i]!))), `${op}[${i}]: ${tt[i]} vs ${f(ref(v, y[i]!))}`).toBe(true));
+    if (op === 'maximum' || op === 'minimum') return;
+    // tensor–scalar: the scalar is a float32 first, as PyTorch casts a Python scalar to the op's type
+    const s = 0.3;
+    const ts = await (torch.tensor(x) as unknown as Record<string, (b: number) => torch.Tensor>)[op]!(s).data();
+    x.forEach((v, i) => expect(ts[i], `${op}(x, 0.3)[${i}]`).toBeCloseTo(f(ref(v, f(s))), 6));
+    // a [5, 7] tensor with a [7] row: each row of the result is row r of x op the row
+    const m = torch.tensor(x.slice(0, 35)).reshape(5, 7), row = torch.tensor(y.slice(0, 7));
+    const tr = await (m as unknown as Record<string, (b: torch.Tensor) => torch.Tensor>)[op]!(row).data();
+    for (let i = 0; i < 35; i++) expect(tr[i], `${op} row [${i}]`).toBe(f(ref(x[i]!, y[i % 7]!)));
+  });
+
+  it('neg, abs, sqrt, relu, clamp and pow(2), with NaN, ±0 and ±Infinity', async () => {
+    const t = torch.tensor(xs);
+    const cases: [string, torch.Tensor, (v: number) => number][] = [
+      ['neg', t.neg(), (v) => unaryOps.neg.cpu(v)],
+      ['abs', t.abs(), (v) => unaryOps.abs.cpu(v)],
+      ['sqrt', t.abs().sqrt(), (v) => Math.sqrt(Math.abs(v))],
+      ['relu', t.relu(), (v) => unaryOps.relu.cpu(v)],
+      ['clamp', t.clamp({ min: -0.25, max: 0.5 }), (v) => unaryOps.clamp.cpu(v, -0.25, 0.5)],
+      ['clamp(min=0)', t.clamp({ min: 0 }), (v) => unaryOps.clamp.cpu(v, 0, Infinity)],
+      ['pow', t.pow(2), (v) => v * v],
+    ];
+    for (const [name, out, ref] of cases) {
+      const got = await out.data();
+      // relu(-0) is +0 in the reference (`x > 0 ? x : 0`), and so in the kernel
+      xs.forEach((v, i) => expect(Object.is(got[i], f(ref(v))), `${name}(${v}) = ${got[i]}, want ${f(ref(v))}`).toBe(true));
+    }
+  });
+
+  it('sums rows, whole tensors and leading dims like a float64 sum rounded once', async () => {
+    const v = values(6 * 1001, 5);
+    const t = torch.tensor(v).reshape(6, 1001);
+    const rows = await t.sum(1).data();
+    for (let r = 0; r < 6; r++) {
+      let s = 0;
+      for (let j = 0; j < 1001; j++) s += v[r * 1001 + j]!;
+      expect(Math.abs(rows[r]! - s)).toBeLessThanOrEqual(Math.abs(s) * 2 ** -23 + 1e-12);
+    }
+    const all = await t.sum().item();
+    expect(all).toBeCloseTo(v.reduce((a, b) => a + b, 0), 4);
+    const cols = await t.sum(0).data();
+    for (let c = 0; c < 1001; c += 100) expect(cols[c]).toBeCloseTo([0, 1, 2, 3, 4, 5].reduce((a, r) => a + v[r * 1001 + c]!, 0), 5);
+  });
+});
