@@ -21,6 +21,9 @@ const require = createRequire(import.meta.url);
 const at = process.argv.indexOf('--outdir');
 const dist = at >= 0 ? path.resolve(process.argv[at + 1]) : path.join(root, 'dist');
 
+// `npm pack` and `npm publish` run prepare as well as prepack: build once.
+if (process.argv.includes('--prepare') && ['pack', 'publish'].includes(process.env.npm_command ?? '')) process.exit(0);
+
 let esbuild, tsc;
 try {
   esbuild = await import('esbuild');
