@@ -34,8 +34,12 @@ try {
   process.exit(0);
 }
 
-// Stale files (declarations of a deleted module, an old bundle) must not reach a tarball.
-fs.rmSync(dist, { recursive: true, force: true });
+// Stale files (declarations of a deleted module, an old bundle) must not reach a tarball. Only what
+// this script writes is removed, so a mistaken --outdir loses nothing else.
+fs.rmSync(path.join(dist, 'types'), { recursive: true, force: true });
+for (const f of fs.existsSync(dist) ? fs.readdirSync(dist) : []) {
+  if (/^wgtorch\..*\.js(\.map)?$/.test(f)) fs.rmSync(path.join(dist, f));
+}
 
 const common = {
   entryPoints: [path.join(root, 'src/index.ts')],
