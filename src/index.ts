@@ -8,14 +8,16 @@
  */
 export { Tensor, type Dims, type ReduceOptions, type NestedList } from './tensor.js';
 export type { Device } from './backend.js';
-export type { DType } from './dtype.js';
+export type { DType, HostArray } from './dtype.js';
 export * from './creation.js';
 export * from './functional.js';
-export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
+export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
 export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
 export { pyFloatRepr } from './format.js';
 export { launchStats } from './executor.js';
 export { webgpu, type KernelChoice, type KernelConfig } from './webgpu.js';
+export type { AdapterInfo } from './backends/webgpu/device.js';
+export type { PoolStats } from './backends/webgpu/pool.js';
 export { scope } from './scope.js';
 
 /** dtype names, usable as `{dtype: torch.float32}` as well as `{dtype: 'float32'}`. */

@@ -3,6 +3,7 @@
  * the `webgpu` npm package, loaded with a dynamic import only in Node so that browser bundles and
  * CPU-only installs never load it.
  */
+import { withDawnNoticesFiltered } from './dawn-stderr.js';
 
 /** What the backend needs to know about the device it got. */
 export interface DeviceInfo {
@@ -78,7 +79,9 @@ export async function requestDevice(): Promise<DeviceInfo | string> {
   if (typeof gpu === 'string') return gpu;
   let adapter: GPUAdapter | null = null;
   try {
-    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    const request = () => gpu.requestAdapter({ powerPreference: 'high-performance' });
+    // Dawn enumerates its adapters inside this call and prints lavapipe's limit notices on fd 2.
+    adapter = await (gpu === dawnGpu ? withDawnNoticesFiltered(request) : request());
   } catch (e) {
     return `requestAdapter() failed: ${(e as Error).message}`;
   }
