@@ -55,25 +55,18 @@ function workload(): [string, Tensor, Tensor][] {
   const a = data([8, 8]), b6 = data([8, 6]);
   out.push(['mm scalar store', gpu(a).mm(gpu(b6)), a.mm(b6)]);
 
-  // Reductions: lanes along r with a shared-memory tree (R <= 128) and with subgroup ops (R > 128),
-  // lanes along outputs (r strided, outputs adjacent), several reduced dims, partial results.
-  const shapes: [string, Tensor, number[]][] = [
-    ['inner small', data([4, 16]), [1]],
-    ['inner large', data([2, 300]), [1]],
-    ['outer', data([300, 6]), [0]],
-    ['two reduced dims', data([3, 4, 5]), [0, 2]],
-    ['two passes', data([2, 5000]), [1]],
-  ];
-  for (const [name, x, dims] of shapes) {
+  // Reductions, each op with lanes along r and a shared-memory tree (R <= 128), with subgroup ops
+  // (R > 128), and lanes along outputs (r strided, outputs adjacent). Then what is the same for
+  // every op: several reduced dims, and two passes (partial values, and values with indices).
+  const perOp: [string, Tensor, number][] = [['inner small', data([4, 16]), 1], ['inner large', data([2, 300]), 1], ['outer', data([300, 6]), 0]];
+  for (const [name, x, d] of perOp) {
     const g = gpu(x);
-    out.push([`sum ${name}`, g.sum(dims), x.sum(dims)]);
-    out.push([`amax ${name}`, g.amax(dims), x.amax(dims)]);
-    out.push([`amin ${name}`, g.amin(dims), x.amin(dims)]);
-    if (dims.length === 1) {
-      out.push([`argmax ${name}`, g.argmax(dims[0]), x.argmax(dims[0])]);
-      out.push([`argmin ${name}`, g.argmin(dims[0]), x.argmin(dims[0])]);
-    }
+    out.push([`sum ${name}`, g.sum(d), x.sum(d)], [`amax ${name}`, g.amax(d), x.amax(d)], [`amin ${name}`, g.amin(d), x.amin(d)]);
+    out.push([`argmax ${name}`, g.argmax(d), x.argmax(d)], [`argmin ${name}`, g.argmin(d), x.argmin(d)]);
   }
+  const x3 = data([3, 4, 5]), long = data([2, 5000]);
+  out.push(['sum over dims 0 and 2', gpu(x3).sum([0, 2]), x3.sum([0, 2])]);
+  out.push(['sum in two passes', gpu(long).sum(1), long.sum(1)], ['argmax in two passes', gpu(long).argmax(1), long.argmax(1)]);
   return out;
 }
 
