@@ -9,7 +9,7 @@ import * as inplace from './ops/inplace.js';
 import * as linalg from './ops/linalg.js';
 import * as red from './ops/reduce.js';
 import * as views from './ops/views.js';
-import { broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
@@ -107,7 +107,7 @@ export class Tensor {
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
-    return dim === undefined ? this.shape.slice() : this.shape[views.dimOf(this, dim)]!;
+    return dim === undefined ? this.shape.slice() : this.shape[views.sizeDim(this, dim)]!;
   }
   stride(): number[] {
     return this.strides.slice();
@@ -466,7 +466,9 @@ export class Tensor {
     const saved = node?.saved;
     // A rule that saved the pre-update value needs it after the overwrite: snapshot it first.
     const snap = saved?.includes(old) ? noGrad(() => views.clone(old)) : null;
-    launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
+    // x.copy_(x) and the like: the same elements already hold the result (PyTorch's is_same_data).
+    const same = result.storage === this.storage && result.offset === this.offset && sameArray(result.strides, this.strides);
+    if (!same) launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
     this.storage.bump();
     if (node && saved) {
       // A saved output is this tensor now, at its new version: a later in-place change is caught.
@@ -512,11 +514,10 @@ export class Tensor {
   /** Copies src (broadcast, converted) into this tensor (CopyBackwards: no gradient reaches the old value). */
   copy_(src: Tensor): this {
     sameDeviceOrThrow(this, src);
-    if (src.storage === this.storage && src.offset === this.offset && src.dtype === this.dtype && sameArray(src.shape, this.shape) && sameArray(src.strides, this.strides)) {
-      if (isGradEnabled() && this.requiresGrad) inplace.checkInplace(this);
-      return this; // the same elements: nothing to copy (PyTorch's is_same_data)
-    }
     return this.inplace((old) => {
+      // PyTorch broadcasts src against this and then requires this's shape.
+      const shape = broadcastShapes(this.shape, src.shape);
+      if (!sameArray(shape, this.shape)) throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
       const out = noGrad(() => views.expand(src, this.shape.slice()).type(this.dtype));
       return record(out, 'CopyBackwards', [old, src], [], copyRule(src.dtype));
     }, [src]);

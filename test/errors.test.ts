@@ -166,6 +166,35 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
     }
   });
 
+  it('matmul: every shape case with PyTorch 1.13 grad_fn names and error texts', () => {
+    // Printed by torch 1.13 for torch.ones(a, requires_grad=True).matmul(torch.ones(b, requires_grad=True)).
+    const ok: [number[], number[], string, number[]][] = [
+      [[3], [3, 4], 'SqueezeBackward3', [4]],
+      [[2, 3], [3], 'MvBackward0', [2]],
+      [[2, 3], [3, 4], 'MmBackward0', [2, 4]],
+      [[2, 2, 3], [3, 4], 'UnsafeViewBackward0', [2, 2, 4]],
+      [[2, 2, 3], [3], 'UnsafeViewBackward0', [2, 2]],
+      [[3], [2, 3, 4], 'UnsafeViewBackward0', [2, 4]],
+      [[2, 3], [5, 3, 4], 'CloneBackward0', [5, 2, 4]],
+      [[5, 2, 3], [1, 3, 4], 'UnsafeViewBackward0', [5, 2, 4]],
+      [[2, 1, 2, 3], [4, 3, 2], 'UnsafeViewBackward0', [2, 4, 2, 2]],
+    ];
+    for (const [a, b, name, shape] of ok) {
+      const r = torch.ones(a, { ...opts, requiresGrad: true }).matmul(torch.ones(b, { ...opts, requiresGrad: true }));
+      expect([r.gradFn!.name, r.shape], `${a} @ ${b}`).toEqual([name, shape]);
+    }
+    const bad: [number[], number[], string][] = [
+      [[2, 2], [2, 3, 3], 'mat1 and mat2 shapes cannot be multiplied (6x3 and 2x2)'],
+      [[2, 2, 3], [4, 5], 'mat1 and mat2 shapes cannot be multiplied (4x3 and 4x5)'],
+      [[2, 2, 3], [2, 4, 5], 'Expected size for first two dimensions of batch2 tensor to be: [2, 3] but got: [2, 4].'],
+      [[3], [2, 4, 5], 'size mismatch, got 10, 10x4,3'],
+      [[2, 2, 3], [4], 'size mismatch, got 4, 4x3,4'],
+      [[2, 3], [4], 'size mismatch, got 2, 2x3,4'],
+      [[4], [2, 3], 'mat1 and mat2 shapes cannot be multiplied (1x4 and 2x3)'],
+    ];
+    for (const [a, b, msg] of bad) expect(() => torch.ones(a, opts).matmul(torch.ones(b, opts)), `${a} @ ${b}`).toThrow(msg);
+  });
+
   it('bad arguments raise torch errors, never raw JS errors', () => {
     const x = torch.ones([2, 2], opts);
     const cases: [string, () => unknown, string][] = [

@@ -16,7 +16,7 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
     if (dtype !== x.dtype) return unary(op, x.type(dtype), params, node);
   }
   const def = unaryOps[op];
-  if (x.dtype === 'bool' && (op === 'neg' || op === 'sign')) {
+  if (x.dtype === 'bool' && op === 'neg') {
     throw new RuntimeError(
       'Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
     );
@@ -91,7 +91,9 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
     kept.push(n);
     saved.push(v);
   }
-  return record(out, def.node, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
+  // pow's node says which operand was a tensor: PowBackward0 (scalar exponent), 1 (both), 2 (scalar base).
+  const name = op === 'pow' ? `PowBackward${typeof a === 'number' ? 2 : typeof b === 'number' ? 0 : 1}` : def.node;
+  return record(out, name, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
 }
 
 type Operand3 = 'a' | 'b' | 'y';

@@ -10,6 +10,12 @@ export function dimOf(t: Tensor, dim: number): number {
   return normDim(dim, t.ndim);
 }
 
+/** A dim for size(d) / stride(d): a 0-dim tensor has none, as PyTorch says. */
+export function sizeDim(t: Tensor, dim: number): number {
+  if (t.ndim === 0) throw new IndexError(`Dimension specified as ${dim} but tensor has no dimensions`);
+  return normDim(dim, t.ndim);
+}
+
 /** A view of t with the given geometry, sharing t's storage. */
 function viewOf(t: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
   return new Tensor(t.storage, shape, strides, offset, t.base ?? t);
@@ -48,6 +54,7 @@ export function reshape(t: Tensor, shape: readonly number[], strict: boolean): T
 export function flatten(t: Tensor, startDim: number, endDim: number): Tensor {
   const s = dimOf(t, startDim), e = dimOf(t, endDim);
   if (t.ndim === 0) return reshape(t, [1], false);
+  if (s === e) return t; // PyTorch returns the tensor itself
   if (s > e) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
   const mid = t.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
   return reshape(t, [...t.shape.slice(0, s), mid, ...t.shape.slice(e + 1)], false);
