@@ -62,8 +62,11 @@ function operandsInfo(ops: readonly (Tensor | number)[]): { shape: number[]; dev
 const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
   typeof o === 'number' ? o : o.broadcastView(shape);
 
-/** Applies a binary op of the table with broadcasting; a scalar may stand on either side. */
-export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
+/**
+ * Applies a binary op of the table with broadcasting; a scalar may stand on either side. `node`
+ * overrides the grad_fn name (rsub records RsubBackward0 / RsubBackward1 as PyTorch does).
+ */
+export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, node?: string): Tensor {
   if (op === 'sub') subCheck(a, b);
   if (typeof a === 'boolean') a = +a;
   if (typeof b === 'boolean') b = +b;
@@ -92,7 +95,7 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
     saved.push(v);
   }
   // pow's node says which operand was a tensor: PowBackward0 (scalar exponent), 1 (both), 2 (scalar base).
-  const name = op === 'pow' ? `PowBackward${typeof a === 'number' ? 2 : typeof b === 'number' ? 0 : 1}` : def.node;
+  const name = node ?? (op === 'pow' ? `PowBackward${typeof a === 'number' ? 2 : typeof b === 'number' ? 0 : 1}` : def.node);
   return record(out, name, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
 }
 
