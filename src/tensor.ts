@@ -335,6 +335,7 @@ export class Tensor {
     return views.expand(this, flatArgs(sizes));
   }
   expandAs(other: Tensor): Tensor {
+    if (!(other instanceof Tensor)) throw new TypeError(`expand_as(): argument 'other' (position 1) must be Tensor, not ${other === null ? 'NoneType' : typeof other}`);
     return views.expand(this, other.shape.slice());
   }
   contiguous(): Tensor {
@@ -523,6 +524,7 @@ export class Tensor {
     }, [src]);
   }
   fill_(value: number | boolean): this {
+    if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`fill_(): argument 'value' (position 1) must be Number, not ${value === null ? 'NoneType' : typeof value}`);
     return this.inplace((s) => this.filled(s, value, 'FillBackward2'), [], false);
   }
   zero_(): this {
@@ -549,7 +551,7 @@ export class Tensor {
     } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);
     }
-    runBackward([this], [g], opts.retainGraph ?? false, null);
+    runBackward([this], [g], opts?.retainGraph ?? false, null);
   }
   /** Keeps .grad of a non-leaf tensor after backward. */
   retainGrad(): void {

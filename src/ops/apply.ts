@@ -11,6 +11,7 @@ import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.
 /** Applies a unary op of the table; `node` overrides the grad_fn name (clamp's variants). */
 export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], node?: string): Tensor {
   if (op === 'clamp') {
+    for (const p of params) if (typeof p !== 'number') throw new TypeError(`clamp(): argument 'min'/'max' must be Number, not ${typeof p}`);
     // The bounds take part in type promotion: int.clamp({max: 1.5}) is float, bool.clamp({min: 0}) int.
     const dtype = resultType([x, ...params.filter(Number.isFinite)]);
     if (dtype !== x.dtype) return unary(op, x.type(dtype), params, node);

@@ -148,8 +148,9 @@ export function slice(t: Tensor, dim: number, start: number | null, end: number 
     if (strictNarrow) throw new RuntimeError('narrow() cannot be applied to a 0-dim tensor.');
     throw new IndexError('slice() cannot be applied to a 0-dim tensor.');
   }
+  if (start !== null) checkInt(strictNarrow ? 'narrow' : 'slice', 'start', 2, start);
+  if (end !== null && !strictNarrow) checkInt('slice', 'end', 3, end);
   if (strictNarrow) {
-    checkInt('narrow', 'start', 2, start);
     checkInt('narrow', 'length', 3, end === null || start === null ? 0 : end - start);
   }
   const d = dimOf(t, dim);
