@@ -9,7 +9,7 @@ import * as inplace from './ops/inplace.js';
 import * as linalg from './ops/linalg.js';
 import * as red from './ops/reduce.js';
 import * as views from './ops/views.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
@@ -79,12 +79,16 @@ export class Tensor {
 
   /** A new contiguous tensor with uninitialized (zeroed) memory. */
   static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    return Tensor.emptyStrided(shape, contiguousStrides(shape), dtype, device);
+  }
+  /** A new tensor laid out with `strides`, which must be dense (a permutation of contiguous ones). */
+  static emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
     const b = backendFor(device);
     if (!b.limits.dtypes.includes(dtype)) {
       throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
     }
     const n = numel(shape);
-    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), contiguousStrides(shape), 0);
+    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), strides.slice(), 0);
   }
 
   get dtype(): DType {
@@ -368,7 +372,7 @@ export class Tensor {
   type(dtype: DType | string): Tensor {
     const d = parseDType(dtype);
     if (d === this.dtype) return this;
-    const out = Tensor.empty(this.shape, d, this.device);
+    const out = Tensor.emptyStrided(this.shape, denseStridesLike(this.shape, this.strides), d, this.device);
     launch(this.device, { kind: 'copy', x: this.kernelView(), out: out.kernelView() });
     if (!isFloating(d)) return out;
     const from = this.dtype;
@@ -423,10 +427,18 @@ export class Tensor {
   private moveTo(d: 'cpu'): Promise<Tensor>;
   private moveTo(d: Device): Tensor | Promise<Tensor>;
   private moveTo(d: Device): Tensor | Promise<Tensor> {
+    const strides = denseStridesLike(this.shape, this.strides);
     const make = (data: HostArray) => {
-      const out = Tensor.empty(this.shape, this.dtype, d);
+      let out = Tensor.empty(this.shape, this.dtype, d);
       backendFor(d).write(out.storage.buf, this.dtype, data);
       out.storage.hostCache = data;
+      if (!sameArray(strides, out.strides)) {
+        // keep the source's layout, as PyTorch's to() does (a transposed tensor stays transposed)
+        const laid = Tensor.emptyStrided(this.shape, strides, this.dtype, d);
+        launch(d, { kind: 'copy', x: out.kernelView(), out: laid.kernelView() });
+        out.dispose();
+        out = laid;
+      }
       if (this.requiresGrad && this.isLeaf) out.requiresGrad = true;
       return out;
     };

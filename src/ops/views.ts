@@ -2,7 +2,7 @@
 import { record, type GradRule } from '../autograd.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
-import { contiguousStrides, fmtShape, inferShape, normDim, viewStrides } from '../shape.js';
+import { contiguousStrides, denseStridesLike, fmtShape, inferShape, normDim, viewStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /** Normalizes a dim of t with PyTorch's IndexError. */
@@ -24,11 +24,16 @@ function viewOf(t: Tensor, shape: readonly number[], strides: readonly number[],
 /** A contiguous copy of t (t itself when already contiguous). */
 export function contiguous(t: Tensor): Tensor {
   if (t.isContiguous()) return t;
-  return clone(t);
+  return copyAs(t, contiguousStrides(t.shape));
 }
 
+/** A copy in new memory that keeps t's layout (PyTorch's preserve_format: t.t().clone() stays transposed). */
 export function clone(t: Tensor): Tensor {
-  const out = Tensor.empty(t.shape, t.dtype, t.device);
+  return copyAs(t, denseStridesLike(t.shape, t.strides));
+}
+
+function copyAs(t: Tensor, strides: readonly number[]): Tensor {
+  const out = Tensor.emptyStrided(t.shape, strides, t.dtype, t.device);
   launch(t.device, { kind: 'copy', x: t.kernelView(), out: out.kernelView() });
   return record(out, 'CloneBackward0', [t], [], identity);
 }
@@ -44,7 +49,7 @@ export function reshape(t: Tensor, shape: readonly number[], strict: boolean): T
       "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
     );
   } else {
-    const c = clone(t);
+    const c = copyAs(t, contiguousStrides(t.shape));
     out = new Tensor(c.storage, target, contiguousStrides(target), 0);
   }
   const from = t.shape.slice();
