@@ -1,6 +1,6 @@
 import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
-import type { Device, View } from './backend.js';
-import { canCast, castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
+import type { Backend, BufferHandle, Device, View } from './backend.js';
+import { canCast, castScalar, cpuAllocError, hostArray, isDTypeName, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, launch } from './executor.js';
 import { formatTensor } from './format.js';
@@ -9,7 +9,7 @@ import * as inplace from './ops/inplace.js';
 import * as linalg from './ops/linalg.js';
 import * as red from './ops/reduce.js';
 import * as views from './ops/views.js';
-import { broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
@@ -79,12 +79,16 @@ export class Tensor {
 
   /** A new contiguous tensor with uninitialized (zeroed) memory. */
   static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    return Tensor.emptyStrided(shape, contiguousStrides(shape), dtype, device);
+  }
+  /** A new tensor laid out with `strides`, which must be dense (a permutation of contiguous ones). */
+  static emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
     const b = backendFor(device);
     if (!b.limits.dtypes.includes(dtype)) {
       throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
     }
     const n = numel(shape);
-    return new Tensor(new Storage(b, b.alloc(n, dtype), dtype, n), shape.slice(), contiguousStrides(shape), 0);
+    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), strides.slice(), 0);
   }
 
   get dtype(): DType {
@@ -107,7 +111,7 @@ export class Tensor {
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
-    return dim === undefined ? this.shape.slice() : this.shape[views.dimOf(this, dim)]!;
+    return dim === undefined ? this.shape.slice() : this.shape[views.sizeDim(this, dim)]!;
   }
   stride(): number[] {
     return this.strides.slice();
@@ -335,6 +339,7 @@ export class Tensor {
     return views.expand(this, flatArgs(sizes));
   }
   expandAs(other: Tensor): Tensor {
+    if (!(other instanceof Tensor)) throw new TypeError(`expand_as(): argument 'other' (position 1) must be Tensor, not ${other === null ? 'NoneType' : typeof other}`);
     return views.expand(this, other.shape.slice());
   }
   contiguous(): Tensor {
@@ -367,7 +372,7 @@ export class Tensor {
   type(dtype: DType | string): Tensor {
     const d = parseDType(dtype);
     if (d === this.dtype) return this;
-    const out = Tensor.empty(this.shape, d, this.device);
+    const out = Tensor.emptyStrided(this.shape, denseStridesLike(this.shape, this.strides), d, this.device);
     launch(this.device, { kind: 'copy', x: this.kernelView(), out: out.kernelView() });
     if (!isFloating(d)) return out;
     const from = this.dtype;
@@ -389,18 +394,51 @@ export class Tensor {
     return this.type('bool');
   }
   /**
-   * Moves to a device: `t.to('webgpu')` returns the new tensor at once; `await t.to('cpu')` reads
-   * the values back. The result is a new leaf (device copies are not recorded by autograd).
+   * PyTorch's to(): a dtype, a device, both, another tensor's, or `{dtype, device}`. A dtype change
+   * alone returns the tensor at once (recorded by autograd as ToCopyBackward0); `to('webgpu')` returns
+   * the new tensor at once; a target of 'cpu' gives a Promise (`await t.to('cpu')` reads the values
+   * back). Device copies are new leaves (not recorded by autograd).
    */
-  to(device: 'webgpu'): Tensor;
-  to(device: Device | string): Tensor | Promise<Tensor>;
-  to(device: Device | string): Tensor | Promise<Tensor> {
-    const d = parseDevice(device);
-    if (d === this.device) return d === 'cpu' ? Promise.resolve(this) : this;
+  to(dtype: DType): Tensor;
+  to(device: 'webgpu', dtype?: DType | string): Tensor;
+  to(device: Device | string, dtype?: DType | string): Tensor | Promise<Tensor>;
+  to(other: Tensor): Tensor | Promise<Tensor>;
+  to(opts: { dtype?: DType | string; device?: Device | string }): Tensor | Promise<Tensor>;
+  to(target: Device | DType | string | Tensor | { dtype?: DType | string; device?: Device | string }, dtype?: DType | string): Tensor | Promise<Tensor> {
+    let device: Device | undefined, d: DType | undefined;
+    if (target instanceof Tensor) [device, d] = [target.device, target.dtype];
+    else if (target !== null && typeof target === 'object') {
+      device = target.device === undefined ? undefined : parseDevice(target.device);
+      d = target.dtype === undefined ? undefined : parseDType(target.dtype);
+    } else if (isDTypeName(target)) d = parseDType(target);
+    else {
+      device = parseDevice(target);
+      if (dtype !== undefined) d = parseDType(dtype);
+    }
+    if (device === undefined || device === this.device) {
+      const out = d === undefined ? this : this.type(d);
+      return device === 'cpu' ? Promise.resolve(out) : out;
+    }
+    // Convert where the dtype exists: float64 lives on the CPU only.
+    if (device === 'cpu') return this.moveTo('cpu').then((t) => (d === undefined ? t : t.type(d)));
+    return (d === undefined ? this : this.type(d)).moveTo(device);
+  }
+  /** A copy on another device: a new leaf that requires grad when this is a leaf that does. */
+  private moveTo(d: 'cpu'): Promise<Tensor>;
+  private moveTo(d: Device): Tensor | Promise<Tensor>;
+  private moveTo(d: Device): Tensor | Promise<Tensor> {
+    const strides = denseStridesLike(this.shape, this.strides);
     const make = (data: HostArray) => {
-      const out = Tensor.empty(this.shape, this.dtype, d);
+      let out = Tensor.empty(this.shape, this.dtype, d);
       backendFor(d).write(out.storage.buf, this.dtype, data);
       out.storage.hostCache = data;
+      if (!sameArray(strides, out.strides)) {
+        // keep the source's layout, as PyTorch's to() does (a transposed tensor stays transposed)
+        const laid = Tensor.emptyStrided(this.shape, strides, this.dtype, d);
+        launch(d, { kind: 'copy', x: out.kernelView(), out: laid.kernelView() });
+        out.dispose();
+        out = laid;
+      }
       if (this.requiresGrad && this.isLeaf) out.requiresGrad = true;
       return out;
     };
@@ -441,7 +479,9 @@ export class Tensor {
     const saved = node?.saved;
     // A rule that saved the pre-update value needs it after the overwrite: snapshot it first.
     const snap = saved?.includes(old) ? noGrad(() => views.clone(old)) : null;
-    launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
+    // x.copy_(x) and the like: the same elements already hold the result (PyTorch's is_same_data).
+    const same = result.storage === this.storage && result.offset === this.offset && sameArray(result.strides, this.strides);
+    if (!same) launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
     this.storage.bump();
     if (node && saved) {
       // A saved output is this tensor now, at its new version: a later in-place change is caught.
@@ -487,16 +527,16 @@ export class Tensor {
   /** Copies src (broadcast, converted) into this tensor (CopyBackwards: no gradient reaches the old value). */
   copy_(src: Tensor): this {
     sameDeviceOrThrow(this, src);
-    if (src.storage === this.storage && src.offset === this.offset && src.dtype === this.dtype && sameArray(src.shape, this.shape) && sameArray(src.strides, this.strides)) {
-      if (isGradEnabled() && this.requiresGrad) inplace.checkInplace(this);
-      return this; // the same elements: nothing to copy (PyTorch's is_same_data)
-    }
     return this.inplace((old) => {
+      // PyTorch broadcasts src against this and then requires this's shape.
+      const shape = broadcastShapes(this.shape, src.shape);
+      if (!sameArray(shape, this.shape)) throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
       const out = noGrad(() => views.expand(src, this.shape.slice()).type(this.dtype));
       return record(out, 'CopyBackwards', [old, src], [], copyRule(src.dtype));
     }, [src]);
   }
   fill_(value: number | boolean): this {
+    if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`fill_(): argument 'value' (position 1) must be Number, not ${value === null ? 'NoneType' : typeof value}`);
     return this.inplace((s) => this.filled(s, value, 'FillBackward2'), [], false);
   }
   zero_(): this {
@@ -516,13 +556,14 @@ export class Tensor {
       throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
     }
     let g = gradient ?? null;
+    if (g !== null && !(g instanceof Tensor)) throw new TypeError(`backward(): argument 'gradient' must be Tensor, not ${typeof g}`);
     if (g === null) {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       g = this.onesLike();
     } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);
     }
-    runBackward([this], [g], opts.retainGraph ?? false, null);
+    runBackward([this], [g], opts?.retainGraph ?? false, null);
   }
   /** Keeps .grad of a non-leaf tensor after backward. */
   retainGrad(): void {
@@ -641,6 +682,23 @@ export class Tensor {
     const out = Tensor.empty(this.shape, this.dtype, this.device);
     launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(value, this.dtype) });
     return out;
+  }
+}
+
+/** A buffer for n elements, with PyTorch's out-of-memory RuntimeError instead of a raw RangeError. */
+function allocate(b: Backend, n: number, dtype: DType): BufferHandle {
+  const bytes = n * (b.device === 'webgpu' ? 4 : hostArray(dtype, 0).BYTES_PER_ELEMENT);
+  if (b.device === 'webgpu' && bytes > b.limits.maxBufferSize) {
+    throw new RuntimeError(
+      `WebGPU: can't allocate memory: you tried to allocate ${bytes} bytes for a ${torchName(dtype)} tensor of ${n} elements, ` +
+        `more than this adapter's per-buffer binding limit of ${b.limits.maxBufferSize} bytes (the adapter's maxStorageBufferBindingSize / maxBufferSize; real GPUs allow more)`,
+    );
+  }
+  try {
+    return b.alloc(n, dtype);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new RuntimeError(cpuAllocError(bytes));
   }
 }
 
