@@ -9,7 +9,7 @@
   let base = offsetOf(i, 1u) - c * pr(4u);
   var acc = select(X(0), X(1), prod);
   for (var j = 0u; j < sizeP(); j = j + 1u) {
-    if (select(j < c, j > c, rev) || (j == c && !excl)) {
+    if (select((j < c), (j > c), rev) || (j == c && !excl)) {
       let v = b2[base + j * pr(4u)];
       acc = select(acc + v, acc * v, prod);
     }

@@ -15,11 +15,11 @@
     let an = xnan(a);
     var before: bool;
     if (an || vn) {
-      before = select(select(vn, an, desc), j < c, an && vn);
+      before = select(select(vn, an, desc), (j < c), an && vn);
     } else if (a == v) {
       before = j < c;
     } else {
-      before = select(a < v, a > v, desc);
+      before = select((a < v), (a > v), desc);
     }
     if (before) {
       place = place + 1u;
