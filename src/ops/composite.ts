@@ -85,7 +85,7 @@ export const compositeOps = {
       return m.where(m.abs().ne(Infinity), 0);
     });
     const r = this.sub(shift).exp().sum(d, true).log().add(shift);
-    return keepdim ? r : r.squeeze(d.length === 1 ? d[0] : undefined).reshape(this.shape.filter((_, i) => !d.includes(i)));
+    return keepdim ? r : r.reshape(this.shape.filter((_, i) => !d.includes(i)));
   },
   /** exp(x) / Σ exp(x) along dim. Gradient: y (g - Σ g y). */
   softmax(this: T, dim: number): T {

@@ -138,16 +138,10 @@ export function index(x: T, idx: T): T {
   return indexSelect(x, 0, wrapped).reshape([...idx.shape, ...x.shape.slice(1)]);
 }
 
-/** Positions of the true elements of a 1-D bool tensor, in order (count read by the caller). */
-function truePositions(mask: T, count: number): T {
-  // A stable sort of "not mask" puts the true positions first, in their original order.
-  const { indices } = sort(mask.logicalNot(), 0, false);
-  return indices.narrow(0, 0, count);
-}
-
 /**
  * Python's x[mask] for a bool mask over x's leading dims: the selected rows, as [count, ...rest].
- * Async on every device: the result's size depends on the mask's values, which are read back.
+ * Async on every device: the result's size depends on the mask's values, which are read back
+ * (as PyTorch's CUDA masked_select synchronizes).
  */
 export async function indexMask(x: T, mask: T): Promise<T> {
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') throw new IndexError('indexMask(): expected a bool mask tensor');
@@ -158,10 +152,14 @@ export async function indexMask(x: T, mask: T): Promise<T> {
     }
   });
   const rest = x.shape.slice(mask.ndim);
-  const m = mask.reshape(-1);
-  const count = await m.sum().item();
-  const rows = x.reshape([m.shape[0]!, ...rest]);
-  return indexSelect(rows, 0, truePositions(m, count));
+  // One read of the mask (the count alone would cost the same synchronization): its true
+  // positions go back up as an index, and the selection itself is a gather on x's device.
+  const m = await mask.data();
+  const at: number[] = [];
+  m.forEach((v, i) => v && at.push(i));
+  const positions = Tensor.empty([at.length], 'int32', x.device);
+  positions.storage.backend.write(positions.storage.buf, 'int32', Int32Array.from(at));
+  return indexSelect(x.reshape([m.length, ...rest]), 0, positions);
 }
 
 /** torch.maskedSelect(x, mask): the elements where mask (broadcast with x) is true, as 1-D. Async. */

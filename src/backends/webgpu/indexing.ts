@@ -90,7 +90,7 @@ export function encodeIndexing(ctx: Ctx, l: IndexingLaunch): void {
     fill(template, {
       X,
       PARAMS: p.decl(),
-      BINDINGS: d.bound.map((v, k) => bindingDecl(k + 1, `b${k + 1}`, types[k]!, k < d.writes)).join('\n'),
+      BINDINGS: d.bound.map((_, k) => bindingDecl(k + 1, `b${k + 1}`, types[k]!, k < d.writes)).join('\n'),
       NANBODY: X === 'f32' ? 'return wg_isnan(a);' : 'return false;',
       BODY: fill(d.body, { STORE: d.store || 'acc' }),
     });
