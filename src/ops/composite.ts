@@ -3,8 +3,8 @@
  * run wherever those run. Softmax, logSoftmax and the 2-norm record a hand-written gradient where
  * that saves kernels (and, for the norm, gives PyTorch's 0 at the origin instead of NaN).
  */
-import { noGrad, record } from '../autograd.js';
-import { isFloating } from '../dtype.js';
+import { noGrad, record, type GradRule } from '../autograd.js';
+import { isFloating, type DType } from '../dtype.js';
 import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { fmtShape, normDim, normDims } from '../shape.js';
@@ -95,7 +95,7 @@ export const compositeOps = {
       const e = this.sub(stableShift(this, d)).exp();
       return e.div(e.sum(d, true));
     });
-    return record(y, 'SoftmaxBackward0', [this], [y], (g, [ys]) => [ys!.mul(g.sub(g.mul(ys!).sum(d, true)))]);
+    return record(y, 'SoftmaxBackward0', [this], [y], softmaxRule(d));
   },
   /** x - log Σ exp(x) along dim. Gradient: g - exp(y) Σ g. */
   logSoftmax(this: T, dim: number): T {
@@ -105,7 +105,7 @@ export const compositeOps = {
       const z = this.sub(stableShift(this, d));
       return z.sub(z.exp().sum(d, true).log());
     });
-    return record(y, 'LogSoftmaxBackward0', [this], [y], (g, [ys]) => [g.sub(ys!.exp().mul(g.sum(d, true)))]);
+    return record(y, 'LogSoftmaxBackward0', [this], [y], logSoftmaxRule(d));
   },
   /**
    * The vector p-norm over dims (all when omitted): p = 2 or 'fro' (default), 1, Infinity,
@@ -126,9 +126,7 @@ export const compositeOps = {
     const n = noGrad(() => this.mul(this).sum(d, true).sqrt());
     const out = noGrad(() => (keepdim ? n : n.reshape(this.shape.filter((_, i) => !d.includes(i)))));
     // d‖x‖/dx = x / ‖x‖, taken as 0 where ‖x‖ = 0 (PyTorch's subgradient).
-    return record(out, 'LinalgVectorNormBackward0', [this], [this, n], (g, [xs, ns]) => [
-      xs!.mul(g.reshape(ns!.shape.slice())).div(ns!).where(ns!.ne(0), 0),
-    ]);
+    return record(out, 'LinalgVectorNormBackward0', [this], [this, n], normRule);
   },
   /** self with value where mask (broadcast to self's shape) is true. */
   maskedFill(this: T, mask: T, value: number | T): T {
@@ -263,15 +261,27 @@ export function cat(tensors: readonly T[], dim = 0): T {
     at += t.shape[d]!;
   }
   if (!isFloating(dtype)) return out;
-  return record(out, 'CatBackward0', tensors, [], (g) => {
-    let from = 0;
-    return sizes.map((s, i) => {
-      const piece = g.narrow(d, from, s);
-      from += s;
-      return isFloating(tensors[i]!.dtype) ? piece.type(tensors[i]!.dtype) : null;
-    });
-  });
+  return record(out, 'CatBackward0', tensors, [], catRule(d, sizes, tensors.map((t) => t.dtype)));
 }
+
+// Gradient rules come from top-level factories: a closure made inside an op shares the op's scope
+// and would keep its input tensors alive for as long as the graph lives.
+
+/** softmax: y (g - Σ g y). */
+const softmaxRule = (d: number): GradRule => (g, [y]) => [y!.mul(g.sub(g.mul(y!).sum(d, true)))];
+/** logSoftmax: g - exp(y) Σ g. */
+const logSoftmaxRule = (d: number): GradRule => (g, [y]) => [g.sub(y!.exp().mul(g.sum(d, true)))];
+/** The 2-norm: g x / ‖x‖, 0 where ‖x‖ = 0. */
+const normRule: GradRule = (g, [x, n]) => [x!.mul(g.reshape(n!.shape.slice())).div(n!).where(n!.ne(0), 0)];
+/** cat: each input's slice of g, in its own dtype. */
+const catRule = (d: number, sizes: readonly number[], dtypes: readonly DType[]): GradRule => (g) => {
+  let from = 0;
+  return sizes.map((s, i) => {
+    const piece = g.narrow(d, from, s);
+    from += s;
+    return isFloating(dtypes[i]!) ? piece.type(dtypes[i]!) : null;
+  });
+};
 
 const promoteRank = { bool: 0, int32: 1, float32: 2, float64: 3 } as const;
 

@@ -3,7 +3,7 @@
  * integer and boolean indexing, sort / argsort / topk, cumsum and prod. Each records its gradient
  * as other indexing ops (gather's is a scatterAdd, sort's a scatter of g to the source positions).
  */
-import { noGrad, record } from '../autograd.js';
+import { noGrad, record, type GradRule } from '../autograd.js';
 import type { View } from '../backend.js';
 import { castScalar, isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
@@ -183,8 +183,7 @@ export function sort(x: T, dim = -1, descending = false): { values: T; indices: 
   launch(x.device, { kind: 'sort', x: xs.kernelView(), dim: d, descending, out: values.kernelView(), indices: indices.kernelView() });
   const v = x.ndim === 0 ? values.reshape([]) : values, i = x.ndim === 0 ? indices.reshape([]) : indices;
   if (!isFloating(x.dtype)) return { values: v, indices: i };
-  const from = x.shape.slice();
-  record(v, 'SortBackward0', [x], [i], (g, [idx]) => [scatter(filled(from, 0, g.dtype, g.device), d, idx!, g, 'assign')]);
+  record(v, 'SortBackward0', [x], [i], placeRule(x.shape.slice(), d));
   return { values: v, indices: i };
 }
 
@@ -197,8 +196,7 @@ export function topk(x: T, k: number, dim = -1, largest = true): { values: T; in
   const values = s.values.narrow(d, 0, k).clone();
   const indices = s.indices.narrow(d, 0, k).clone();
   if (!isFloating(x.dtype)) return { values, indices };
-  const from = x.shape.slice();
-  record(values, 'TopkBackward0', [x], [indices], (g, [idx]) => [scatter(filled(from, 0, g.dtype, g.device), d, idx!, g, 'assign')]);
+  record(values, 'TopkBackward0', [x], [indices], placeRule(x.shape.slice(), d));
   return { values, indices };
 }
 
@@ -238,12 +236,21 @@ export function prod(x: T, dim?: number | null, keepdim = false): T {
   const keptShape = out.shape.slice();
   out = out.reshape(all ? (keepdim ? x.shape.map(() => 1) : []) : keepdim ? keptShape : keptShape.filter((_, k) => k !== d));
   if (!isFloating(dtype)) return out;
-  return record(out, all ? 'ProdBackward0' : 'ProdBackward1', [x], [x], (g, [xs]) => {
-    const s = all ? xs!.reshape(-1) : xs!;
-    const others = scanLaunch(s, d, 'prod', true, false, s.dtype).mul(scanLaunch(s, d, 'prod', true, true, s.dtype));
-    return [others.mul(g.reshape(keptShape)).reshape(x.shape.slice())];
-  });
+  return record(out, all ? 'ProdBackward0' : 'ProdBackward1', [x], [x], prodRule(all, d, keptShape));
 }
+
+// Gradient rules come from top-level factories: a closure made inside an op shares the op's scope
+// and would keep its input tensors alive for as long as the graph lives.
+
+/** sort / topk: g goes back to the source positions (saved[0]) along d, zeros elsewhere. */
+const placeRule = (from: readonly number[], d: number): GradRule => (g, [idx]) => [scatter(filled(from, 0, g.dtype, g.device), d, idx!, g, 'assign')];
+
+/** prod: g times the product of the others, (product before j) · (product after j). */
+const prodRule = (all: boolean, d: number, keptShape: readonly number[]): GradRule => (g, [x]) => {
+  const s = all ? x!.reshape(-1) : x!;
+  const others = scanLaunch(s, d, 'prod', true, false, s.dtype).mul(scanLaunch(s, d, 'prod', true, true, s.dtype));
+  return [others.mul(g.reshape(keptShape.slice())).reshape(x!.shape.slice())];
+};
 
 /** The indexing ops as Tensor methods (`this`) and torch.* functions (tensor first). */
 export const indexingOps = {
