@@ -20,6 +20,29 @@ const unary: Unary[] = ['sin', 'cos', 'tan', 'floor', 'ceil', 'round', 'trunc', 
 export type FixtureOpExtra = (x: Tensor[], kw: Parameters<FixtureOp>[1]) => Tensor | Promise<Tensor>;
 
 export const extraOps: Record<string, FixtureOpExtra> = {
+  // Strided inputs: transposes and stepped slices.
+  t_sort_flat: ([a]) => {
+    const { values, indices } = a!.t().sort(1);
+    return flat([values, indices]);
+  },
+  t_cumsum: ([a]) => a!.t().cumsum(0),
+  t_prod: ([a]) => a!.t().prod(1),
+  t_gather: ([a, i]) => a!.t().gather(1, i!),
+  t_scatter_add: ([a, i, s]) => a!.scatterAdd(0, i!.t(), s!.t()),
+  step_index_select: ([a, i]) => a!.slice(1, null, null, 2).indexSelect(1, i!),
+  step_softmax: ([a]) => torch.softmax(a!.slice(0, null, null, 2), 1),
+  t_cat: ([a, b]) => torch.cat([a!.t(), b!], 0),
+  t_topk_flat: ([a]) => {
+    const { values, indices } = a!.t().topk(2, 1);
+    return flat([values, indices]);
+  },
+  // Composed programs.
+  prog_classifier: ([x, w, y]) => torch.logSoftmax(x!.mm(w!), 1).gather(1, y!.unsqueeze(1)).mean().neg(),
+  prog_attention: ([q, k, v]) =>
+    torch.softmax(q!.mm(k!.t()).tril().maskedFill(torch.ones(4, 4, { device: q!.device }).triu(1).gt(0), -Infinity), 1).mm(v!),
+  prog_norm_stats: ([x]) =>
+    torch.cat([x!.var(0, { keepdim: true }), x!.std(0, { keepdim: true }), x!.norm(null, 0, true), x!.logsumexp(0, true)], 0).flip(0).roll(1, 1),
+  prog_embed: ([w, i]) => F.gelu(w!.index(i!)).sum(1).cumsum(0),
   ...Object.fromEntries(unary.map((name) => [name, ([a]: Tensor[]) => torch[name](a!)])),
   relu: ([a]) => F.relu(a!),
   silu: ([a]) => F.silu(a!),
