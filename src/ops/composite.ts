@@ -46,13 +46,8 @@ function variance(x: T, dims: number[] | null, correction: number, keepdim: bool
   return diff.mul(diff).sum(d, keepdim).div(Math.max(0, n - correction));
 }
 
-/** The largest value along dim, kept, with ±inf rows shifted by 0 (so inf - inf never forms). */
-function stableShift(x: T, dim: number): T {
-  return noGrad(() => {
-    const m = x.amax(dim, true);
-    return m.where(m.abs().ne(Infinity), 0);
-  });
-}
+/** The largest value along dim, kept, without autograd: softmax's shift (as PyTorch's, an inf row gives NaN). */
+const rowMax = (x: T, dim: number): T => noGrad(() => x.amax(dim, true));
 
 function checkFloat(x: T, name: string): void {
   if (!isFloating(x.dtype)) throw new RuntimeError(`"${name}" not implemented for '${x.typeLabel()}'`);
@@ -76,7 +71,7 @@ export const compositeOps = {
   std(this: T, dim?: Dims | VarOptions | null, opts?: VarOptions | boolean, keepdim?: boolean): T {
     return variance(this, ...varArgs(dim, opts, keepdim)).sqrt();
   },
-  /** log Σ exp(x) along dims, computed stably (the max is shifted out first). */
+  /** log Σ exp(x) along dims, computed stably (the max is shifted out first; ±inf rows give ±inf). */
   logsumexp(this: T, dim: Dims, keepdim = false): T {
     required('logsumexp', 'dim', dim);
     const dims = typeof dim === 'number' ? [dim] : dim.slice();
@@ -95,7 +90,7 @@ export const compositeOps = {
     const d = normDim(dim, this.ndim);
     checkFloat(this, 'softmax');
     const y = noGrad(() => {
-      const e = this.sub(stableShift(this, d)).exp();
+      const e = this.sub(rowMax(this, d)).exp();
       return e.div(e.sum(d, true));
     });
     return record(y, 'SoftmaxBackward0', [this], [y], softmaxRule(d));
@@ -106,7 +101,7 @@ export const compositeOps = {
     const d = normDim(dim, this.ndim);
     checkFloat(this, 'log_softmax');
     const y = noGrad(() => {
-      const z = this.sub(stableShift(this, d));
+      const z = this.sub(rowMax(this, d));
       return z.sub(z.exp().sum(d, true).log());
     });
     return record(y, 'LogSoftmaxBackward0', [this], [y], logSoftmaxRule(d));
