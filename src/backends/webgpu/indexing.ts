@@ -3,7 +3,8 @@
  * a grid shape with one kernel body each (shaders/gather.wgsl, scatter.wgsl, sort.wgsl, scan.wgsl).
  * Every view is read in place through its strides; the kernel text depends only on the dtypes.
  * Indices out of range cannot raise here: gather reads 0 for them and scatter skips them. A scan
- * along more than SCAN_DIRECT_MAX elements runs as Hillis-Steele passes (shaders/scan-pass.wgsl).
+ * along more than SCAN_DIRECT_MAX elements runs as Hillis-Steele passes (shaders/scan-pass.wgsl),
+ * a sort along more than SORT_RANK_MAX as bitonic passes (shaders/sort-bitonic.wgsl).
  */
 import type { Launch, View } from '../../backend.js';
 import template from '../../../shaders/indexing.wgsl?raw';
@@ -11,6 +12,7 @@ import gatherBody from '../../../shaders/gather.wgsl?raw';
 import scatterBody from '../../../shaders/scatter.wgsl?raw';
 import scanBody from '../../../shaders/scan.wgsl?raw';
 import scanPassBody from '../../../shaders/scan-pass.wgsl?raw';
+import bitonicBody from '../../../shaders/sort-bitonic.wgsl?raw';
 import sortBody from '../../../shaders/sort.wgsl?raw';
 import { bindingDecl, fill, Params, storageType, type Ctx } from './codegen.js';
 import { contiguousStrides } from '../../shape.js';
@@ -123,9 +125,35 @@ function encodeScanPasses(ctx: Ctx, l: Extract<IndexingLaunch, { kind: 'scan' }>
   ctx.freeTemp(b);
 }
 
+/** Rows longer than this sort by bitonic passes (O(n log² n)) instead of ranking (O(n²)). */
+const SORT_RANK_MAX = 256;
+
+/** A sort along a long dim: load into padded scratch, bitonic compare-exchange passes, store. */
+function encodeBitonicSort(ctx: Ctx, l: Extract<IndexingLaunch, { kind: 'sort' }>): void {
+  const n = l.x.shape[l.dim]!;
+  const P = 2 ** Math.ceil(Math.log2(n));
+  const grid = l.x.shape.map((s, d) => (d === l.dim ? P : s));
+  const total = numel(grid);
+  const contig = contiguousStrides(grid);
+  const vals: View = { buf: ctx.temp(total * 4), dtype: l.x.dtype, shape: grid, strides: contig, offset: 0 };
+  const pos: View = { buf: ctx.temp(total * 4), dtype: 'int32', shape: grid, strides: contig, offset: 0 };
+  const bound = [l.out, l.indices, vals, pos, l.x];
+  const X = storageType(l.x.dtype);
+  const pass = (flags: number, j: number, k: number) => {
+    const p = params(grid, l.dim, n, [j, k, contig[l.dim]!], flags | (l.descending ? 1 : 0), [l.out, l.indices, vals, l.x], []);
+    ctx.dispatch(kernel(ctx, 'sort-bitonic', bitonicBody, '', bound, 4, X, p), p, bound.map((v) => v.buf as GpuBuf), Math.ceil(total / WG));
+  };
+  pass(8, 0, 0);
+  for (let k = 2; k <= P; k *= 2) for (let j = k / 2; j >= 1; j /= 2) pass(0, j, k);
+  pass(16, 0, 0);
+  ctx.freeTemp(vals.buf as GpuBuf);
+  ctx.freeTemp(pos.buf as GpuBuf);
+}
+
 export function encodeIndexing(ctx: Ctx, l: IndexingLaunch): void {
   if (numel(l.kind === 'scan' || l.kind === 'sort' ? l.x.shape : l.out.shape) === 0) return;
   if (l.kind === 'scan' && l.x.shape.length > 0 && l.x.shape[l.dim]! > SCAN_DIRECT_MAX) return encodeScanPasses(ctx, l);
+  if (l.kind === 'sort' && l.x.shape.length > 0 && l.x.shape[l.dim]! > SORT_RANK_MAX) return encodeBitonicSort(ctx, l);
   const d = plan(l);
   const extra = l.kind === 'scatter' ? (d.extra.length ? d.extra : [1]) : [];
   const p = params(d.grid, l.dim, d.size, d.dimStrides, d.flags, d.views, extra);
