@@ -15,7 +15,7 @@ type TN = Tensor | number;
 
 export const {
   neg, abs, sign, exp, log, sqrt, relu, sigmoid, tanh, sin, cos, tan, floor, ceil, round, trunc, frac,
-  reciprocal, rsqrt, log1p, expm1, log2, log10, exp2, erf,
+  reciprocal, rsqrt, log1p, expm1, log2, log10, exp2, erf, sinh, cosh, asin, acos, atan,
   mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, atan2, fmod, remainder,
   rsub, logicalNot, clamp, dot, mm, bmm, matmul, sum, mean, amax, amin, argmax, argmin,
   square, lerp, std, logsumexp, softmax, logSoftmax, norm, maskedFill, tril, triu, repeat, flip, roll, split, chunk, unbind,

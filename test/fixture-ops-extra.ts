@@ -13,8 +13,8 @@ const flat = (outs: readonly Tensor[]): Tensor => torch.cat(outs.map((o) => o.re
 /** A kwargs value as a number ('inf' and friends are spelled out in the JSON). */
 const n = (v: unknown): number => fixtureNumber(v as number | string);
 
-type Unary = 'sin' | 'cos' | 'tan' | 'floor' | 'ceil' | 'round' | 'trunc' | 'frac' | 'erf' | 'expm1' | 'exp2' | 'square' | 'sign' | 'reciprocal' | 'rsqrt' | 'log1p' | 'log2' | 'log10';
-const unary: Unary[] = ['sin', 'cos', 'tan', 'floor', 'ceil', 'round', 'trunc', 'frac', 'erf', 'expm1', 'exp2', 'square', 'sign', 'reciprocal', 'rsqrt', 'log1p', 'log2', 'log10'];
+type Unary = 'sinh' | 'cosh' | 'asin' | 'acos' | 'atan' | 'sin' | 'cos' | 'tan' | 'floor' | 'ceil' | 'round' | 'trunc' | 'frac' | 'erf' | 'expm1' | 'exp2' | 'square' | 'sign' | 'reciprocal' | 'rsqrt' | 'log1p' | 'log2' | 'log10';
+const unary: Unary[] = ['sinh', 'cosh', 'asin', 'acos', 'atan', 'sin', 'cos', 'tan', 'floor', 'ceil', 'round', 'trunc', 'frac', 'erf', 'expm1', 'exp2', 'square', 'sign', 'reciprocal', 'rsqrt', 'log1p', 'log2', 'log10'];
 
 /** Only async ops (the result's size depends on values) return a Promise. */
 export type FixtureOpExtra = (x: Tensor[], kw: Parameters<FixtureOp>[1]) => Tensor | Promise<Tensor>;

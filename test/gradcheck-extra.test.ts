@@ -18,6 +18,7 @@ const I = (v: number[], shape?: number[]) => torch.tensor(new Int32Array(v)).res
 
 const cases: Case[] = [
   C('sin / cos / tan of a transpose', [[[3, 4]]], ([x]) => x!.t().sin().add(x!.t().cos()).add(x!.t().mul(0.3).tan())),
+  C('sinh / cosh / atan / asin / acos', [[[3, 4]]], ([x]) => x!.sinh().add(x!.cosh()).add(x!.atan()).add(x!.mul(0.4).asin()).add(x!.mul(0.4).acos())),
   C('reciprocal / rsqrt / log1p / log2 / log10', [[[3, 4], 'positive']], ([x]) => x!.reciprocal().add(x!.rsqrt()).add(x!.log1p()).add(x!.log2()).add(x!.log10())),
   C('expm1 / exp2 / erf / square', [[[3, 4]]], ([x]) => x!.expm1().add(x!.exp2()).add(x!.erf()).add(torch.square(x!))),
   C('floor / ceil / round / trunc (zero gradient) and frac', [[[3, 4]]], ([x]) => x!.floor().add(x!.ceil()).add(x!.round()).add(x!.trunc()).add(x!.frac())),

@@ -122,6 +122,13 @@ export const unaryOps = {
   log2: { cpu: Math.log2, wgsl: 'log2(x)', result: 'float', node: 'Log2Backward0', grad: (g, x): Tensor => g.div(x.mul(Math.LN2)), saves: ['x'], api: 'method' },
   log10: { cpu: Math.log10, wgsl: 'log(x) * 0.4342944819032518', result: 'float', node: 'Log10Backward0', grad: (g, x): Tensor => g.div(x.mul(Math.LN10)), saves: ['x'], api: 'method' },
   exp2: { cpu: (x) => Math.pow(2, x), wgsl: 'exp2(x)', result: 'float', node: 'Exp2Backward0', grad: (g, _x, y): Tensor => g.mul(y.mul(Math.LN2)), saves: ['y'], api: 'method' },
+  sinh: { cpu: Math.sinh, wgsl: 'sinh(x)', result: 'float', node: 'SinhBackward0', grad: (g, x): Tensor => g.mul(x.cosh()), saves: ['x'], api: 'method' },
+  cosh: { cpu: Math.cosh, wgsl: 'cosh(x)', result: 'float', node: 'CoshBackward0', grad: (g, x): Tensor => g.mul(x.sinh()), saves: ['x'], api: 'method' },
+  // d/dx asin = 1 / √(1 - x^2), acos its negative, atan 1 / (1 + x^2). asin and acos go through
+  // atan2 in WGSL: some drivers' asin/acos (lavapipe's) miss float32 precision by 1e-4 near ±1.
+  asin: { cpu: Math.asin, wgsl: 'atan2(x, sqrt((T(1) - x) * (T(1) + x)))', result: 'float', node: 'AsinBackward0', grad: (g, x): Tensor => g.div(x.mul(x).neg().add(1).sqrt()), saves: ['x'], api: 'method' },
+  acos: { cpu: Math.acos, wgsl: 'atan2(sqrt((T(1) - x) * (T(1) + x)), x)', result: 'float', node: 'AcosBackward0', grad: (g, x): Tensor => g.div(x.mul(x).neg().add(1).sqrt()).neg(), saves: ['x'], api: 'method' },
+  atan: { cpu: Math.atan, wgsl: 'atan(x)', result: 'float', node: 'AtanBackward0', grad: (g, x): Tensor => g.div(x.mul(x).add(1)), saves: ['x'], api: 'method' },
   // d/dx erf = 2/√π exp(-x^2)
   erf: { cpu: erf, wgsl: 'wg_erf(x)', result: 'float', node: 'ErfBackward0', grad: (g, x): Tensor => g.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI))), saves: ['x'], api: 'method' },
 
