@@ -19,7 +19,7 @@ export const {
   mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, atan2, fmod, remainder,
   rsub, logicalNot, clamp, dot, mm, bmm, matmul, sum, mean, amax, amin, argmax, argmin,
   square, lerp, std, logsumexp, softmax, logSoftmax, norm, maskedFill, tril, triu, repeat, flip, roll, split, chunk, unbind,
-  gather, scatter, scatterAdd, indexSelect, sort, argsort, topk, cumsum, prod, maskedSelect, bernoulli,
+  gather, scatter, scatterAdd, indexSelect, sort, argsort, topk, cumsum, prod, maskedSelect, nonzero, bernoulli,
 } = F;
 /** torch.var(x, dim?, {correction, keepdim}) (`var` is a reserved word, so it is exported by name). */
 const var_ = F.var;

@@ -81,6 +81,7 @@ export const extraOps: Record<string, FixtureOpExtra> = {
   scatter_add: ([a, i, s], kw) => torch.scatterAdd(a!, kw.dim, i!, s!),
   masked_fill: ([a, m], kw) => a!.maskedFill(m!, n(kw.value)),
   masked_select: ([a, m]) => torch.maskedSelect(a!, m!),
+  nonzero: ([a]) => a!.nonzero(),
   index: ([a, i]) => a!.index(i!),
   index_mask: ([a, m]) => a!.indexMask(m!),
   one_hot: ([i], kw) => F.oneHot(i!, kw.num_classes),

@@ -167,6 +167,29 @@ export async function indexMask(x: T, mask: T): Promise<T> {
   return indexSelect(x.reshape([m.length, ...rest]), 0, positions);
 }
 
+/**
+ * torch.nonzero(x): the coordinates of the non-zero elements, [count, ndim] int64 (our int32), in
+ * row-major order. Async, as indexMask: the values are read back, the coordinates uploaded.
+ */
+export async function nonzero(x: T): Promise<T> {
+  const v = await x.data();
+  const nd = x.ndim;
+  const coords: number[] = [];
+  const at = new Array<number>(nd);
+  v.forEach((e, i) => {
+    if (e === 0) return;
+    let q = i;
+    for (let d = nd - 1; d >= 0; d--) {
+      at[d] = q % x.shape[d]!;
+      q = Math.floor(q / x.shape[d]!);
+    }
+    coords.push(...at);
+  });
+  const out = Tensor.empty([coords.length / Math.max(nd, 1), nd], 'int32', x.device);
+  if (coords.length) out.storage.backend.write(out.storage.buf, 'int32', Int32Array.from(coords));
+  return out;
+}
+
 /** torch.maskedSelect(x, mask): the elements where mask (broadcast with x) is true, as 1-D. Async. */
 export async function maskedSelect(x: T, mask: T): Promise<T> {
   if (!(mask instanceof Tensor) || mask.dtype !== 'bool') {
@@ -302,5 +325,9 @@ export const indexingOps = {
   /** `await x.maskedSelect(mask)`: the elements where mask is true, 1-D (async: the size depends on values). */
   maskedSelect(this: T, mask: T): Promise<T> {
     return maskedSelect(this, mask);
+  },
+  /** `await x.nonzero()`: coordinates of the non-zero elements, [count, ndim] (async: the size depends on values). */
+  nonzero(this: T): Promise<T> {
+    return nonzero(this);
   },
 };
