@@ -136,6 +136,8 @@ export function empty(...args: SizeArgs): Tensor {
 }
 /** full(size, value): float32 unless dtype says otherwise (booleans make bool). */
 export function full(size: readonly number[], value: number | boolean, opts?: TensorOptions): Tensor {
+  if (!Array.isArray(size)) throw new TypeError(`full(): argument 'size' (position 1) must be tuple of ints, not ${typeof size}`);
+  checkNumber('full', 'fill_value', 2, value);
   const shape = checkSizes(size);
   const { dtype, device } = resolve(opts, typeof value === 'boolean' ? 'bool' : 'float32');
   return finish(filled(shape, +value, dtype, device), opts);
@@ -169,6 +171,7 @@ export function arange(start: number, end?: number | TensorOptions, step?: numbe
   const [s, e] = end === undefined ? [0, start] : [start, end];
   const st = step ?? 1;
   if (st === 0) throw new RuntimeError('step must be nonzero');
+  if (![s, e].every(Number.isFinite)) throw new RuntimeError(`unsupported range: ${pyNum(s)} -> ${pyNum(e)}`);
   if ((e - s) / st < 0) throw new RuntimeError('upper bound and larger bound inconsistent with step sign');
   const n = Math.max(0, Math.ceil((e - s) / st));
   const { dtype, device } = resolve(opts, [s, e, st].every(Number.isInteger) ? 'int32' : 'float32');
@@ -177,8 +180,15 @@ export function arange(start: number, end?: number | TensorOptions, step?: numbe
   return finish(fromHost(host, [n], dtype, device), opts);
 }
 
+const pyNum = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
+
 export function linspace(start: number, end: number, steps: number, opts?: TensorOptions): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new RuntimeError('number of steps must be non-negative');
+  checkNumber('linspace', 'start', 1, start);
+  checkNumber('linspace', 'end', 2, end);
+  if (typeof steps !== 'number' || !Number.isInteger(steps)) {
+    throw new TypeError(`linspace(): argument 'steps' (position 3) must be int, not ${typeof steps === 'number' ? 'float' : typeof steps}`);
+  }
+  if (steps < 0) throw new RuntimeError('number of steps must be non-negative');
   const { dtype, device } = resolve(opts, 'float32');
   const host = hostArray(dtype, steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
@@ -199,18 +209,28 @@ export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions)
 }
 
 const likeOpts = (t: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: t.dtype, device: t.device, ...opts });
+/** The shape of the tensor a *Like function copies, with PyTorch's TypeError for a non-tensor. */
+function likeShape(t: Tensor): number[] {
+  if (!(t instanceof Tensor)) throw new TypeError(`argument 'input' (position 1) must be Tensor, not ${t === null ? 'NoneType' : typeof t}`);
+  return t.shape.slice();
+}
+
+/** PyTorch's TypeError for a number argument given something else. */
+function checkNumber(fn: string, name: string, pos: number, v: unknown): void {
+  if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be Number, not ${v === null ? 'NoneType' : typeof v}`);
+}
 export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return zeros(t.shape.slice(), likeOpts(t, opts));
+  return zeros(likeShape(t), likeOpts(t, opts));
 }
 export function onesLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return ones(t.shape.slice(), likeOpts(t, opts));
+  return ones(likeShape(t), likeOpts(t, opts));
 }
 export function fullLike(t: Tensor, value: number | boolean, opts?: TensorOptions): Tensor {
-  return full(t.shape.slice(), value, likeOpts(t, opts));
+  return full(likeShape(t), value, likeOpts(t, opts));
 }
 export function randnLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return randn(t.shape.slice(), likeOpts(t, opts));
+  return randn(likeShape(t), likeOpts(t, opts));
 }
 export function randLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return rand(t.shape.slice(), likeOpts(t, opts));
+  return rand(likeShape(t), likeOpts(t, opts));
 }

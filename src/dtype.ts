@@ -1,4 +1,4 @@
-import { TypeError } from './errors.js';
+import { RuntimeError, TypeError } from './errors.js';
 
 /** Element types. int32 plays the part of PyTorch's int64; float64 exists on the CPU backend only. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
@@ -15,21 +15,38 @@ const CTORS = {
   bool: Uint8Array,
 } as const satisfies Record<DType, unknown>;
 
+/** User-facing dtype names, with PyTorch's aliases (`float`, `long`, ...). */
+const NAMES: Readonly<Record<string, DType>> = {
+  float32: 'float32', float: 'float32',
+  float64: 'float64', double: 'float64',
+  int32: 'int32', int: 'int32', int64: 'int32', long: 'int32',
+  bool: 'bool',
+};
+
+/** Whether v names a dtype (so `t.to(v)` converts rather than moves). */
+export function isDTypeName(v: unknown): v is string {
+  return typeof v === 'string' && Object.hasOwn(NAMES, v);
+}
+
 /** Checks a user-given dtype name, with PyTorch's aliases (`float`, `long`, ...). */
 export function parseDType(d: unknown): DType {
-  switch (d) {
-    case 'float32': case 'float': return 'float32';
-    case 'float64': case 'double': return 'float64';
-    case 'int32': case 'int': case 'int64': case 'long': return 'int32';
-    case 'bool': return 'bool';
-    default:
-      throw new TypeError(`dtype must be torch.dtype, not ${JSON.stringify(d)} (one of ${DTYPES.join(', ')})`);
-  }
+  if (isDTypeName(d)) return NAMES[d]!;
+  throw new TypeError(`dtype must be torch.dtype, not ${typeof d === 'string' ? JSON.stringify(d) : String(d)} (one of ${DTYPES.join(', ')})`);
 }
 
 /** A fresh zeroed host array of `n` elements. */
 export function hostArray(dtype: DType, n: number): HostArray {
-  return new CTORS[dtype](n);
+  try {
+    return new CTORS[dtype](n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new RuntimeError(cpuAllocError(n * CTORS[dtype].BYTES_PER_ELEMENT));
+  }
+}
+
+/** PyTorch's CPU out-of-memory text. */
+export function cpuAllocError(bytes: number): string {
+  return `[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes. Error code 12 (Cannot allocate memory)`;
 }
 
 export function isFloating(d: DType): boolean {
@@ -43,11 +60,49 @@ export function promoteTypes(a: DType, b: DType): DType {
   return RANK[a] >= RANK[b] ? a : b;
 }
 
+/** The dtype a JS number or boolean has as an operand (PyTorch's wrapped scalar): bool, int or float. */
+export function scalarType(s: number | boolean): DType {
+  if (typeof s === 'boolean') return 'bool';
+  return Number.isInteger(s) ? 'int32' : 'float32';
+}
+
 /** Result dtype of tensor (op) scalar: a scalar only lifts the category (bool < int < float), as in PyTorch. */
 export function promoteWithScalar(t: DType, s: number | boolean): DType {
-  if (typeof s === 'boolean') return t;
-  if (!Number.isInteger(s) || !Number.isFinite(s)) return isFloating(t) ? t : 'float32';
-  return t === 'bool' ? 'int32' : t;
+  return resultType([{ dtype: t, ndim: 1 }, s]);
+}
+
+/** An operand of PyTorch's result_type: a tensor (its dtype and rank) or a JS number / boolean. */
+export type TypeOperand = { readonly dtype: DType; readonly ndim: number } | number | boolean;
+
+// PyTorch's combine_categories: the higher-priority group decides unless the lower one is of a
+// higher category (bool < integer < floating), in which case the two types are promoted.
+function combine(higher: DType | null, lower: DType | null): DType | null {
+  if (higher === null) return lower;
+  if (lower === null || isFloating(higher)) return higher;
+  if (higher === 'bool' || isFloating(lower)) return promoteTypes(higher, lower);
+  return higher;
+}
+
+/**
+ * PyTorch's result_type: tensors with dims decide, then 0-dim tensors, then scalars, each later
+ * group counting only when it is of a higher category. `torch.tensor(2, {dtype: 'float64'})` times
+ * a float32 tensor is float32; an int tensor times 2.5 is float32.
+ */
+export function resultType(operands: readonly TypeOperand[]): DType {
+  let dim: DType | null = null, zero: DType | null = null, scalar: DType | null = null;
+  const add = (acc: DType | null, d: DType) => (acc === null ? d : promoteTypes(acc, d));
+  for (const o of operands) {
+    if (typeof o === 'number' || typeof o === 'boolean') scalar = add(scalar, scalarType(o));
+    else if (o.ndim === 0) zero = add(zero, o.dtype);
+    else dim = add(dim, o.dtype);
+  }
+  return combine(dim, combine(zero, scalar)) ?? 'float32';
+}
+
+/** PyTorch's canCast: no float into an integer or bool, no non-bool into bool. */
+export function canCast(from: DType, to: DType): boolean {
+  if (isFloating(from) && !isFloating(to)) return false;
+  return from === 'bool' || to !== 'bool';
 }
 
 /** The dtype of a default float result for an input (ints and bools become float32). */

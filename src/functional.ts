@@ -5,7 +5,7 @@
  * (torch.where(cond, a, b)).
  */
 import { runBackward } from './autograd.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError, TypeError } from './errors.js';
 import * as apply from './ops/apply.js';
 import { functions as F, type GeneratedFunctions } from './ops/methods.js';
 import { Tensor } from './tensor.js';
@@ -28,11 +28,9 @@ export { cat, stack } from './ops/composite.js';
 export { randint, randperm } from './ops/sampling.js';
 
 /** torch.add(a, b, {alpha}): a + alpha * b; either side may be a number. */
-export const add = (a: TN, b: TN, opts?: { alpha?: number }): T =>
-  a instanceof Tensor ? a.add(b, opts) : apply.binary('add', a, opts?.alpha !== undefined ? (b as T).mul(opts.alpha) : b);
+export const add = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('add', a, b, opts?.alpha);
 /** torch.sub(a, b, {alpha}): a - alpha * b; either side may be a number. */
-export const sub = (a: TN, b: TN, opts?: { alpha?: number }): T =>
-  a instanceof Tensor ? a.sub(b, opts) : apply.binary('sub', a, opts?.alpha !== undefined ? (b as T).mul(opts.alpha) : b);
+export const sub = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('sub', a, b, opts?.alpha);
 /** torch.where(condition, a, b). */
 export const where = (cond: T, a: TN, b: TN): T => apply.where(cond, a, b);
 export function max(x: T): T;
@@ -60,6 +58,13 @@ export const narrow = (x: T, dim: number, start: number, length: number): T => x
 export const select = (x: T, dim: number, index: number): T => x.select(dim, index);
 export const clone = (x: T): T => x.clone();
 
+/** A tensor or an array of tensors, with PyTorch's TypeError for anything else. */
+function tensorList(name: string, v: T | readonly T[]): T[] {
+  const list = v instanceof Tensor ? [v] : Array.isArray(v) ? v.slice() : null;
+  if (!list || list.some((t) => !(t instanceof Tensor))) throw new TypeError(`grad(): argument '${name}' must be a Tensor or a sequence of Tensors`);
+  return list;
+}
+
 /** torch.autograd: grad() returns gradients instead of accumulating them into .grad. */
 export const autograd = {
   grad(
@@ -67,8 +72,8 @@ export const autograd = {
     inputs: T | readonly T[],
     opts: { gradOutputs?: T | readonly (T | null)[] | null; retainGraph?: boolean; allowUnused?: boolean } = {},
   ): (T | null)[] {
-    const outs = outputs instanceof Tensor ? [outputs] : outputs.slice();
-    const ins = inputs instanceof Tensor ? [inputs] : inputs.slice();
+    const outs = tensorList('outputs', outputs);
+    const ins = tensorList('inputs', inputs);
     const go = opts.gradOutputs instanceof Tensor ? [opts.gradOutputs] : (opts.gradOutputs ?? []);
     const grads = outs.map((o, i) => {
       if (!o.requiresGrad) throw new RuntimeError(`element ${i} of tensors does not require grad and does not have a grad_fn`);

@@ -2,7 +2,8 @@
  * torch.scope(fn): prompt release of the tensors a synchronous block makes, for loops that should
  * not wait for the garbage collector (tf.tidy's idea, with autograd taken into account).
  */
-import { RuntimeError } from './errors.js';
+import type { Node } from './autograd.js';
+import { RuntimeError, TypeError } from './errors.js';
 // A cycle (tensor.ts calls trackTensor); Tensor is only used inside functions, after both load.
 import { Tensor } from './tensor.js';
 
@@ -42,30 +43,28 @@ function collect(v: unknown, out: Tensor[], seen: Set<unknown>): void {
 
 /**
  * What a kept tensor's backward still reads: the saved tensors of every node in its graph (and the
- * tensors retainGrad() asked about). A graph's other tensors are walked through but not kept:
- * backward needs their history, not their storage.
+ * tensors retainGrad() asked about), found by walking the nodes' edges. Nodes do not hold their
+ * inputs: backward needs their history, not their storage.
  */
 function keepGraph(roots: Iterable<Tensor>, keep: Set<Tensor>): void {
-  const stack: Tensor[] = [];
-  const hold = (t: Tensor) => {
-    if (!keep.has(t)) {
-      keep.add(t);
-      stack.push(t);
+  const hold = (t: Tensor) => keep.add(t);
+  const stack: Node[] = [];
+  const nodes = new Set<Node>();
+  const visit = (n: Node | null | undefined) => {
+    if (n && !nodes.has(n)) {
+      nodes.add(n);
+      stack.push(n);
     }
   };
-  for (const r of roots) hold(r);
-  const nodes = new Set<object>();
-  const walked = new Set<Tensor>();
+  for (const r of roots) {
+    hold(r);
+    visit(r.gradFn);
+  }
   while (stack.length) {
-    const t = stack.pop()!;
-    if (walked.has(t)) continue;
-    walked.add(t);
-    const n = t.gradFn;
-    if (!n || nodes.has(n)) continue;
-    nodes.add(n);
+    const n = stack.pop()!;
     for (const s of n.saved ?? []) hold(s);
     if (n.retained) hold(n.retained);
-    for (const i of n.inputs) if (i && !walked.has(i)) stack.push(i);
+    for (const e of n.next) visit(e?.node);
   }
 }
 
@@ -76,6 +75,7 @@ function keepGraph(roots: Iterable<Tensor>, keep: Set<Tensor>): void {
  * fn must be synchronous (await outside: `const loss = torch.scope(() => step()); await loss.item()`).
  */
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`torch.scope(fn): fn must be a function, not ${typeof fn}`);
   const frame: Frame = { made: new Set(), roots: new Set() };
   frames.push(frame);
   let result: T;

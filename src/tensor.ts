@@ -1,11 +1,12 @@
-import { isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type Node } from './autograd.js';
-import type { Device, View } from './backend.js';
-import { castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
+import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
+import type { Backend, BufferHandle, Device, View } from './backend.js';
+import { canCast, castScalar, cpuAllocError, hostArray, isDTypeName, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, launch } from './executor.js';
 import { formatTensor } from './format.js';
+import * as inplace from './ops/inplace.js';
 import * as views from './ops/views.js';
-import { broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
@@ -36,13 +37,17 @@ export function sameDevice(ts: readonly Tensor[]): void {
  * on WebGPU its values may still be pending on the device, so reads are async (`await t.item()`).
  */
 export class Tensor {
-  /** The recorded op that produced this tensor, or null for a leaf. */
-  gradFn: Node | null = null;
+  private _gradFn: Node | null = null;
   /** Accumulated gradient of a leaf (or of a tensor that called retainGrad()). */
   grad: Tensor | null = null;
   private _requiresGrad = false;
-  /** The tensor this one is a view of (for in-place checks), or null. */
+  /** The tensor this one is a view of (for in-place checks and history rewrites), or null. */
   readonly base: Tensor | null;
+  /** A view made in noGrad mode (PyTorch's CreationMeta::NO_GRAD_MODE): in-place on it under grad is refused. */
+  readonly viewInNoGrad: boolean;
+  /** The storage version this view's gradFn was made for; a newer one regenerates it (PyTorch's attr_version). */
+  private viewVersion: number;
+  private accumulator: AccumulateGrad | null = null;
   private disposed = false;
 
   constructor(
@@ -53,6 +58,8 @@ export class Tensor {
     base: Tensor | null = null,
   ) {
     this.base = base;
+    this.viewInNoGrad = base !== null && !isGradEnabled();
+    this.viewVersion = storage.version;
     storage.retain();
     storageFinalizer.register(this, storage, this);
     trackTensor(this);
@@ -60,12 +67,16 @@ export class Tensor {
 
   /** A new contiguous tensor with uninitialized (zeroed) memory. */
   static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    return Tensor.emptyStrided(shape, contiguousStrides(shape), dtype, device);
+  }
+  /** A new tensor laid out with `strides`, which must be dense (a permutation of contiguous ones). */
+  static emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
     const b = backendFor(device);
     if (!b.limits.dtypes.includes(dtype)) {
       throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
     }
     const n = numel(shape);
-    return new Tensor(new Storage(b, b.alloc(n, dtype), dtype, n), shape.slice(), contiguousStrides(shape), 0);
+    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), strides.slice(), 0);
   }
 
   get dtype(): DType {
@@ -88,7 +99,7 @@ export class Tensor {
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
-    return dim === undefined ? this.shape.slice() : this.shape[views.dimOf(this, dim)]!;
+    return dim === undefined ? this.shape.slice() : this.shape[views.sizeDim(this, dim)]!;
   }
   stride(): number[] {
     return this.strides.slice();
@@ -96,8 +107,22 @@ export class Tensor {
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
   }
+  /** The recorded op that produced this tensor, or null for a leaf. */
+  get gradFn(): Node | null {
+    if (this.base && this.viewVersion !== this.storage.version) {
+      // The storage was written in place since this view's history was made: read it from the base.
+      this.viewVersion = this.storage.version;
+      this._gradFn = inplace.regeneratedViewGrad(this, this.base);
+    }
+    return this._gradFn;
+  }
+  set gradFn(node: Node | null) {
+    this._gradFn = node;
+    this.viewVersion = this.storage.version;
+  }
+  /** A leaf's own flag, or it has a history, or it is a view of a tensor that requires grad (as in PyTorch). */
   get requiresGrad(): boolean {
-    return this._requiresGrad;
+    return this._requiresGrad || (this.base !== null && this.base.requiresGrad) || this.gradFn !== null;
   }
   set requiresGrad(v: boolean) {
     if (v && !isFloating(this.dtype)) throw new RuntimeError('only Tensors of floating point dtype can require gradients');
@@ -106,7 +131,7 @@ export class Tensor {
         "you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().",
       );
     }
-    this._requiresGrad = v;
+    this._requiresGrad = v && this.gradFn === null;
   }
   /** Sets requiresGrad in place and returns this. */
   requiresGrad_(v = true): this {
@@ -160,6 +185,7 @@ export class Tensor {
     return views.expand(this, flatArgs(sizes));
   }
   expandAs(other: Tensor): Tensor {
+    if (!(other instanceof Tensor)) throw new TypeError(`expand_as(): argument 'other' (position 1) must be Tensor, not ${other === null ? 'NoneType' : typeof other}`);
     return views.expand(this, other.shape.slice());
   }
   contiguous(): Tensor {
@@ -179,9 +205,12 @@ export class Tensor {
   clone(): Tensor {
     return views.clone(this);
   }
-  /** A tensor sharing storage, cut from the graph. */
+  /**
+   * A tensor sharing storage and its version counter, cut from the graph. It is not a view for the
+   * in-place rules: `w.detach().zero_()` writes through to a leaf's data, as in PyTorch.
+   */
   detach(): Tensor {
-    return new Tensor(this.storage, this.shape, this.strides, this.offset, this.base ?? this);
+    return new Tensor(this.storage, this.shape, this.strides, this.offset);
   }
 
   // ---- dtype and device --------------------------------------------------------------------
@@ -189,10 +218,11 @@ export class Tensor {
   type(dtype: DType | string): Tensor {
     const d = parseDType(dtype);
     if (d === this.dtype) return this;
-    const out = Tensor.empty(this.shape, d, this.device);
+    const out = Tensor.emptyStrided(this.shape, denseStridesLike(this.shape, this.strides), d, this.device);
     launch(this.device, { kind: 'copy', x: this.kernelView(), out: out.kernelView() });
     if (!isFloating(d)) return out;
-    return record(out, 'ToCopyBackward0', [this], [], (g) => [isFloating(this.dtype) ? g.type(this.dtype) : null]);
+    const from = this.dtype;
+    return record(out, 'ToCopyBackward0', [this], [], (g) => [isFloating(from) ? g.type(from) : null]);
   }
   float(): Tensor {
     return this.type('float32');
@@ -210,18 +240,51 @@ export class Tensor {
     return this.type('bool');
   }
   /**
-   * Moves to a device: `t.to('webgpu')` returns the new tensor at once; `await t.to('cpu')` reads
-   * the values back. The result is a new leaf (device copies are not recorded by autograd).
+   * PyTorch's to(): a dtype, a device, both, another tensor's, or `{dtype, device}`. A dtype change
+   * alone returns the tensor at once (recorded by autograd as ToCopyBackward0); `to('webgpu')` returns
+   * the new tensor at once; a target of 'cpu' gives a Promise (`await t.to('cpu')` reads the values
+   * back). Device copies are new leaves (not recorded by autograd).
    */
-  to(device: 'webgpu'): Tensor;
-  to(device: Device | string): Tensor | Promise<Tensor>;
-  to(device: Device | string): Tensor | Promise<Tensor> {
-    const d = parseDevice(device);
-    if (d === this.device) return d === 'cpu' ? Promise.resolve(this) : this;
+  to(dtype: DType): Tensor;
+  to(device: 'webgpu', dtype?: DType | string): Tensor;
+  to(device: Device | string, dtype?: DType | string): Tensor | Promise<Tensor>;
+  to(other: Tensor): Tensor | Promise<Tensor>;
+  to(opts: { dtype?: DType | string; device?: Device | string }): Tensor | Promise<Tensor>;
+  to(target: Device | DType | string | Tensor | { dtype?: DType | string; device?: Device | string }, dtype?: DType | string): Tensor | Promise<Tensor> {
+    let device: Device | undefined, d: DType | undefined;
+    if (target instanceof Tensor) [device, d] = [target.device, target.dtype];
+    else if (target !== null && typeof target === 'object') {
+      device = target.device === undefined ? undefined : parseDevice(target.device);
+      d = target.dtype === undefined ? undefined : parseDType(target.dtype);
+    } else if (isDTypeName(target)) d = parseDType(target);
+    else {
+      device = parseDevice(target);
+      if (dtype !== undefined) d = parseDType(dtype);
+    }
+    if (device === undefined || device === this.device) {
+      const out = d === undefined ? this : this.type(d);
+      return device === 'cpu' ? Promise.resolve(out) : out;
+    }
+    // Convert where the dtype exists: float64 lives on the CPU only.
+    if (device === 'cpu') return this.moveTo('cpu').then((t) => (d === undefined ? t : t.type(d)));
+    return (d === undefined ? this : this.type(d)).moveTo(device);
+  }
+  /** A copy on another device: a new leaf that requires grad when this is a leaf that does. */
+  private moveTo(d: 'cpu'): Promise<Tensor>;
+  private moveTo(d: Device): Tensor | Promise<Tensor>;
+  private moveTo(d: Device): Tensor | Promise<Tensor> {
+    const strides = denseStridesLike(this.shape, this.strides);
     const make = (data: HostArray) => {
-      const out = Tensor.empty(this.shape, this.dtype, d);
+      let out = Tensor.empty(this.shape, this.dtype, d);
       backendFor(d).write(out.storage.buf, this.dtype, data);
       out.storage.hostCache = data;
+      if (!sameArray(strides, out.strides)) {
+        // keep the source's layout, as PyTorch's to() does (a transposed tensor stays transposed)
+        const laid = Tensor.emptyStrided(this.shape, strides, this.dtype, d);
+        launch(d, { kind: 'copy', x: out.kernelView(), out: laid.kernelView() });
+        out.dispose();
+        out = laid;
+      }
       if (this.requiresGrad && this.isLeaf) out.requiresGrad = true;
       return out;
     };
@@ -235,74 +298,101 @@ export class Tensor {
 
   // ---- in-place ----------------------------------------------------------------------------
   /**
-   * Runs an out-of-place op and writes its result into this tensor's memory. With grad on, the
-   * op's node becomes this tensor's history (PyTorch's rebase), and saved tensors see the bump.
+   * Runs an out-of-place op on this tensor and writes its result into this tensor's memory, with
+   * PyTorch's checks first (leaf and view rules, memory overlap with the tensor `operands`). With
+   * grad on, the op's node becomes this tensor's history, or its base's through CopySlices when this
+   * is a view; its edges were captured before, so earlier consumers keep the old history.
    */
-  private inplace(f: (self: Tensor) => Tensor): this {
-    if (isGradEnabled()) {
-      if (this.isLeaf && this.requiresGrad) {
-        throw new RuntimeError('a leaf Variable that requires grad is being used in an in-place operation.');
-      }
-      if (this.base && this.base.isLeaf && this.base.requiresGrad) {
-        throw new RuntimeError('a view of a leaf Variable that requires grad is being used in an in-place operation.');
-      }
-    }
-    // `old` carries the pre-update history, so the new node's edge does not point at itself.
+  private inplace(f: (self: Tensor) => Tensor, operands: readonly unknown[], checkSelfOverlap = true, castName = (d: DType) => typeLabel(d)): this {
+    const inputs = operands.filter((o): o is Tensor => o instanceof Tensor);
+    if (isGradEnabled() && (this.requiresGrad || inputs.some((t) => t.requiresGrad))) inplace.checkInplace(this);
+    if (checkSelfOverlap) inplace.checkInternalOverlap(this);
+    for (const t of inputs) inplace.checkPartialOverlap(this, t);
+    // `old` stands for the value before the write: a rule that saved it gets a snapshot below,
+    // while `this` passed as another operand (y.add_(y)) stays the tensor that is overwritten.
     const old = new Tensor(this.storage, this.shape, this.strides, this.offset, this.base);
-    old.gradFn = this.gradFn;
+    old._gradFn = this.gradFn;
     old._requiresGrad = this._requiresGrad;
+    old.accumulator = this.accumulator;
     const result = f(old);
     if (result.shape.length !== this.shape.length || result.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(result.shape)}`);
     }
-    if (isFloating(result.dtype) && !isFloating(this.dtype)) {
-      throw new RuntimeError(`result type ${result.typeLabel()} can't be cast to the desired output type ${this.typeLabel()}`);
+    if (!canCast(result.dtype, this.dtype)) {
+      throw new RuntimeError(`result type ${result.typeLabel()} can't be cast to the desired output type ${castName(this.dtype)}`);
     }
+    const node = isGradEnabled() ? result.gradFn : null;
+    const saved = node?.saved;
     // A rule that saved the pre-update value needs it after the overwrite: snapshot it first.
-    const node = result.gradFn;
-    if (node?.saved?.includes(old)) {
-      const snap = noGrad(() => views.clone(old));
-      node.saved = node.saved.map((t) => (t === old ? snap : t));
-      node.savedVersions = node.saved.map((t) => t.storage.version);
-    }
-    launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
+    const snap = saved?.includes(old) ? noGrad(() => views.clone(old)) : null;
+    // x.copy_(x) and the like: the same elements already hold the result (PyTorch's is_same_data).
+    const same = result.storage === this.storage && result.offset === this.offset && sameArray(result.strides, this.strides);
+    if (!same) launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
     this.storage.bump();
-    if (isGradEnabled() && result.gradFn) {
-      this.gradFn = result.gradFn;
-      this._requiresGrad = true;
-      noteRebased(this);
+    if (node && saved) {
+      // A saved output is this tensor now, at its new version: a later in-place change is caught.
+      node.saved = saved.map((t) => (t === old ? snap! : t === result ? this : t));
+      node.savedVersions = node.saved.map((t, i) => (saved[i] === old || saved[i] === result ? t.storage.version : node.savedVersions[i]!));
     }
+    if (node) this.rebase(node);
     return this;
   }
+  /** Makes `node` this tensor's history after an in-place op (PyTorch's rebase_history). */
+  private rebase(node: Node): void {
+    if (this.base) {
+      this.base.gradFn = inplace.copySlices(this.base, inplace.geometry(this), node);
+      this.viewVersion = -1; // regenerate from the base on next access
+      noteRebased(this.base);
+    } else {
+      const prev = this._gradFn;
+      this.gradFn = node;
+      // retainGrad() follows the tensor to its new history (PyTorch moves the retains_grad hook).
+      if (prev?.retained === this) {
+        prev.retained = null;
+        node.retained = this;
+      }
+    }
+    noteRebased(this);
+  }
   add_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return this.inplace((s) => s.add(other, opts));
+    return this.inplace((s) => s.add(other, opts), [other]);
   }
   sub_(other: Tensor | number, opts?: { alpha?: number }): this {
-    return this.inplace((s) => s.sub(other, opts));
+    return this.inplace((s) => s.sub(other, opts), [other]);
   }
   mul_(other: Tensor | number): this {
-    return this.inplace((s) => s.mul(other));
+    return this.inplace((s) => s.mul(other), [other]);
   }
   div_(other: Tensor | number): this {
-    return this.inplace((s) => s.div(other));
+    return this.inplace((s) => s.div(other), [other]);
   }
   clamp_(min?: number | null | { min?: number | null; max?: number | null }, max?: number | null): this {
-    return this.inplace((s) => s.clamp(min, max));
+    // PyTorch names the output type the C++ way in clamp_'s cast error ("long int", "bool").
+    return this.inplace((s) => s.clamp(min, max), [], true, (d) => ({ float32: 'float', float64: 'double', int32: 'long int', bool: 'bool' })[d]);
   }
-  /** Copies src (broadcast, converted) into this tensor. */
+  /** Copies src (broadcast, converted) into this tensor (CopyBackwards: no gradient reaches the old value). */
   copy_(src: Tensor): this {
     sameDeviceOrThrow(this, src);
-    return this.inplace(() => views.expand(src, this.shape.slice()).type(this.dtype));
+    return this.inplace((old) => {
+      // PyTorch broadcasts src against this and then requires this's shape.
+      const shape = broadcastShapes(this.shape, src.shape);
+      if (!sameArray(shape, this.shape)) throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
+      const out = noGrad(() => views.expand(src, this.shape.slice()).type(this.dtype));
+      return record(out, 'CopyBackwards', [old, src], [], copyRule(src.dtype));
+    }, [src]);
   }
   fill_(value: number | boolean): this {
-    return this.inplace((s) => {
-      const out = Tensor.empty(this.shape, this.dtype, this.device);
-      launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(+value, this.dtype) });
-      return s.requiresGrad ? record(out, 'FillBackward0', [s], [], (g) => [g.mul(0)]) : out;
-    });
+    if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`fill_(): argument 'value' (position 1) must be Number, not ${value === null ? 'NoneType' : typeof value}`);
+    return this.inplace((s) => this.filled(s, value, 'FillBackward2'), [], false);
   }
   zero_(): this {
-    return this.fill_(0);
+    return this.inplace((s) => this.filled(s, 0, 'ZeroBackward0'), [], false);
+  }
+  /** A tensor like self filled with value; its gradient to self is zero. */
+  private filled(self: Tensor, value: number | boolean, node: string): Tensor {
+    const out = Tensor.empty(this.shape, this.dtype, this.device);
+    launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(+value, this.dtype) });
+    return record(out, node, [self], [], (g) => [g.zerosLike()]);
   }
 
   // ---- autograd ----------------------------------------------------------------------------
@@ -312,17 +402,31 @@ export class Tensor {
       throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
     }
     let g = gradient ?? null;
+    if (g !== null && !(g instanceof Tensor)) throw new TypeError(`backward(): argument 'gradient' must be Tensor, not ${typeof g}`);
     if (g === null) {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       g = this.onesLike();
     } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);
     }
-    runBackward([this], [g], opts.retainGraph ?? false, null);
+    runBackward([this], [g], opts?.retainGraph ?? false, null);
   }
   /** Keeps .grad of a non-leaf tensor after backward. */
   retainGrad(): void {
     if (this.gradFn) this.gradFn.retained = this;
+  }
+  /**
+   * Registers fn on the gradient of this tensor (PyTorch's register_hook): fn sees the gradient when
+   * backward computes it and may return a replacement. Works on leaves and non-leaves.
+   * @example const h = x.registerHook((g) => g.mul(2)); ...; h.remove();
+   */
+  registerHook(fn: GradHook): HookHandle {
+    if (!this.requiresGrad) throw new RuntimeError("cannot register a hook on a tensor that doesn't require gradient");
+    return addHook(this.gradFn ?? this.gradAccumulator(), fn);
+  }
+  /** The node backward delivers this leaf's gradient to (PyTorch's AccumulateGrad). */
+  gradAccumulator(): AccumulateGrad {
+    return (this.accumulator ??= new AccumulateGrad(this));
   }
   /** Adds a gradient into .grad (in place once it exists, as PyTorch's AccumulateGrad). */
   accumulateGrad(g: Tensor): void {
@@ -401,7 +505,7 @@ export class Tensor {
   }
   /** Short dtype name as PyTorch's errors print it (Float, Long, Bool, Double). */
   typeLabel(): string {
-    return { float32: 'Float', float64: 'Double', int32: 'Long', bool: 'Bool' }[this.dtype];
+    return typeLabel(this.dtype);
   }
 
   // ---- memory ------------------------------------------------------------------------------
@@ -427,9 +531,37 @@ export class Tensor {
   }
 }
 
+/** A buffer for n elements, with PyTorch's out-of-memory RuntimeError instead of a raw RangeError. */
+function allocate(b: Backend, n: number, dtype: DType): BufferHandle {
+  const bytes = n * (b.device === 'webgpu' ? 4 : hostArray(dtype, 0).BYTES_PER_ELEMENT);
+  if (b.device === 'webgpu' && bytes > b.limits.maxBufferSize) {
+    throw new RuntimeError(
+      `WebGPU: can't allocate memory: you tried to allocate ${bytes} bytes for a ${torchName(dtype)} tensor of ${n} elements, ` +
+        `more than this adapter's per-buffer binding limit of ${b.limits.maxBufferSize} bytes (the adapter's maxStorageBufferBindingSize / maxBufferSize; real GPUs allow more)`,
+    );
+  }
+  try {
+    return b.alloc(n, dtype);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new RuntimeError(cpuAllocError(bytes));
+  }
+}
+
 function sameDeviceOrThrow(a: Tensor, b: Tensor): void {
   if (!(b instanceof Tensor)) throw new TypeError(`copy_(): argument 'src' must be Tensor, not ${typeof b}`);
   sameDevice([a, b]);
+}
+
+/** copy_'s gradient: none to the overwritten value, g (converted back) to the source. Top-level so it captures no tensor. */
+function copyRule(from: DType): GradRule {
+  return (g, _s, needs) => [needs[0] ? g.zerosLike() : null, needs[1] && isFloating(from) ? g.type(from) : null];
+}
+
+const typeLabel = (d: DType): string => ({ float32: 'Float', float64: 'Double', int32: 'Long', bool: 'Bool' })[d];
+
+function sameArray(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function sizeText(shape: readonly number[]): string {

@@ -1,7 +1,7 @@
 /** Builds elementwise launches from the op table: dtype rule, broadcasting, autograd record. */
-import { record } from '../autograd.js';
+import { record, type GradRule } from '../autograd.js';
 import type { Operand } from '../backend.js';
-import { isFloating, promoteTypes, promoteWithScalar, toFloating, type DType } from '../dtype.js';
+import { isFloating, resultType, toFloating, type DType } from '../dtype.js';
 import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { broadcastShapes } from '../shape.js';
@@ -10,8 +10,14 @@ import { binaryOps, unaryOps, type BinaryOp, type UnaryDef, type UnaryOp } from 
 
 /** Applies a unary op of the table; `node` overrides the grad_fn name (clamp's variants). */
 export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], node?: string): Tensor {
+  if (op === 'clamp') {
+    for (const p of params) if (typeof p !== 'number') throw new TypeError(`clamp(): argument 'min'/'max' must be Number, not ${typeof p}`);
+    // The bounds take part in type promotion: int.clamp({max: 1.5}) is float, bool.clamp({min: 0}) int.
+    const dtype = resultType([x, ...params.filter(Number.isFinite)]);
+    if (dtype !== x.dtype) return unary(op, x.type(dtype), params, node);
+  }
   const def = unaryOps[op];
-  if (x.dtype === 'bool' && (op === 'neg' || op === 'sign')) {
+  if (x.dtype === 'bool' && op === 'neg') {
     throw new RuntimeError(
       'Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
     );
@@ -28,11 +34,18 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
   const grad = def.grad;
   if (!grad || !isFloating(dtype)) return out;
   const saves = def.saves as readonly ('x' | 'y')[];
-  const saved = saves.map((s) => (s === 'x' ? x : out));
-  return record(out, node ?? def.node, [x], saved, (g, s) => {
-    const sx = saves.indexOf('x'), sy = saves.indexOf('y');
-    return [grad(g, sx >= 0 ? s[sx]! : x, sy >= 0 ? s[sy]! : out, params)];
-  });
+  const sx = saves.indexOf('x'), sy = saves.indexOf('y');
+  const saved = sx < 0 ? [] : [x];
+  if (sy >= 0) saved.splice(sy, 0, out);
+  return record(out, node ?? def.node, [x], saved, unaryRule(grad, sx, sy, params));
+}
+
+// Rules are made by top-level factories so that their closures capture only what they name: a
+// closure made inside an op would share the op's scope and keep its input tensors alive.
+const UNSAVED = null as unknown as Tensor; // a rule never reads what its op did not save
+
+function unaryRule(grad: NonNullable<(typeof unaryOps)[UnaryOp]['grad']>, sx: number, sy: number, params: readonly number[]): GradRule {
+  return (g, s) => [grad(g, s[sx] ?? UNSAVED, s[sy] ?? UNSAVED, params)];
 }
 
 function checkScalar(v: unknown): void {
@@ -55,39 +68,81 @@ function operandsInfo(ops: readonly (Tensor | number)[]): { shape: number[]; dev
 const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
   typeof o === 'number' ? o : o.broadcastView(shape);
 
-function resultType(a: Tensor | number, b: Tensor | number): DType {
-  if (typeof a !== 'number' && typeof b !== 'number') return promoteTypes(a.dtype, b.dtype);
-  if (typeof a !== 'number') return promoteWithScalar(a.dtype, b as number);
-  return promoteWithScalar((b as Tensor).dtype, a);
-}
-
-/** Applies a binary op of the table with broadcasting; a scalar may stand on either side. */
-export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
+/**
+ * Applies a binary op of the table with broadcasting; a scalar may stand on either side. `node`
+ * overrides the grad_fn name (rsub records RsubBackward0 / RsubBackward1 as PyTorch does).
+ */
+export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, node?: string): Tensor {
+  if (op === 'sub') subCheck(a, b);
   if (typeof a === 'boolean') a = +a;
   if (typeof b === 'boolean') b = +b;
   const def = binaryOps[op];
   const { shape, device } = operandsInfo([a, b]);
-  const promoted = resultType(a, b);
+  const promoted = resultType([a, b]);
+  if (op === 'pow' && !isFloating(promoted) && typeof b === 'number' && b < 0) {
+    throw new RuntimeError('Integers to negative integer powers are not allowed.');
+  }
   const dtype: DType = def.result === 'bool' ? 'bool' : def.result === 'float' ? toFloating(promoted) : promoted;
   const compute: DType = def.result === 'float' ? dtype : promoted === 'bool' ? 'int32' : promoted;
   const out = Tensor.empty(shape, dtype, device);
   launch(device, { kind: 'binary', op, a: operand(a, shape), b: operand(b, shape), out: out.kernelView(), compute });
   const grad = def.grad;
   if (!grad || !isFloating(dtype)) return out;
-  const req = [a, b].map((o) => typeof o !== 'number' && o.requiresGrad);
-  const names = new Set<'a' | 'b' | 'y'>();
-  const saves = def.saves as { a?: readonly ('a' | 'b' | 'y')[]; b?: readonly ('a' | 'b' | 'y')[] };
-  if (req[0]) saves.a?.forEach((n) => names.add(n));
-  if (req[1]) saves.b?.forEach((n) => names.add(n));
-  const list = [...names].filter((n) => n === 'y' || typeof (n === 'a' ? a : b) !== 'number');
-  const pick = { a, b, y: out };
-  return record(out, def.node, [a, b], list.map((n) => pick[n] as Tensor), (g, s, needs) => {
-    const get = (n: 'a' | 'b' | 'y') => {
-      const i = list.indexOf(n);
-      return i >= 0 ? s[i]! : pick[n];
-    };
-    return grad(g, get('a'), get('b'), get('y') as Tensor, needs);
-  });
+  const saves = def.saves as { a?: readonly Operand3[]; b?: readonly Operand3[] };
+  const names: Operand3[] = [];
+  const want = (list: readonly Operand3[] | undefined) => list?.forEach((n) => names.includes(n) || names.push(n));
+  if (typeof a !== 'number' && a.requiresGrad) want(saves.a);
+  if (typeof b !== 'number' && b.requiresGrad) want(saves.b);
+  const kept: Operand3[] = [], saved: Tensor[] = [];
+  for (const n of names) {
+    const v = n === 'a' ? a : n === 'b' ? b : out;
+    if (typeof v === 'number') continue; // a scalar operand reaches the rule as itself
+    kept.push(n);
+    saved.push(v);
+  }
+  // pow's node says which operand was a tensor: PowBackward0 (scalar exponent), 1 (both), 2 (scalar base).
+  const name = node ?? (op === 'pow' ? `PowBackward${typeof a === 'number' ? 2 : typeof b === 'number' ? 0 : 1}` : def.node);
+  return record(out, name, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
+}
+
+type Operand3 = 'a' | 'b' | 'y';
+
+function binaryRule(grad: NonNullable<(typeof binaryOps)[BinaryOp]['grad']>, kept: readonly Operand3[], na: number | null, nb: number | null): GradRule {
+  return (g, s, needs) => {
+    const get = (n: Operand3) => s[kept.indexOf(n)] ?? UNSAVED;
+    return grad(g, na ?? get('a'), nb ?? get('b'), get('y'), needs);
+  };
+}
+
+const isBool = (o: Tensor | number | boolean) => typeof o === 'boolean' || (o instanceof Tensor && o.dtype === 'bool');
+
+/** PyTorch's sub_check: subtraction is not defined on bool tensors. */
+function subCheck(a: Tensor | number | boolean, b: Tensor | number | boolean): void {
+  if (isBool(a) && isBool(b)) {
+    throw new RuntimeError('Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.');
+  }
+  if (isBool(a) || isBool(b)) {
+    throw new RuntimeError(
+      'Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
+    );
+  }
+}
+
+/**
+ * a + alpha * b and a - alpha * b (torch.add / torch.sub with alpha). alpha takes the result's type:
+ * on bools it is true or false (torch.add(b1, b2, {alpha: -1}) stays bool), and integral inputs
+ * refuse a fractional alpha, as in PyTorch.
+ */
+export function addAlpha(op: 'add' | 'sub', a: Tensor | number, b: Tensor | number, alpha?: number): Tensor {
+  if (op === 'sub') subCheck(a, b);
+  if (alpha === undefined || alpha === 1) return binary(op, a, b);
+  const dtype = resultType([a, b]);
+  if (!isFloating(dtype) && !Number.isInteger(alpha)) {
+    throw new RuntimeError('For integral input tensors, argument alpha must not be a floating point number.');
+  }
+  if (typeof b === 'number') return binary(op, a, dtype === 'bool' ? +(alpha !== 0 && b !== 0) : b * alpha);
+  if (dtype === 'bool') return alpha ? binary(op, a, b) : binary(op, a, binary('logicalAnd', b, 0));
+  return binary(op, a, binary('mul', b, alpha));
 }
 
 /** torch.where(cond, a, b): a where cond is true, else b; a and b may be scalars. */
@@ -97,7 +152,7 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
     throw new RuntimeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${cond.typeLabel()}`);
   }
   const { shape, device } = operandsInfo([cond, a, b]);
-  const dtype = resultType(a, b);
+  const dtype = resultType([a, b]);
   const out = Tensor.empty(shape, dtype, device);
   launch(device, { kind: 'where', cond: cond.broadcastView(shape), a: operand(a, shape), b: operand(b, shape), out: out.kernelView() });
   if (!isFloating(dtype)) return out;

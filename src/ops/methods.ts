@@ -59,11 +59,11 @@ export const tensorOps = {
   ...samplingOps,
   /** self + alpha * other. */
   add(this: T, other: TN, opts?: { alpha?: number }): T {
-    return apply.binary('add', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+    return apply.addAlpha('add', this, other, opts?.alpha);
   },
   /** self - alpha * other. */
   sub(this: T, other: TN, opts?: { alpha?: number }): T {
-    return apply.binary('sub', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+    return apply.addAlpha('sub', this, other, opts?.alpha);
   },
   /** other - self (torch.rsub). */
   rsub(this: T, other: TN): T {
