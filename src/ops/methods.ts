@@ -24,7 +24,9 @@ export type ClampBounds = number | null | { min?: number | null; max?: number | 
 
 /** The keys of a table whose rows are marked `api: 'method'`. */
 type MethodKeys<Table> = { [K in keyof Table]: Table[K] extends { api: 'method' } ? K : never }[keyof Table];
+/** Unary rows that are Tensor methods and torch.* functions. */
 export type UnaryMethod = MethodKeys<typeof unaryOps>;
+/** Binary rows that are Tensor methods and torch.* functions. */
 export type BinaryMethod = MethodKeys<typeof binaryOps>;
 /** `x.sin()` for each unary row marked as a method. */
 type UnaryMethods = { [K in UnaryMethod]: (this: T) => T };

@@ -18,6 +18,7 @@ import { bindingDecl, fill, Params, storageType, type Ctx } from './codegen.js';
 import { contiguousStrides } from '../../shape.js';
 import type { GpuBuf } from './pool.js';
 
+/** The launch kinds this file encodes. */
 export type IndexingLaunch = Extract<Launch, { kind: 'gather' | 'scatter' | 'sort' | 'scan' }>;
 
 const WG = 256;
@@ -150,6 +151,7 @@ function encodeBitonicSort(ctx: Ctx, l: Extract<IndexingLaunch, { kind: 'sort' }
   ctx.freeTemp(pos.buf as GpuBuf);
 }
 
+/** Encodes one indexing launch (one dispatch, or the passes of a long scan or sort). */
 export function encodeIndexing(ctx: Ctx, l: IndexingLaunch): void {
   if (numel(l.kind === 'scan' || l.kind === 'sort' ? l.x.shape : l.out.shape) === 0) return;
   if (l.kind === 'scan' && l.x.shape.length > 0 && l.x.shape[l.dim]! > SCAN_DIRECT_MAX) return encodeScanPasses(ctx, l);
