@@ -153,6 +153,8 @@ export type GeneratedFunctions = { [K in UnaryMethod]: (x: T) => T } & { [K in B
 };
 
 function install(name: string, f: (this: T, ...args: never[]) => unknown): void {
+  // Two tables (or a table and the class) naming one method would silently shadow each other.
+  if (Object.prototype.hasOwnProperty.call(Tensor.prototype, name)) throw new Error(`wgtorch: Tensor.${name} is defined twice`);
   Object.defineProperty(Tensor.prototype, name, { value: f, writable: true, configurable: true, enumerable: false });
 }
 
