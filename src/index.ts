@@ -11,6 +11,9 @@ export type { Device } from './backend.js';
 export type { DType, HostArray } from './dtype.js';
 export * from './creation.js';
 export * from './functional.js';
+import * as functional from './nn/functional.js';
+/** torch.nn: `torch.nn.functional` holds the activations and oneHot. */
+export const nn = { functional };
 export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
 export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
 export { pyFloatRepr } from './format.js';
