@@ -33,3 +33,4 @@ export declare namespace autograd {
   /** The ctx of a custom Function's forward and backward. */
   type FunctionCtx = import('./autograd-function.js').FunctionCtx;
 }
+export { saveSafetensors, loadSafetensors } from './serialization.js';
