@@ -78,3 +78,38 @@ fn wg_pow(a: f32, b: f32) -> f32 {
   }
   return select(m, -m, neg && odd);
 }
+
+// log(1 + x) without the cancellation of forming 1 + x (Goldberg's trick): the rounding of u = 1 + x
+// is undone by scaling with x / (u - 1).
+fn wg_log1p(x: f32) -> f32 {
+  let u = 1.0 + x;
+  if (u == 1.0) {
+    return x;
+  }
+  if (!wg_isfinite(u)) {
+    return log(u);
+  }
+  return log(u) * x / (u - 1.0);
+}
+
+// e^x - 1 accurate near 0 (Kahan's trick), matching torch.expm1 within float32 rounding.
+fn wg_expm1(x: f32) -> f32 {
+  let u = exp(x);
+  if (u == 1.0) {
+    return x;
+  }
+  let um1 = u - 1.0;
+  if (um1 == -1.0 || !wg_isfinite(u)) {
+    return um1;
+  }
+  return um1 * x / log(u);
+}
+
+// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7, float32's own rounding).
+fn wg_erf(x: f32) -> f32 {
+  let a = abs(x);
+  let t = 1.0 / (1.0 + 0.3275911 * a);
+  let p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  let r = 1.0 - p * exp(-a * a);
+  return select(r, -r, x < 0.0);
+}

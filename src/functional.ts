@@ -1,57 +1,44 @@
-/** torch.* functions: the same ops as the Tensor methods, with PyTorch's argument order. */
+/**
+ * torch.* functions. Most are generated from the op tables (src/ops/methods.ts) and exported by
+ * name here; the compile-time check at the end fails when a generated function is not exported.
+ * The rest take a number where the Tensor method cannot (torch.add(2, x)) or another order
+ * (torch.where(cond, a, b)).
+ */
 import { runBackward } from './autograd.js';
 import { RuntimeError } from './errors.js';
 import * as apply from './ops/apply.js';
-import { Tensor, type Dims, type ReduceOptions } from './tensor.js';
+import { functions as F, type GeneratedFunctions } from './ops/methods.js';
+import { Tensor } from './tensor.js';
 
 type T = Tensor;
 type TN = Tensor | number;
 
+export const {
+  neg, abs, sign, exp, log, sqrt, relu, sigmoid, tanh, sin, cos, tan, floor, ceil, round, trunc, frac,
+  reciprocal, rsqrt, log1p, expm1, log2, log10, exp2, erf,
+  mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, atan2, fmod, remainder,
+  rsub, logicalNot, clamp, dot, mm, bmm, matmul, sum, mean, amax, amin, argmax, argmin,
+} = F;
+
 /** torch.add(a, b, {alpha}): a + alpha * b; either side may be a number. */
 export const add = (a: TN, b: TN, opts?: { alpha?: number }): T =>
   a instanceof Tensor ? a.add(b, opts) : apply.binary('add', a, opts?.alpha !== undefined ? (b as T).mul(opts.alpha) : b);
+/** torch.sub(a, b, {alpha}): a - alpha * b; either side may be a number. */
 export const sub = (a: TN, b: TN, opts?: { alpha?: number }): T =>
   a instanceof Tensor ? a.sub(b, opts) : apply.binary('sub', a, opts?.alpha !== undefined ? (b as T).mul(opts.alpha) : b);
-export const mul = (a: TN, b: TN): T => apply.binary('mul', a, b);
-export const div = (a: TN, b: TN): T => apply.binary('div', a, b);
-export const pow = (a: TN, b: TN): T => apply.binary('pow', a, b);
-export const rsub = (a: T, b: TN): T => a.rsub(b);
-export const maximum = (a: T, b: T): T => a.maximum(b);
-export const minimum = (a: T, b: T): T => a.minimum(b);
-export const eq = (a: TN, b: TN): T => apply.binary('eq', a, b);
-export const ne = (a: TN, b: TN): T => apply.binary('ne', a, b);
-export const lt = (a: TN, b: TN): T => apply.binary('lt', a, b);
-export const le = (a: TN, b: TN): T => apply.binary('le', a, b);
-export const gt = (a: TN, b: TN): T => apply.binary('gt', a, b);
-export const ge = (a: TN, b: TN): T => apply.binary('ge', a, b);
-export const neg = (x: T): T => x.neg();
-export const abs = (x: T): T => x.abs();
-export const exp = (x: T): T => x.exp();
-export const log = (x: T): T => x.log();
-export const sqrt = (x: T): T => x.sqrt();
-export const relu = (x: T): T => x.relu();
-export const sigmoid = (x: T): T => x.sigmoid();
-export const tanh = (x: T): T => x.tanh();
-export const clamp = (x: T, min?: Parameters<T['clamp']>[0], max?: number | null): T => x.clamp(min, max);
 /** torch.where(condition, a, b). */
 export const where = (cond: T, a: TN, b: TN): T => apply.where(cond, a, b);
-export const dot = (a: T, b: T): T => a.dot(b);
-export const mm = (a: T, b: T): T => a.mm(b);
-export const bmm = (a: T, b: T): T => a.bmm(b);
-export const matmul = (a: T, b: T): T => a.matmul(b);
-export const sum = (x: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T => x.sum(dim, keepdim);
-export const mean = (x: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T => x.mean(dim, keepdim);
-export const amax = (x: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T => x.amax(dim, keepdim);
-export const amin = (x: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T => x.amin(dim, keepdim);
 export function max(x: T): T;
 export function max(x: T, dim: number, keepdim?: boolean): { values: T; indices: T };
 export function max(x: T, other: T): T;
+/** torch.max(x), torch.max(x, dim, keepdim?) → {values, indices}, torch.max(a, b). */
 export function max(x: T, dim?: number | T, keepdim?: boolean): T | { values: T; indices: T } {
   return dim === undefined ? x.max() : dim instanceof Tensor ? x.max(dim) : x.max(dim, keepdim);
 }
 export function min(x: T): T;
 export function min(x: T, dim: number, keepdim?: boolean): { values: T; indices: T };
 export function min(x: T, other: T): T;
+/** torch.min(x), torch.min(x, dim, keepdim?) → {values, indices}, torch.min(a, b). */
 export function min(x: T, dim?: number | T, keepdim?: boolean): T | { values: T; indices: T } {
   return dim === undefined ? x.min() : dim instanceof Tensor ? x.min(dim) : x.min(dim, keepdim);
 }
@@ -104,3 +91,7 @@ export const autograd = {
     outs.forEach((o, i) => o.backward(gs[i] ?? null, { retainGraph: i < outs.length - 1 ? true : opts.retainGraph }));
   },
 };
+
+// Every generated torch.* function must be exported above: a missing name fails the type check here.
+type Unexported = Exclude<keyof GeneratedFunctions, keyof typeof import('./functional.js')>;
+export const allGeneratedExported: [Unexported] extends [never] ? true : Unexported = true;

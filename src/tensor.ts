@@ -4,9 +4,6 @@ import { castScalar, isFloating, parseDType, torchName, type DType, type HostArr
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, launch } from './executor.js';
 import { formatTensor } from './format.js';
-import * as apply from './ops/apply.js';
-import * as linalg from './ops/linalg.js';
-import * as red from './ops/reduce.js';
 import * as views from './ops/views.js';
 import { broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
@@ -32,15 +29,6 @@ export function sameDevice(ts: readonly Tensor[]): void {
       );
     }
   }
-}
-
-function reduceArgs(a?: Dims | ReduceOptions | null, keepdim?: boolean): [number[] | null, boolean] {
-  if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
-    const o = a as ReduceOptions;
-    return [o.dim === undefined ? null : typeof o.dim === 'number' ? [o.dim] : o.dim.slice(), o.keepdim ?? false];
-  }
-  if (a === undefined || a === null) return [null, keepdim ?? false];
-  return [typeof a === 'number' ? [a] : (a as number[]).slice(), keepdim ?? false];
 }
 
 /**
@@ -139,150 +127,8 @@ export class Tensor {
     return { ...v, shape, strides: broadcastStrides(this.shape, this.strides, shape) };
   }
 
-  // ---- elementwise -------------------------------------------------------------------------
-  add(other: Tensor | number, opts?: { alpha?: number }): Tensor {
-    return apply.binary('add', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
-  }
-  sub(other: Tensor | number, opts?: { alpha?: number }): Tensor {
-    return apply.binary('sub', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
-  }
-  mul(other: Tensor | number): Tensor {
-    return apply.binary('mul', this, other);
-  }
-  div(other: Tensor | number): Tensor {
-    return apply.binary('div', this, other);
-  }
-  pow(exponent: Tensor | number): Tensor {
-    return apply.binary('pow', this, exponent);
-  }
-  /** other - this (PyTorch's torch.rsub). */
-  rsub(other: Tensor | number): Tensor {
-    return apply.binary('sub', other, this);
-  }
-  maximum(other: Tensor): Tensor {
-    return apply.binary('maximum', this, other);
-  }
-  minimum(other: Tensor): Tensor {
-    return apply.binary('minimum', this, other);
-  }
-  eq(other: Tensor | number): Tensor {
-    return apply.binary('eq', this, other);
-  }
-  ne(other: Tensor | number): Tensor {
-    return apply.binary('ne', this, other);
-  }
-  lt(other: Tensor | number): Tensor {
-    return apply.binary('lt', this, other);
-  }
-  le(other: Tensor | number): Tensor {
-    return apply.binary('le', this, other);
-  }
-  gt(other: Tensor | number): Tensor {
-    return apply.binary('gt', this, other);
-  }
-  ge(other: Tensor | number): Tensor {
-    return apply.binary('ge', this, other);
-  }
-  logicalAnd(other: Tensor | number): Tensor {
-    return apply.binary('logicalAnd', this, other);
-  }
-  logicalNot(): Tensor {
-    return apply.binary('eq', this, 0);
-  }
-  neg(): Tensor {
-    return apply.unary('neg', this);
-  }
-  abs(): Tensor {
-    return apply.unary('abs', this);
-  }
-  sign(): Tensor {
-    return apply.unary('sign', this);
-  }
-  exp(): Tensor {
-    return apply.unary('exp', this);
-  }
-  log(): Tensor {
-    return apply.unary('log', this);
-  }
-  sqrt(): Tensor {
-    return apply.unary('sqrt', this);
-  }
-  relu(): Tensor {
-    return apply.unary('relu', this);
-  }
-  sigmoid(): Tensor {
-    return apply.unary('sigmoid', this);
-  }
-  tanh(): Tensor {
-    return apply.unary('tanh', this);
-  }
-  /** clamp(min?, max?) or clamp({min, max}); null/undefined leaves that side open. */
-  clamp(min?: number | null | { min?: number | null; max?: number | null }, max?: number | null): Tensor {
-    const [lo, hi] = typeof min === 'object' && min !== null ? [min.min, min.max] : [min, max];
-    if ((lo === undefined || lo === null) && (hi === undefined || hi === null)) {
-      throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
-    }
-    const node = hi === undefined || hi === null ? 'ClampMinBackward0' : lo === undefined || lo === null ? 'ClampMaxBackward0' : 'ClampBackward1';
-    return apply.unary('clamp', this, [lo ?? -Infinity, hi ?? Infinity], node);
-  }
-  /** self where cond is true, else other (PyTorch's Tensor.where(condition, other)). */
-  where(cond: Tensor, other: Tensor | number): Tensor {
-    return apply.where(cond, this, other);
-  }
-
-  // ---- linear algebra ----------------------------------------------------------------------
-  dot(other: Tensor): Tensor {
-    return linalg.dot(this, other);
-  }
-  mm(other: Tensor): Tensor {
-    return linalg.mm(this, other);
-  }
-  bmm(other: Tensor): Tensor {
-    return linalg.bmm(this, other);
-  }
-  matmul(other: Tensor): Tensor {
-    return linalg.matmul(this, other);
-  }
-
-  // ---- reductions --------------------------------------------------------------------------
-  /** sum(), sum(dim), sum([d0, d1], keepdim), sum({dim, keepdim}). */
-  sum(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
-    return red.sum(this, ...reduceArgs(dim, keepdim));
-  }
-  mean(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
-    return red.mean(this, ...reduceArgs(dim, keepdim));
-  }
-  amax(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
-    return red.extreme('max', this, ...reduceArgs(dim, keepdim), 'AmaxBackward0');
-  }
-  amin(dim?: Dims | ReduceOptions | null, keepdim?: boolean): Tensor {
-    return red.extreme('min', this, ...reduceArgs(dim, keepdim), 'AminBackward0');
-  }
-  /** max() → the largest value; max(dim, keepdim?) → {values, indices}; max(other) → maximum. */
-  max(): Tensor;
-  max(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean): { values: Tensor; indices: Tensor };
-  max(other: Tensor): Tensor;
-  max(dim?: number | Tensor | { dim: number; keepdim?: boolean }, keepdim?: boolean): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim instanceof Tensor) return this.maximum(dim);
-    if (dim === undefined) return red.extreme('max', this, null, false, 'MaxBackward1');
-    const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
-    return red.extremeWithIndices('max', this, d, k);
-  }
-  min(): Tensor;
-  min(dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean): { values: Tensor; indices: Tensor };
-  min(other: Tensor): Tensor;
-  min(dim?: number | Tensor | { dim: number; keepdim?: boolean }, keepdim?: boolean): Tensor | { values: Tensor; indices: Tensor } {
-    if (dim instanceof Tensor) return this.minimum(dim);
-    if (dim === undefined) return red.extreme('min', this, null, false, 'MinBackward1');
-    const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
-    return red.extremeWithIndices('min', this, d, k);
-  }
-  argmax(dim?: number, keepdim = false): Tensor {
-    return dim === undefined ? red.extremeWithIndices('max', this.reshape(-1), 0, false).indices : red.extremeWithIndices('max', this, dim, keepdim).indices;
-  }
-  argmin(dim?: number, keepdim = false): Tensor {
-    return dim === undefined ? red.extremeWithIndices('min', this.reshape(-1), 0, false).indices : red.extremeWithIndices('min', this, dim, keepdim).indices;
-  }
+  // Elementwise ops, reductions, linear algebra, indexing and joining are generated from the op
+  // tables onto this class's prototype (src/ops/methods.ts), typed by interface merging.
 
   // ---- views -------------------------------------------------------------------------------
   reshape(...shape: (number | readonly number[])[]): Tensor {

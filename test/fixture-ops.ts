@@ -8,7 +8,7 @@ import type { Device, DType, Tensor } from '../src/index.js';
 
 export interface FixtureTensor {
   shape: number[];
-  dtype: 'float32' | 'int64' | 'bool';
+  dtype: 'float32' | 'float64' | 'int64' | 'int32' | 'bool';
   data: (number | string | boolean)[];
 }
 
@@ -18,16 +18,20 @@ export interface OpCase {
   inputs: FixtureTensor[];
   out: FixtureTensor;
   upstream?: FixtureTensor;
-  grads?: FixtureTensor[];
+  /** null: that input's .grad stays null (the gradient does not reach it). */
+  grads?: (FixtureTensor | null)[];
 }
 
 /** A fixture value as a number: 'nan', 'inf', '-inf' and booleans are spelled out in the JSON. */
 export const fixtureNumber = (v: number | string | boolean): number =>
   v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : typeof v === 'boolean' ? +v : (v as number);
 
+/** A fixture tensor's dtype as wgtorch's (PyTorch's int64 is wgtorch's int32). */
+export const fixtureDType = (f: FixtureTensor): DType => (f.dtype === 'int64' ? 'int32' : f.dtype);
+
 /** A fixture tensor as a wgtorch tensor on `device` (PyTorch's int64 becomes int32). */
 export function fromFixture(torch: typeof Wgtorch, f: FixtureTensor, device: Device, requiresGrad = false): Tensor {
-  const dtype: DType = f.dtype === 'int64' ? 'int32' : f.dtype;
+  const dtype = fixtureDType(f);
   return torch.tensor(f.data.map(fixtureNumber), { dtype, device }).reshape(f.shape).detach().requiresGrad_(requiresGrad);
 }
 
@@ -76,6 +80,24 @@ export function fixtureOps(torch: typeof Wgtorch): Record<string, FixtureOp> {
     unsqueeze: ([a], kw) => a!.unsqueeze(kw.dim),
     squeeze: ([a], kw) => a!.squeeze(kw.dim),
     expand: ([a], kw) => a!.expand(kw.size),
+    rsub: ([a, b]) => a!.rsub(b!),
+    sign: ([a]) => a!.sign(),
+    maximum: ([a, b]) => torch.maximum(a!, b!),
+    minimum: ([a, b]) => a!.minimum(b!),
+    max_other: ([a, b]) => a!.max(b!),
+    min_other: ([a, b]) => torch.min(a!, b!),
+    eq: ([a, b], kw) => a!.eq(b ?? kw.scalar),
+    ne: ([a, b], kw) => torch.ne(a!, b ?? kw.scalar),
+    lt: ([a, b], kw) => a!.lt(b ?? kw.scalar),
+    le: ([a, b], kw) => torch.le(a!, b ?? kw.scalar),
+    gt: ([a, b], kw) => a!.gt(b ?? kw.scalar),
+    ge: ([a, b], kw) => torch.ge(a!, b ?? kw.scalar),
+    logical_not: ([a]) => a!.logicalNot(),
+    where: ([c, a, b]) => torch.where(c!, a!, b!),
+    narrow: ([a], kw) => a!.narrow(kw.dim, kw.start, kw.length),
+    select: ([a], kw) => torch.select(a!, kw.dim, kw.index),
+    slice: ([a], kw) => a!.slice(kw.dim, kw.start, kw.end, kw.step),
+    expand_as: ([a, b]) => a!.expandAs(b!),
     seed_loss: ([x, y, w1, w2]) => x!.mm(w1!).clamp({ min: 0 }).mm(w2!).sub(y!).pow(2).sum(),
   };
 }

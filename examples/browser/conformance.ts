@@ -48,7 +48,8 @@ async function runCase(c: OpCase, i: number, device: torch.Device): Promise<Case
       if (floats.length !== c.grads.length) problems.push(`${floats.length} float inputs, ${c.grads.length} fixture grads`);
       for (const [k, g] of c.grads.entries()) {
         const grad = floats[k]?.grad;
-        problems.push(grad ? await close(`grad of input ${k}`, grad, g, 1e-4, 1e-5) : `grad of input ${k} is null`);
+        if (g === null) problems.push(grad ? `grad of input ${k} should be null` : '');
+        else problems.push(grad ? await close(`grad of input ${k}`, grad, g, 1e-4, 1e-5) : `grad of input ${k} is null`);
       }
     }
     r.message = problems.filter(Boolean).join('; ');

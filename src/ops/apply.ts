@@ -6,7 +6,7 @@ import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor, sameDevice } from '../tensor.js';
-import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.js';
+import { binaryOps, unaryOps, type BinaryOp, type UnaryDef, type UnaryOp } from './elementwise.js';
 
 /** Applies a unary op of the table; `node` overrides the grad_fn name (clamp's variants). */
 export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], node?: string): Tensor {
@@ -15,6 +15,11 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
     throw new RuntimeError(
       'Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
     );
+  }
+  const ints = (def as UnaryDef).ints;
+  if (ints && !isFloating(x.dtype)) {
+    if (ints === 'error') throw new RuntimeError(`"${op}" not implemented for '${x.typeLabel()}'`);
+    return x.clone();
   }
   const dtype: DType = def.result === 'float' ? toFloating(x.dtype) : x.dtype;
   const out = Tensor.empty(x.shape, dtype, x.device);

@@ -5,7 +5,7 @@ import { isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { normDims, numel } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
 
 /** Resolves dims (null = all) into sorted, normalized dims and the keepdim / final shapes. */
 function plan(x: Tensor, dims: number[] | null, keepdim: boolean) {
@@ -99,4 +99,14 @@ function arangeOn(n: number, device: Tensor['device']): Tensor {
   const t = Tensor.empty([n], 'int32', device);
   t.storage.backend.write(t.storage.buf, 'int32', Int32Array.from({ length: n }, (_, i) => i));
   return t;
+}
+
+/** The dims and keepdim of PyTorch's reduction forms: f(), f(dim), f([d0, d1], keepdim), f({dim, keepdim}). */
+export function reduceArgs(a?: Dims | ReduceOptions | null, keepdim?: boolean): [number[] | null, boolean] {
+  if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
+    const o = a as ReduceOptions;
+    return [o.dim === undefined || o.dim === null ? null : typeof o.dim === 'number' ? [o.dim] : o.dim.slice(), o.keepdim ?? false];
+  }
+  if (a === undefined || a === null) return [null, keepdim ?? false];
+  return [typeof a === 'number' ? [a] : (a as number[]).slice(), keepdim ?? false];
 }

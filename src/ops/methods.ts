@@ -1,0 +1,166 @@
+/**
+ * The Tensor methods and torch.* functions, generated from the op tables, so an op is written once:
+ * - a row of the elementwise tables (src/ops/elementwise.ts) marked `api: 'method'` becomes
+ *   `x.op()` / `torch.op(x)` (unary) or `a.op(b)` / `torch.op(a, b)` (binary);
+ * - every other op is one entry of `tensorOps` (written with `this: Tensor`), which gives the method
+ *   and `torch.op(x, ...args)`; `methodOnly` holds methods PyTorch has no torch.* function for.
+ * The Tensor class is merged with the generated types below, so a table entry without its method
+ * (or a method without its entry) is a compile error; src/functional.ts checks the torch.* exports.
+ */
+import { RuntimeError } from '../errors.js';
+import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
+import * as apply from './apply.js';
+import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.js';
+import * as linalg from './linalg.js';
+import * as red from './reduce.js';
+
+type T = Tensor;
+type TN = Tensor | number;
+/** Clamp bounds: clamp(min?, max?) or clamp({min, max}); null/undefined leaves that side open. */
+export type ClampBounds = number | null | { min?: number | null; max?: number | null };
+
+/** The keys of a table whose rows are marked `api: 'method'`. */
+type MethodKeys<Table> = { [K in keyof Table]: Table[K] extends { api: 'method' } ? K : never }[keyof Table];
+export type UnaryMethod = MethodKeys<typeof unaryOps>;
+export type BinaryMethod = MethodKeys<typeof binaryOps>;
+/** `x.sin()` for each unary row marked as a method. */
+type UnaryMethods = { [K in UnaryMethod]: (this: T) => T };
+/** `a.mul(b)` for each binary row marked as a method; b may be a number. */
+type BinaryMethods = { [K in BinaryMethod]: (this: T, other: TN) => T };
+
+function max(this: T): T;
+function max(this: T, dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean): { values: T; indices: T };
+function max(this: T, other: T): T;
+/** max() → the largest value; max(dim, keepdim?) → {values, indices}; max(other) → maximum. */
+function max(this: T, dim?: number | T | { dim: number; keepdim?: boolean }, keepdim?: boolean): T | { values: T; indices: T } {
+  if (dim instanceof Tensor) return apply.binary('maximum', this, dim);
+  if (dim === undefined) return red.extreme('max', this, null, false, 'MaxBackward1');
+  const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
+  return red.extremeWithIndices('max', this, d, k);
+}
+function min(this: T): T;
+function min(this: T, dim: number | { dim: number; keepdim?: boolean }, keepdim?: boolean): { values: T; indices: T };
+function min(this: T, other: T): T;
+/** min() → the smallest value; min(dim, keepdim?) → {values, indices}; min(other) → minimum. */
+function min(this: T, dim?: number | T | { dim: number; keepdim?: boolean }, keepdim?: boolean): T | { values: T; indices: T } {
+  if (dim instanceof Tensor) return apply.binary('minimum', this, dim);
+  if (dim === undefined) return red.extreme('min', this, null, false, 'MinBackward1');
+  const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
+  return red.extremeWithIndices('min', this, d, k);
+}
+
+/** Ops with a Tensor method and a torch.* function taking the tensor first. */
+export const tensorOps = {
+  /** self + alpha * other. */
+  add(this: T, other: TN, opts?: { alpha?: number }): T {
+    return apply.binary('add', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+  },
+  /** self - alpha * other. */
+  sub(this: T, other: TN, opts?: { alpha?: number }): T {
+    return apply.binary('sub', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
+  },
+  /** other - self (torch.rsub). */
+  rsub(this: T, other: TN): T {
+    return apply.binary('sub', other, this);
+  },
+  /** The elementwise logical not (true where self is zero). */
+  logicalNot(this: T): T {
+    return apply.binary('eq', this, 0);
+  },
+  /** clamp(min?, max?) or clamp({min, max}); null/undefined leaves that side open. */
+  clamp(this: T, min?: ClampBounds, max?: number | null): T {
+    const [lo, hi] = typeof min === 'object' && min !== null ? [min.min, min.max] : [min, max];
+    if ((lo === undefined || lo === null) && (hi === undefined || hi === null)) {
+      throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
+    }
+    const node = hi === undefined || hi === null ? 'ClampMinBackward0' : lo === undefined || lo === null ? 'ClampMaxBackward0' : 'ClampBackward1';
+    return apply.unary('clamp', this, [lo ?? -Infinity, hi ?? Infinity], node);
+  },
+  dot(this: T, other: T): T {
+    return linalg.dot(this, other);
+  },
+  mm(this: T, other: T): T {
+    return linalg.mm(this, other);
+  },
+  bmm(this: T, other: T): T {
+    return linalg.bmm(this, other);
+  },
+  matmul(this: T, other: T): T {
+    return linalg.matmul(this, other);
+  },
+  /** sum(), sum(dim), sum([d0, d1], keepdim), sum({dim, keepdim}). */
+  sum(this: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T {
+    return red.sum(this, ...red.reduceArgs(dim, keepdim));
+  },
+  mean(this: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T {
+    return red.mean(this, ...red.reduceArgs(dim, keepdim));
+  },
+  amax(this: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T {
+    return red.extreme('max', this, ...red.reduceArgs(dim, keepdim), 'AmaxBackward0');
+  },
+  amin(this: T, dim?: Dims | ReduceOptions | null, keepdim?: boolean): T {
+    return red.extreme('min', this, ...red.reduceArgs(dim, keepdim), 'AminBackward0');
+  },
+  max,
+  min,
+  /** Index of the largest value (of the flattened tensor when dim is omitted). */
+  argmax(this: T, dim?: number, keepdim = false): T {
+    return dim === undefined ? red.extremeWithIndices('max', this.reshape(-1), 0, false).indices : red.extremeWithIndices('max', this, dim, keepdim).indices;
+  },
+  argmin(this: T, dim?: number, keepdim = false): T {
+    return dim === undefined ? red.extremeWithIndices('min', this.reshape(-1), 0, false).indices : red.extremeWithIndices('min', this, dim, keepdim).indices;
+  },
+};
+
+/** Methods without a torch.* function of the same form. */
+export const methodOnly = {
+  /** self where cond is true, else other (PyTorch's Tensor.where(condition, other); torch.where takes cond first). */
+  where(this: T, cond: T, other: TN): T {
+    return apply.where(cond, this, other);
+  },
+};
+
+type TensorOps = typeof tensorOps;
+type MethodOnly = typeof methodOnly;
+
+declare module '../tensor.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-interface
+  interface Tensor extends UnaryMethods, BinaryMethods, TensorOps, MethodOnly {}
+}
+
+/** A method `(this: Tensor, ...args) => R` as the function `(self: Tensor, ...args) => R`. */
+type AsFunction<F> = F extends (this: T, ...args: infer A) => infer R ? (self: T, ...args: A) => R : never;
+/** The torch.* functions the tables generate. */
+export type GeneratedFunctions = { [K in UnaryMethod]: (x: T) => T } & { [K in BinaryMethod]: (a: TN, b: TN) => T } & {
+  [K in keyof TensorOps]: AsFunction<TensorOps[K]>;
+};
+
+function install(name: string, f: (this: T, ...args: never[]) => unknown): void {
+  Object.defineProperty(Tensor.prototype, name, { value: f, writable: true, configurable: true, enumerable: false });
+}
+
+const fns: Record<string, unknown> = {};
+for (const [name, def] of Object.entries(unaryOps)) {
+  if (!('api' in def)) continue;
+  const op = name as UnaryOp;
+  install(name, function (this: T) {
+    return apply.unary(op, this);
+  });
+  fns[name] = (x: T) => apply.unary(op, x);
+}
+for (const [name, def] of Object.entries(binaryOps)) {
+  if (!('api' in def)) continue;
+  const op = name as BinaryOp;
+  install(name, function (this: T, other: TN) {
+    return apply.binary(op, this, other);
+  });
+  fns[name] = (a: TN, b: TN) => apply.binary(op, a, b);
+}
+for (const [name, f] of Object.entries(tensorOps)) {
+  install(name, f as (this: T, ...args: never[]) => unknown);
+  fns[name] = (self: T, ...args: unknown[]) => (f as (...a: unknown[]) => unknown).apply(self, args);
+}
+for (const [name, f] of Object.entries(methodOnly)) install(name, f as (this: T, ...args: never[]) => unknown);
+
+/** torch.op(x, ...) for every generated op (src/functional.ts exports them by name). */
+export const functions = fns as GeneratedFunctions;
