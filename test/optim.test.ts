@@ -121,6 +121,23 @@ describe.each(devices)('torch.optim on %s', (device: Device) => {
       };
       expect(await run(true)).toEqual(await run(false));
     });
+    it('a step inside torch.scope keeps the optimizer state (like a leaf\'s .grad)', async () => {
+      const p = torch.tensor([1, 2], { device, requiresGrad: true });
+      const opt = new torch.optim.Adam([p], { lr: 0.1 });
+      const sgd = new torch.optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+      for (let i = 0; i < 2; i++) {
+        torch.scope(() => {
+          p.mul(p).sum().backward();
+          opt.step();
+          sgd.step();
+          opt.zeroGrad();
+        });
+      }
+      const st = opt.state.get(p)!;
+      expect(st.step).toBe(2);
+      expect((await (st.expAvg as torch.Tensor).data()).length).toBe(2);
+      expect((await (sgd.state.get(p)!.momentumBuffer as torch.Tensor).data()).length).toBe(2);
+    });
     it('param groups keep their own hyperparameters; schedulers set every group', () => {
       const a = torch.zeros(1, { requiresGrad: true }), b = torch.zeros(1, { requiresGrad: true });
       const opt = new torch.optim.SGD([{ params: [a] }, { params: [b], lr: 1 }], { lr: 0.1, momentum: 0.9 });

@@ -1,7 +1,7 @@
 /** torch.optim.Adagrad, as PyTorch 1.13's _single_tensor_adagrad. */
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, bumpStep, zerosState, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, bumpStep, ownState, zerosState, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** Adagrad's hyperparameters. */
 export interface AdagradOptions {
@@ -19,7 +19,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...opts });
     // PyTorch creates the sum at construction, filled with the initial accumulator value.
     for (const grp of this.paramGroups) {
-      for (const p of grp.params) this.state.set(p, { step: 0, sum: p.fullLike(grp.initialAccumulatorValue) });
+      for (const p of grp.params) this.state.set(p, { step: 0, sum: ownState(p.fullLike(grp.initialAccumulatorValue)) });
     }
   }
   protected override checkGroup(g: ParamGroup<AdagradOptions>): void {

@@ -5,6 +5,7 @@
  */
 import { noGrad } from '../autograd.js';
 import { ValueError } from '../errors.js';
+import { untrackTensor } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
 /** Per-parameter state: tensors (moment buffers) and numbers (step counts). */
@@ -123,7 +124,7 @@ export abstract class Optimizer<H extends { lr: number }> {
         else {
           const moved = v.device === p.device ? v : v.to(p.device);
           if (moved instanceof Promise) throw new ValueError(`loadStateDict: move state tensors to '${p.device}' first (await t.to('${p.device}'))`);
-          copy[k] = noGrad(() => moved.clone()).detach();
+          copy[k] = ownState(noGrad(() => moved.clone()).detach());
         }
       }
       state.set(p, copy);
@@ -139,7 +140,13 @@ export abstract class Optimizer<H extends { lr: number }> {
 /** A state tensor created on first use: zeros shaped like the parameter. */
 export function zerosState(state: ParamState, key: string, like: Tensor): Tensor {
   let t = state[key];
-  if (!(t instanceof Tensor)) state[key] = t = like.zerosLike();
+  if (!(t instanceof Tensor)) state[key] = t = ownState(like.zerosLike());
+  return t;
+}
+
+/** Marks a tensor as the optimizer's (like a leaf's .grad): a torch.scope around a step keeps it. */
+export function ownState(t: Tensor): Tensor {
+  untrackTensor(t);
   return t;
 }
 

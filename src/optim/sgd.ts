@@ -1,7 +1,7 @@
 /** torch.optim.SGD, as PyTorch 1.13's _single_tensor_sgd. */
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { Optimizer, ownState, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 
 /** SGD's hyperparameters. */
 export interface SGDOptions {
@@ -32,7 +32,7 @@ export class SGD extends Optimizer<SGDOptions> {
     if (g.weightDecay !== 0) d = d.add(p, { alpha: g.weightDecay });
     if (g.momentum !== 0) {
       let buf = state.momentumBuffer;
-      if (!(buf instanceof Tensor)) state.momentumBuffer = buf = d.clone().detach();
+      if (!(buf instanceof Tensor)) state.momentumBuffer = buf = ownState(d.clone().detach());
       else buf.mul_(g.momentum).add_(d, { alpha: 1 - g.dampening });
       d = g.nesterov ? d.add(buf, { alpha: g.momentum }) : buf;
     }
