@@ -38,7 +38,19 @@ export type Launch =
   | { kind: 'copy'; x: View; out: View }
   | { kind: 'fill'; out: View; value: number }
   /** Counter-based random numbers: element i of out gets sample (seed, counter + i). */
-  | { kind: 'random'; dist: 'uniform' | 'normal'; out: View; seed: number; counter: number };
+  | { kind: 'random'; dist: 'uniform' | 'normal'; out: View; seed: number; counter: number }
+  // Indexing kinds (src/ops/indexing.ts; kernels in backends/*/indexing.ts). Index views are int32.
+  /** out[i] = x[i with its `dim` coordinate replaced by index[i]]; index has out's shape. */
+  | { kind: 'gather'; x: View; index: View; dim: number; out: View }
+  /**
+   * out = self, then for every j of index's shape: out[j with its `dim` coordinate replaced by
+   * index[j]] is set to src[j] ('assign': the last j in row-major order wins) or adds it ('add').
+   */
+  | { kind: 'scatter'; mode: 'assign' | 'add'; self: View; index: View; src: View; dim: number; out: View }
+  /** Stable sort of x along dim (NaN sorts as the largest value): values in out, int32 source positions in indices. */
+  | { kind: 'sort'; x: View; dim: number; descending: boolean; out: View; indices: View }
+  /** Cumulative sum or product along dim; `exclusive` leaves each element out, `reverse` runs from the end. */
+  | { kind: 'scan'; op: 'sum' | 'prod'; x: View; dim: number; exclusive: boolean; reverse: boolean; out: View };
 
 export type LaunchKind = Launch['kind'];
 

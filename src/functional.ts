@@ -18,7 +18,14 @@ export const {
   reciprocal, rsqrt, log1p, expm1, log2, log10, exp2, erf,
   mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge, logicalAnd, atan2, fmod, remainder,
   rsub, logicalNot, clamp, dot, mm, bmm, matmul, sum, mean, amax, amin, argmax, argmin,
+  square, lerp, std, logsumexp, softmax, logSoftmax, norm, maskedFill, tril, triu, repeat, flip, roll, split, chunk, unbind,
+  gather, scatter, scatterAdd, indexSelect, sort, argsort, topk, cumsum, prod, maskedSelect, bernoulli,
 } = F;
+/** torch.var(x, dim?, {correction, keepdim}) (`var` is a reserved word, so it is exported by name). */
+const var_ = F.var;
+export { var_ as var };
+export { cat, stack } from './ops/composite.js';
+export { randint, randperm } from './ops/sampling.js';
 
 /** torch.add(a, b, {alpha}): a + alpha * b; either side may be a number. */
 export const add = (a: TN, b: TN, opts?: { alpha?: number }): T =>
@@ -94,4 +101,5 @@ export const autograd = {
 
 // Every generated torch.* function must be exported above: a missing name fails the type check here.
 type Unexported = Exclude<keyof GeneratedFunctions, keyof typeof import('./functional.js')>;
-export const allGeneratedExported: [Unexported] extends [never] ? true : Unexported = true;
+const allGeneratedExported: [Unexported] extends [never] ? true : Unexported = true;
+void allGeneratedExported;

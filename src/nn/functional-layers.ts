@@ -2,11 +2,11 @@
  * torch.nn.functional forms of the layers: linear, dropout, layerNorm, embedding, conv2d. Each is a
  * composite of table ops, so it runs and differentiates on every device.
  */
-import { rand, tensor } from '../creation.js';
+import { rand, zeros } from '../creation.js';
+import { cat, stack } from '../ops/composite.js';
 import { RuntimeError, ValueError } from '../errors.js';
 import { isFloating } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { oneHot } from './pending-ops.js';
 
 /** y = x Wᵀ + b, with weight (out, in) as nn.Linear stores it. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
@@ -46,21 +46,23 @@ export function layerNorm(input: Tensor, normalizedShape: readonly number[], wei
 }
 
 /**
- * Rows of `weight` picked by integer `input` (any shape): a one-hot product, so the gradient lands
- * on the picked rows. Rows at paddingIdx get no gradient.
+ * Rows of `weight` picked by integer `input` (any shape) with indexSelect, so the gradient
+ * scatter-adds into the picked rows. Rows at paddingIdx get no gradient.
  */
 export function embedding(input: Tensor, weight: Tensor, opts: { paddingIdx?: number | null } = {}): Tensor {
   if (isFloating(input.dtype)) {
-    throw new RuntimeError(`Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got torch.${input.typeName().replace('torch.', '').replace('Tensor', '')}Tensor instead (while checking arguments for embedding)`);
+    throw new RuntimeError(
+      `Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got torch.${input.typeLabel()}Tensor instead (while checking arguments for embedding)`,
+    );
   }
-  const n = weight.shape[0]!;
-  const oh = oneHot(input, n).type(weight.dtype);
+  const flat = input.flatten();
+  const shape = [...input.shape, weight.shape[1]!];
+  const rows = weight.indexSelect(0, flat);
   const pad = opts.paddingIdx;
-  if (pad === null || pad === undefined) return oh.matmul(weight);
-  const p = pad < 0 ? pad + n : pad;
-  const isPad = oneHot(input.mul(0).add(p), n).type(weight.dtype).mul(oh);
+  if (pad === null || pad === undefined) return rows.reshape(shape);
+  const p = pad < 0 ? pad + weight.shape[0]! : pad;
   // The padding row is read through a detached weight, so its gradient stays zero.
-  return oh.sub(isPad).matmul(weight).add(isPad.matmul(weight.detach()));
+  return rows.where(flat.ne(p).unsqueeze(-1), weight.detach().indexSelect(0, flat)).reshape(shape);
 }
 
 /** Options of conv2d: PyTorch's stride, padding, dilation and groups, as a number or [h, w]. */
@@ -74,27 +76,21 @@ export interface Conv2dOptions {
 const pair = (v: number | readonly [number, number] | undefined, d: number): [number, number] =>
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
 
-/** A (rows, cols) matrix with ones at (i + offset, i): multiplying by it places a block. */
-function placement(rows: number, cols: number, offset: number, opts: { device: Tensor['device']; dtype: Tensor['dtype'] }): Tensor {
-  const m = new Float32Array(rows * cols);
-  for (let i = 0; i < cols; i++) m[(i + offset) * cols + i] = 1;
-  return tensor(m, opts).reshape(rows, cols);
-}
-
-/** Zero padding of the last two dims by selection matrices (two matmuls; exact, and differentiable). */
+/** Zero padding of the last two dims (torch.cat with zero blocks, so the gradient slices back). */
 function pad2d(x: Tensor, ph: number, pw: number): Tensor {
   if (ph === 0 && pw === 0) return x;
-  const [H, W] = x.shape.slice(-2) as [number, number];
+  const [N, C, H, W] = x.shape as [number, number, number, number];
   const opts = { device: x.device, dtype: x.dtype };
-  const rows = placement(H + 2 * ph, H, ph, opts);
-  const cols = placement(W + 2 * pw, W, pw, opts).t();
-  return rows.matmul(x).matmul(cols);
+  let y = x;
+  if (ph) y = cat([zeros([N, C, ph, W], opts), y, zeros([N, C, ph, W], opts)], 2);
+  if (pw) y = cat([zeros([N, C, H + 2 * ph, pw], opts), y, zeros([N, C, H + 2 * ph, pw], opts)], 3);
+  return y;
 }
 
 /**
- * 2-D convolution of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kH, kW): for each
- * kernel tap a strided view of the padded input times that tap's weights, summed (im2col done
- * tap by tap, so every product is one matmul and the gradient flows through view rules).
+ * 2-D convolution of input (N, C, H, W) or (C, H, W) with weight (O, C/groups, kH, kW) by im2col:
+ * each kernel tap is a strided view of the padded input, stacked into columns (one contiguous
+ * copy) and multiplied by the flattened weight in one matmul per group.
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
   const unbatched = input.ndim === 3;
@@ -119,36 +115,23 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts
     );
   }
   const xp = pad2d(x, ph, pw);
-  const Og = O / groups;
+  const taps: Tensor[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      taps.push(xp.slice(2, i * dh, i * dh + sh * (Ho - 1) + 1, sh).slice(3, j * dw, j * dw + sw * (Wo - 1) + 1, sw));
+    }
+  }
+  // (N, C, kh·kw, Ho, Wo) → (N, C·kh·kw, Ho·Wo): channel-major, then tap, as weight.reshape(O, -1) orders it.
+  const cols = stack(taps, 2).reshape(N, C * kh * kw, Ho * Wo);
+  const Og = O / groups, K = Cg * kh * kw;
+  const w2 = weight.reshape(O, K);
   const outs: Tensor[] = [];
   for (let g = 0; g < groups; g++) {
-    const xg = groups === 1 ? xp : xp.narrow(1, g * Cg, Cg);
-    const wg = groups === 1 ? weight : weight.narrow(0, g * Og, Og);
-    let acc: Tensor | null = null;
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const patch = xg.slice(2, i * dh, i * dh + sh * (Ho - 1) + 1, sh).slice(3, j * dw, j * dw + sw * (Wo - 1) + 1, sw);
-        const term = wg.select(3, j).select(2, i).matmul(patch.reshape(N, Cg, Ho * Wo));
-        acc = acc ? acc.add(term) : term;
-      }
-    }
-    outs.push(acc!);
+    const wg = groups === 1 ? w2 : w2.narrow(0, g * Og, Og);
+    const cg = groups === 1 ? cols : cols.narrow(1, g * K, K);
+    outs.push(wg.matmul(cg));
   }
-  let y = outs.length === 1 ? outs[0]! : concatChannels(outs);
-  y = y.reshape(N, O, Ho, Wo);
+  let y = (outs.length === 1 ? outs[0]! : cat(outs, 1)).reshape(N, O, Ho, Wo);
   if (bias) y = y.add(bias.reshape(1, O, 1, 1));
   return unbatched ? y.squeeze(0) : y;
-}
-
-/** Joins per-group outputs (N, Og, L) along dim 1 by placement matrices (until torch.cat lands here). */
-function concatChannels(parts: Tensor[]): Tensor {
-  const Og = parts[0]!.shape[1]!, O = Og * parts.length;
-  const opts = { device: parts[0]!.device, dtype: parts[0]!.dtype };
-  let out: Tensor | null = null;
-  parts.forEach((p, g) => {
-    const place = placement(O, Og, g * Og, opts);
-    const t = place.matmul(p);
-    out = out ? out.add(t) : t;
-  });
-  return out!;
 }

@@ -5,7 +5,6 @@
 import { ValueError, RuntimeError } from '../errors.js';
 import { isFloating } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { logSoftmax, oneHot } from './pending-ops.js';
 
 /** How a loss reduces its per-element values. */
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -59,19 +58,27 @@ function checkTarget(input: Tensor, target: Tensor): void {
 }
 
 /**
- * Negative log likelihood of class indices under log-probabilities `input` (N, C, ...): picks
- * -input[n, target[n]] with a one-hot product, weighted, and averages over the weights in play.
+ * Per-sample -input[n, target[n]] (gathered along the class dim) and the weight each sample
+ * carries: 0 where target is ignoreIndex, else weight[target] (1 without class weights).
+ */
+function pickedAndWeights(input: Tensor, target: Tensor, opts: NLLOptions): [Tensor, Tensor] {
+  const ignore = opts.ignoreIndex ?? -100;
+  const keep = target.ne(ignore);
+  // Ignored targets (default -100, outside 0..C-1) read class 0, then weigh 0.
+  const safe = target.where(keep, 0);
+  const picked = classLast(input).gather(-1, safe.unsqueeze(-1)).squeeze(-1);
+  let w = keep.type(input.dtype);
+  if (opts.weight) w = w.mul(opts.weight.indexSelect(0, safe.flatten()).reshape(target.shape.slice()));
+  return [picked, w];
+}
+
+/**
+ * Negative log likelihood of class indices under log-probabilities `input` (N, C, ...):
+ * -input[n, target[n]], weighted, averaged over the weights in play (PyTorch's 'mean').
  */
 export function nllLoss(input: Tensor, target: Tensor, opts: NLLOptions = {}): Tensor {
   checkTarget(input, target);
-  const C = input.ndim === 1 ? input.shape[0]! : input.shape[1]!;
-  const lp = classLast(input);
-  // A target equal to ignoreIndex (default -100, outside 0..C-1) gets an all-zero one-hot row.
-  const oh = oneHot(target, C).type(input.dtype);
-  const picked = lp.mul(oh).sum(-1);
-  const ignore = opts.ignoreIndex ?? -100;
-  let w = target.ne(ignore).type(input.dtype);
-  if (opts.weight) w = w.mul(oh.mul(opts.weight).sum(-1));
+  const [picked, w] = pickedAndWeights(input, target, opts);
   const loss = picked.mul(w).neg();
   const r = opts.reduction ?? 'mean';
   if (r === 'mean') return loss.sum().div(w.sum());
@@ -93,7 +100,7 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   if (ls < 0 || ls > 1) throw new RuntimeError(`label_smoothing must be between 0.0 and 1.0. Got: ${ls}`);
   const classDim = input.ndim === 1 ? 0 : 1;
   const C = input.shape[classDim]!;
-  const logp = logSoftmax(input, classDim);
+  const logp = input.logSoftmax(classDim);
   const r = opts.reduction ?? 'mean';
   const wShape = input.shape.map((_, i) => (i === classDim ? C : 1));
   if (isFloating(target.dtype)) {
@@ -109,15 +116,12 @@ export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOp
   }
   const nll = nllLoss(logp, target, { ...opts, reduction: r });
   if (ls === 0) return nll;
-  // The smoothing term: -sum_c w_c logp_c per sample, ignored targets zeroed.
-  const ignore = opts.ignoreIndex ?? -100;
-  const keep = target.ne(ignore).type(input.dtype);
+  // The smoothing term: -sum_c w_c logp_c per sample, ignored targets zeroed; the mean divides by
+  // the same weights nllLoss does.
+  const [, w] = pickedAndWeights(logp, target, opts);
+  const keep = target.ne(opts.ignoreIndex ?? -100).type(input.dtype);
   const smooth = (opts.weight ? logp.mul(opts.weight.reshape(wShape)) : logp).sum(classDim).neg().mul(keep);
-  let ret: Tensor;
-  if (r === 'none') ret = smooth;
-  else if (r === 'sum') ret = smooth.sum();
-  else if (opts.weight) ret = smooth.sum().div(oneHot(target, C).type(input.dtype).mul(opts.weight).sum(-1).mul(keep).sum());
-  else ret = smooth.sum().div(keep.sum());
+  const ret = r === 'none' ? smooth : r === 'sum' ? smooth.sum() : smooth.sum().div(w.sum());
   return nll.mul(1 - ls).add(ret.mul(ls / C));
 }
 

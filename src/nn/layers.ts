@@ -9,7 +9,7 @@ import type { Tensor } from '../tensor.js';
 import { conv2d, dropout, embedding, layerNorm, linear } from './functional-layers.js';
 import * as init from './init.js';
 import { Module, Parameter } from './module.js';
-import { gelu, logSoftmax, softmax } from './pending-ops.js';
+import { gelu } from './functional.js';
 
 /** A module that maps one tensor to one tensor (what Sequential chains). */
 export interface Layer extends Module {
@@ -143,7 +143,7 @@ export class GELU extends Module {
     this.approximate = opts.approximate ?? 'none';
   }
   forward(input: Tensor): Tensor {
-    return gelu(input, this.approximate);
+    return gelu(input, { approximate: this.approximate });
   }
   override extraRepr(): string {
     return `approximate='${this.approximate}'`;
@@ -155,7 +155,7 @@ export class Softmax extends Module {
     super();
   }
   forward(input: Tensor): Tensor {
-    return softmax(input, this.dim);
+    return input.softmax(this.dim);
   }
   override extraRepr(): string {
     return `dim=${this.dim}`;
@@ -167,7 +167,7 @@ export class LogSoftmax extends Module {
     super();
   }
   forward(input: Tensor): Tensor {
-    return logSoftmax(input, this.dim);
+    return input.logSoftmax(this.dim);
   }
   override extraRepr(): string {
     return `dim=${this.dim}`;

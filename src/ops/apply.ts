@@ -18,7 +18,7 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
   }
   const ints = (def as UnaryDef).ints;
   if (ints && !isFloating(x.dtype)) {
-    if (ints === 'error') throw new RuntimeError(`"${op}" not implemented for '${x.typeLabel()}'`);
+    if (ints === 'error') throw new RuntimeError(`"${op.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_${x.device}" not implemented for '${x.typeLabel()}'`);
     return x.clone();
   }
   const dtype: DType = def.result === 'float' ? toFloating(x.dtype) : x.dtype;

@@ -11,7 +11,10 @@ import { RuntimeError } from '../errors.js';
 import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
 import * as apply from './apply.js';
 import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.js';
+import { compositeOps } from './composite.js';
+import * as ix from './indexing.js';
 import * as linalg from './linalg.js';
+import { samplingMethods, samplingOps } from './sampling.js';
 import * as red from './reduce.js';
 
 type T = Tensor;
@@ -51,6 +54,9 @@ function min(this: T, dim?: number | T | { dim: number; keepdim?: boolean }, kee
 
 /** Ops with a Tensor method and a torch.* function taking the tensor first. */
 export const tensorOps = {
+  ...compositeOps,
+  ...ix.indexingOps,
+  ...samplingOps,
   /** self + alpha * other. */
   add(this: T, other: TN, opts?: { alpha?: number }): T {
     return apply.binary('add', this, opts?.alpha !== undefined ? apply.binary('mul', other, opts.alpha) : other);
@@ -114,9 +120,18 @@ export const tensorOps = {
 
 /** Methods without a torch.* function of the same form. */
 export const methodOnly = {
+  ...samplingMethods,
   /** self where cond is true, else other (PyTorch's Tensor.where(condition, other); torch.where takes cond first). */
   where(this: T, cond: T, other: TN): T {
     return apply.where(cond, this, other);
+  },
+  /** Python's `x[idx]` for an int index tensor: rows along dim 0, shaped idx.shape + the rest (negative counts from the end). */
+  index(this: T, idx: T): T {
+    return ix.index(this, idx);
+  },
+  /** Python's `x[mask]` for a bool mask over the leading dims: `await x.indexMask(mask)` (async: the size depends on values). */
+  indexMask(this: T, mask: T): Promise<T> {
+    return ix.indexMask(this, mask);
   },
 };
 

@@ -4,6 +4,7 @@ import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import { normalAt, uniformAt } from '../../random.js';
 import { isContiguous } from '../../shape.js';
 import { matmulInto } from './matmul.js';
+import { runIndexing } from './indexing.js';
 import { HostPool } from './pool.js';
 import { allOffsets } from './strided.js';
 
@@ -248,6 +249,9 @@ function run(l: Launch): void {
       }
       return;
     }
+    case 'gather': case 'scatter': case 'sort': case 'scan':
+      runIndexing(l);
+      return;
     default:
       l satisfies never;
   }

@@ -13,6 +13,7 @@ import randomWgsl from '../../../shaders/random.wgsl?raw';
 import type { Ctx, Params } from './codegen.js';
 import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
+import { encodeIndexing } from './indexing.js';
 import { encodeMatmul } from './matmul.js';
 import { BufferPool, GpuBuf, type PoolStats } from './pool.js';
 import { encodeReduce } from './reduce.js';
@@ -67,6 +68,10 @@ function viewsOf(l: Launch): View[] {
     case 'binary': vs.push(l.a, l.b); break;
     case 'where': vs.push(l.cond, l.a, l.b); break;
     case 'matmul': vs.push(l.a, l.b); break;
+    case 'gather': vs.push(l.x, l.index); break;
+    case 'scatter': vs.push(l.self, l.index, l.src); break;
+    case 'sort': vs.push(l.x, l.indices); break;
+    case 'scan': vs.push(l.x); break;
     case 'fill': case 'random': break;
     default: l satisfies never;
   }
@@ -211,6 +216,7 @@ export class WebGPUBackend implements Backend, Ctx {
       switch (l.kind) {
         case 'matmul': encodeMatmul(this, l); break;
         case 'reduce': encodeReduce(this, l); break;
+        case 'gather': case 'scatter': case 'sort': case 'scan': encodeIndexing(this, l); break;
         default: encodeElementwise(this, l);
       }
     } catch (e) {
