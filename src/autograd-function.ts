@@ -17,7 +17,7 @@ export class FunctionCtx {
   readonly needsInputGrad: readonly boolean[];
   private toSave: readonly Tensor[] = [];
   /** Set once the output is recorded; saved tensors are then read through it (and freed with it). */
-  node: Node | null = null;
+  private node: Node | null = null;
   constructor(needs: readonly boolean[]) {
     this.needsInputGrad = needs;
   }
@@ -34,6 +34,12 @@ export class FunctionCtx {
   /** @internal what saveForBackward received (before recording). */
   pendingSaved(): readonly Tensor[] {
     return this.toSave;
+  }
+  /** @internal the recorded node now owns the saved tensors (backward frees them there). */
+  attach(node: Node | null): void {
+    if (node === null) return;
+    this.node = node;
+    this.toSave = [];
   }
 }
 
@@ -72,25 +78,27 @@ export class AutogradFunction {
     // An input returned as is gets a new identity, so recording does not rewrite the input's history.
     const out = args.includes(raw) ? raw.detach() : raw;
     const inputs = args.map((a) => (a instanceof Tensor ? a : null));
+    // The rule keeps only shapes: the node holds its saved tensors and nothing else alive.
+    const shapes = inputs.map((t) => (t ? t.shape.slice() : null));
     const backward = this.backward.bind(this);
     const name = this.name;
     record(out, `${name}Backward`, inputs, ctx.pendingSaved(), (g, _saved, need) => {
       const r = backward(ctx, g);
       const grads = r instanceof Tensor || r === null || r === undefined ? [r] : r;
-      if (grads.length !== args.length) {
-        throw new RuntimeError(`function ${name}Backward returned an incorrect number of gradients (expected ${args.length}, got ${grads.length})`);
+      if (grads.length !== shapes.length) {
+        throw new RuntimeError(`function ${name}Backward returned an incorrect number of gradients (expected ${shapes.length}, got ${grads.length})`);
       }
-      return inputs.map((t, i) => {
+      return shapes.map((shape, i) => {
         const gi = grads[i] ?? null;
-        if (!need[i] || gi === null || t === null) return null;
+        if (!need[i] || gi === null || shape === null) return null;
         // PyTorch accepts a gradient the input's shape expands to; the backward loop sums it down.
-        if (!expandsTo(t.shape, gi.shape)) {
-          throw new RuntimeError(`Function ${name}Backward returned an invalid gradient at index ${i} - got [${gi.shape.join(', ')}] but expected shape compatible with [${t.shape.join(', ')}]`);
+        if (!expandsTo(shape, gi.shape)) {
+          throw new RuntimeError(`Function ${name}Backward returned an invalid gradient at index ${i} - got [${gi.shape.join(', ')}] but expected shape compatible with [${shape.join(', ')}]`);
         }
         return gi;
       });
     });
-    ctx.node = out.gradFn;
+    ctx.attach(out.gradFn);
     return out;
   }
 }
