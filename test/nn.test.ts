@@ -147,6 +147,12 @@ describe.each(devices)('torch.nn on %s', (device: Device) => {
         'Using a target size (torch.Size([2, 1])) that is different to the input size (torch.Size([2])) is deprecated. Please ensure they have the same size.',
       );
       expect(() => F.mseLoss(x, x, { reduction: 'avg' as 'mean' })).toThrow('avg is not a valid value for reduction');
+      if (device === 'cpu') {
+        // The bounds checks read the targets: on the CPU only (free there).
+        expect(() => F.crossEntropy(x, torch.tensor(new Int32Array([0, 5, -100])))).toThrow(new torch.IndexError('Target 5 is out of bounds.'));
+        expect(() => new nn.Embedding(3, 2).forward(torch.tensor(new Int32Array([0, 7])))).toThrow(new torch.IndexError('index out of range in self'));
+      }
+      expect(() => new nn.Linear(2, 2).loadStateDict(null as unknown as Record<string, Tensor>)).toThrow(new torch.TypeError('Expected state_dict to be dict-like, got NoneType.'));
     });
   });
 

@@ -152,6 +152,10 @@ describe.each(devices)('torch.optim on %s', (device: Device) => {
       expect(() => new torch.optim.SGD([], { lr: 1 })).toThrow('optimizer got an empty parameter list');
       expect(() => new torch.optim.SGD([p], { lr: 1, nesterov: true })).toThrow('Nesterov momentum requires a momentum and zero dampening');
       expect(() => new torch.optim.Adam([p], { betas: [1, 0.9] })).toThrow('Invalid beta parameter at index 0: 1');
+      expect(() => new torch.optim.SGD([p], {} as { lr: number })).toThrow("parameter group didn't specify a value of required optimization parameter lr");
+      expect(() => new torch.optim.Adam(p as unknown as torch.Tensor[])).toThrow(
+        new torch.TypeError('params argument given to the optimizer should be an iterable of Tensors or dicts, but got torch.FloatTensor'),
+      );
     });
     it('the model-level loop: zeroGrad, backward, step lowers an MSE loss', async () => {
       torch.manualSeed(0);

@@ -4,7 +4,7 @@
  */
 import { rand, zeros } from '../creation.js';
 import { cat, stack } from '../ops/composite.js';
-import { RuntimeError, ValueError } from '../errors.js';
+import { IndexError, RuntimeError, ValueError } from '../errors.js';
 import { isFloating } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 
@@ -56,6 +56,10 @@ export function embedding(input: Tensor, weight: Tensor, opts: { paddingIdx?: nu
     );
   }
   const flat = input.flatten();
+  if (flat.device === 'cpu') {
+    const n = weight.shape[0]!;
+    for (const v of flat.dataSync()) if (v < 0 || v >= n) throw new IndexError('index out of range in self');
+  }
   const shape = [...input.shape, weight.shape[1]!];
   const rows = weight.indexSelect(0, flat);
   const pad = opts.paddingIdx;

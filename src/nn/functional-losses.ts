@@ -2,7 +2,7 @@
  * torch.nn.functional losses, composed from table ops (so they run and differentiate on every
  * device). Each follows PyTorch 1.13's ATen formula, including its reductions and clamps.
  */
-import { ValueError, RuntimeError } from '../errors.js';
+import { IndexError, RuntimeError, ValueError } from '../errors.js';
 import { isFloating } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 
@@ -58,11 +58,21 @@ function checkTarget(input: Tensor, target: Tensor): void {
 }
 
 /**
+ * PyTorch's bounds check of class indices. It reads the targets, so it runs where that is free
+ * (the CPU); on WebGPU an out-of-range target fails in gather's own check or reads as class 0.
+ */
+function checkClasses(target: Tensor, C: number, ignore: number): void {
+  if (target.device !== 'cpu') return;
+  for (const v of target.dataSync()) if (v !== ignore && (v < 0 || v >= C)) throw new IndexError(`Target ${v} is out of bounds.`);
+}
+
+/**
  * Per-sample -input[n, target[n]] (gathered along the class dim) and the weight each sample
  * carries: 0 where target is ignoreIndex, else weight[target] (1 without class weights).
  */
 function pickedAndWeights(input: Tensor, target: Tensor, opts: NLLOptions): [Tensor, Tensor] {
   const ignore = opts.ignoreIndex ?? -100;
+  checkClasses(target, input.ndim === 1 ? input.shape[0]! : input.shape[1]!, ignore);
   const keep = target.ne(ignore);
   // Ignored targets (default -100, outside 0..C-1) read class 0, then weigh 0.
   const safe = target.where(keep, 0);

@@ -221,6 +221,9 @@ export abstract class Module {
    * optimizers keep working). strict (default) requires exactly the same keys.
    */
   loadStateDict(stateDict: StateDict, opts: { strict?: boolean } = {}): IncompatibleKeys {
+    if (stateDict === null || typeof stateDict !== 'object') {
+      throw new TypeError(`Expected state_dict to be dict-like, got ${describe(stateDict)}.`);
+    }
     const strict = opts.strict ?? true;
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !(k in stateDict));

@@ -4,7 +4,7 @@
  * the update runs on the parameter's device.
  */
 import { noGrad } from '../autograd.js';
-import { ValueError } from '../errors.js';
+import { TypeError, ValueError } from '../errors.js';
 import { untrackTensor } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
@@ -32,6 +32,11 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   constructor(params: ParamsInput<H>, defaults: H) {
     this.defaults = defaults;
+    if (params instanceof Tensor || params === null || typeof (params as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(
+        `params argument given to the optimizer should be an iterable of Tensors or dicts, but got ${params instanceof Tensor ? params.typeName() : params === null ? 'None' : typeof params}`,
+      );
+    }
     const list = [...(params as Iterable<Tensor | (Partial<H> & { params: Iterable<Tensor> })>)];
     if (list.length === 0) throw new ValueError('optimizer got an empty parameter list');
     if (list[0] instanceof Tensor) this.addParamGroup({ params: list as Tensor[] } as Partial<H> & { params: Tensor[] });

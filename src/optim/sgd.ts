@@ -22,6 +22,7 @@ export class SGD extends Optimizer<SGDOptions> {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...opts });
   }
   protected override checkGroup(g: ParamGroup<SGDOptions>): void {
+    if (g.lr === undefined) throw new ValueError("parameter group didn't specify a value of required optimization parameter lr");
     super.checkGroup(g);
     if (g.momentum < 0) throw new ValueError(`Invalid momentum value: ${g.momentum}`);
     if (g.weightDecay < 0) throw new ValueError(`Invalid weight_decay value: ${g.weightDecay}`);
