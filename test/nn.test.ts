@@ -267,6 +267,27 @@ describe.each(devices)('torch.nn on %s', (device: Device) => {
       expect(String(new nn.LayerNorm(4))).toBe('LayerNorm((4,), eps=1e-05, elementwise_affine=True)');
       expect(String(new nn.Dropout())).toBe('Dropout(p=0.5, inplace=False)');
     });
+    it('to(device) moves parameters and buffers and gives back the module (at once for webgpu)', async () => {
+      const m = new nn.Linear(2, 3);
+      m.registerBuffer('count', torch.zeros(1));
+      const r = m.to(device);
+      if (device === 'webgpu') expect(r).toBe(m); // no read needed: the module itself
+      expect(await r).toBe(m);
+      expect([...m.parameters(), ...m.buffers()].map((t) => t.device)).toEqual([device, device, device]);
+      expect(m.parameters().every((p) => p instanceof nn.Parameter && p.requiresGrad && p.isLeaf)).toBe(true);
+      const back = await m.to('cpu');
+      expect(back).toBe(m);
+      expect(m.weight.device).toBe('cpu');
+    });
+    it('Sequential takes named layers; ModuleList indexes and iterates', () => {
+      const seq = new nn.Sequential({ fc: new nn.Linear(2, 2), act: new nn.ReLU() });
+      expect(seq.namedParameters().map(([k]) => k)).toEqual(['fc.weight', 'fc.bias']);
+      const list = new nn.ModuleList([new nn.ReLU(), new nn.Tanh()]).append(new nn.Sigmoid());
+      expect(list.length).toBe(3);
+      expect(list.at(-1)).toBeInstanceOf(nn.Sigmoid);
+      expect([...list].map((m) => m.constructor.name)).toEqual(['ReLU', 'Tanh', 'Sigmoid']);
+      expect(() => list.at(3)).toThrow(new torch.IndexError('index 3 is out of range'));
+    });
     it('Parameter requires grad and prints as PyTorch does', () => {
       const p = new nn.Parameter(torch.tensor([1, 2]));
       expect(p.requiresGrad).toBe(true);
