@@ -132,3 +132,27 @@ describe.each(devices)('ops-extra literal cases on %s', (device) => {
     expect(await indices.tolist()).toEqual([[0, 2]]);
   });
 });
+
+describe('ops-extra argument errors', () => {
+  const x = torch.randn([3, 4]);
+  it.each([
+    ['split()', () => (x.split as (s?: number) => unknown)(), 'TypeError', 'split() missing 1 required positional arguments: "split_size"'],
+    ['roll()', () => (x.roll as (s?: number) => unknown)(), 'TypeError', 'roll() missing 1 required positional arguments: "shifts"'],
+    ['topk()', () => (x.topk as (k?: number) => unknown)(), 'TypeError', 'topk() missing 1 required positional arguments: "k"'],
+    ['softmax()', () => (x.softmax as (d?: number) => unknown)(), 'TypeError', 'softmax() missing 1 required positional arguments: "dim"'],
+    ['cat(5)', () => torch.cat(5 as unknown as Tensor[]), 'TypeError', "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not number"],
+    ['cat([])', () => torch.cat([]), 'RuntimeError', 'torch.cat(): expected a non-empty list of Tensors'],
+    ['gather with a float index', () => x.gather(1, x), 'RuntimeError', 'gather(): Expected dtype int64 for index'],
+    // index 4 of a dim of size 4: the CPU kernel checks every index (PyTorch's text)
+    ['gather out of range (cpu)', () => x.gather(1, torch.tensor([[4]], { dtype: 'int32' })), 'RuntimeError', 'index 4 is out of bounds for dimension 1 with size 4'],
+  ])('%s', (_, f, type, message) => {
+    let err: Error | null = null;
+    try {
+      f();
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.name).toBe(type);
+    expect(err?.message).toBe(message);
+  });
+});

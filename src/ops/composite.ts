@@ -12,6 +12,7 @@ import { arange } from '../creation.js';
 import { Tensor, sameDevice, type Dims } from '../tensor.js';
 import * as apply from './apply.js';
 import * as ix from './indexing.js';
+import { required } from './indexing.js';
 import { reduceArgs } from './reduce.js';
 
 type T = Tensor;
@@ -45,13 +46,8 @@ function variance(x: T, dims: number[] | null, correction: number, keepdim: bool
   return diff.mul(diff).sum(d, keepdim).div(Math.max(0, n - correction));
 }
 
-/** The largest value along dim, kept, with ±inf rows shifted by 0 (so inf - inf never forms). */
-function stableShift(x: T, dim: number): T {
-  return noGrad(() => {
-    const m = x.amax(dim, true);
-    return m.where(m.abs().ne(Infinity), 0);
-  });
-}
+/** The largest value along dim, kept, without autograd: softmax's shift (as PyTorch's, an inf row gives NaN). */
+const rowMax = (x: T, dim: number): T => noGrad(() => x.amax(dim, true));
 
 function checkFloat(x: T, name: string): void {
   if (!isFloating(x.dtype)) throw new RuntimeError(`"${name}" not implemented for '${x.typeLabel()}'`);
@@ -75,8 +71,9 @@ export const compositeOps = {
   std(this: T, dim?: Dims | VarOptions | null, opts?: VarOptions | boolean, keepdim?: boolean): T {
     return variance(this, ...varArgs(dim, opts, keepdim)).sqrt();
   },
-  /** log Σ exp(x) along dims, computed stably (the max is shifted out first). */
+  /** log Σ exp(x) along dims, computed stably (the max is shifted out first; ±inf rows give ±inf). */
   logsumexp(this: T, dim: Dims, keepdim = false): T {
+    required('logsumexp', 'dim', dim);
     const dims = typeof dim === 'number' ? [dim] : dim.slice();
     let m = this;
     const d = normDims(dims, this.ndim);
@@ -89,20 +86,22 @@ export const compositeOps = {
   },
   /** exp(x) / Σ exp(x) along dim. Gradient: y (g - Σ g y). */
   softmax(this: T, dim: number): T {
+    required('softmax', 'dim', dim);
     const d = normDim(dim, this.ndim);
     checkFloat(this, 'softmax');
     const y = noGrad(() => {
-      const e = this.sub(stableShift(this, d)).exp();
+      const e = this.sub(rowMax(this, d)).exp();
       return e.div(e.sum(d, true));
     });
     return record(y, 'SoftmaxBackward0', [this], [y], softmaxRule(d));
   },
   /** x - log Σ exp(x) along dim. Gradient: g - exp(y) Σ g. */
   logSoftmax(this: T, dim: number): T {
+    required('log_softmax', 'dim', dim);
     const d = normDim(dim, this.ndim);
     checkFloat(this, 'log_softmax');
     const y = noGrad(() => {
-      const z = this.sub(stableShift(this, d));
+      const z = this.sub(rowMax(this, d));
       return z.sub(z.exp().sum(d, true).log());
     });
     return record(y, 'LogSoftmaxBackward0', [this], [y], logSoftmaxRule(d));
@@ -170,6 +169,7 @@ export const compositeOps = {
   },
   /** Rotates by shifts along dims (the flattened tensor when dims is omitted). */
   roll(this: T, shifts: number | readonly number[], dims?: number | readonly number[] | null): T {
+    required('roll', 'shifts', shifts);
     const sh = typeof shifts === 'number' ? [shifts] : shifts.slice();
     if (dims === undefined || dims === null) return this.reshape(-1).roll(sh[0]!, 0).reshape(this.shape.slice());
     const ds = typeof dims === 'number' ? [dims] : dims.slice();
@@ -185,6 +185,7 @@ export const compositeOps = {
   },
   /** Views of consecutive pieces along dim: of `size` each (the last may be smaller), or of the given sizes. */
   split(this: T, size: number | readonly number[], dim = 0): T[] {
+    required('split', 'split_size', size);
     const d = normDim(dim, this.ndim);
     const n = this.shape[d]!;
     let sizes: number[];
@@ -233,7 +234,8 @@ function triangle(x: T, diagonal: number, which: 'tril' | 'triu'): T {
 
 /** torch.cat(tensors, dim): joins along an existing dim (dtypes promote; sizes must match off dim). */
 export function cat(tensors: readonly T[], dim = 0): T {
-  if (!tensors || tensors.length === 0) throw new RuntimeError('torch.cat(): expected a non-empty list of Tensors');
+  if (!Array.isArray(tensors as unknown)) throw new TypeError(`cat(): argument 'tensors' (position 1) must be tuple of Tensors, not ${typeof tensors}`);
+  if (tensors.length === 0) throw new RuntimeError('torch.cat(): expected a non-empty list of Tensors');
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new TypeError(`expected Tensor as element ${i} in argument 0, but got ${typeof t}`);
   });
@@ -287,7 +289,8 @@ const promoteRank = { bool: 0, int32: 1, float32: 2, float64: 3 } as const;
 
 /** torch.stack(tensors, dim): joins equal-shaped tensors along a new dim. */
 export function stack(tensors: readonly T[], dim = 0): T {
-  if (!tensors || tensors.length === 0) throw new RuntimeError('stack expects a non-empty TensorList');
+  if (!Array.isArray(tensors as unknown)) throw new TypeError(`stack(): argument 'tensors' (position 1) must be tuple of Tensors, not ${typeof tensors}`);
+  if (tensors.length === 0) throw new RuntimeError('stack expects a non-empty TensorList');
   const first = tensors[0]!;
   tensors.forEach((t, i) => {
     if (t.ndim !== first.ndim || t.shape.some((s, k) => s !== first.shape[k])) {

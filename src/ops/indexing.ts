@@ -13,6 +13,11 @@ import { Tensor, sameDevice } from '../tensor.js';
 
 type T = Tensor;
 
+/** PyTorch's TypeError for a required argument left out (JS has no arity check). */
+export function required(name: string, arg: string, value: unknown): void {
+  if (value === undefined || value === null) throw new TypeError(`${name}() missing 1 required positional arguments: "${arg}"`);
+}
+
 function checkIndex(index: unknown, name: string): asserts index is Tensor {
   if (!(index instanceof Tensor)) throw new TypeError(`${name}(): argument 'index' must be Tensor, not ${typeof index}`);
   if (index.dtype !== 'int32') throw new RuntimeError(`${name}(): Expected dtype int64 for index`);
@@ -256,6 +261,7 @@ const prodRule = (all: boolean, d: number, keptShape: readonly number[]): GradRu
 export const indexingOps = {
   /** out[i][j] = self[i][index[i][j]] for dim = 1 (index has self's rank). */
   gather(this: T, dim: number, index: T): T {
+    required('gather', 'dim', dim);
     return gather(this, dim, index);
   },
   /** A copy of self with src (a tensor or a number) written at index along dim. */
@@ -281,10 +287,12 @@ export const indexingOps = {
   },
   /** The k largest values along dim (default the last), sorted: {values, indices}; {largest: false} for the smallest. */
   topk(this: T, k: number, dim = -1, opts: { largest?: boolean; sorted?: boolean } = {}): { values: T; indices: T } {
+    required('topk', 'k', k);
     return topk(this, k, dim, opts.largest ?? true);
   },
   /** Running sums along dim. */
   cumsum(this: T, dim: number): T {
+    required('cumsum', 'dim', dim);
     return cumsum(this, dim);
   },
   /** The product of all elements, or along one dim. */
