@@ -26,3 +26,7 @@ export class DeviceError extends TorchError {
 export class DeviceLostError extends TorchError {
   override name = 'DeviceLostError';
 }
+/** PyTorch's KeyError: a bad or duplicate name (module registration, state dicts). */
+export class KeyError extends TorchError {
+  override name = 'KeyError';
+}

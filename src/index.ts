@@ -11,9 +11,6 @@ export type { Device } from './backend.js';
 export type { DType, HostArray } from './dtype.js';
 export * from './creation.js';
 export * from './functional.js';
-import * as functional from './nn/functional.js';
-/** torch.nn: `torch.nn.functional` holds the activations and oneHot. */
-export const nn = { functional };
 export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
 export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
 export { pyFloatRepr } from './format.js';
@@ -26,3 +23,16 @@ export { scope } from './scope.js';
 /** dtype names, usable as `{dtype: torch.float32}` as well as `{dtype: 'float32'}`. */
 export const float32 = 'float32', float = 'float32', float64 = 'float64', double = 'float64';
 export const int32 = 'int32', int64 = 'int32', long = 'int32', bool = 'bool';
+// Models (issue 14): torch.nn, torch.optim, torch.autograd.Function, safetensors.
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+import { autograd as autogradCore } from './functional.js';
+import { AutogradFunction, FunctionCtx } from './autograd-function.js';
+/** torch.autograd: grad(), backward(), and Function for custom ops (class F extends torch.autograd.Function). */
+export const autograd = { ...autogradCore, Function: AutogradFunction, FunctionCtx };
+// eslint-disable-next-line @typescript-eslint/no-namespace
+export declare namespace autograd {
+  /** The ctx of a custom Function's forward and backward. */
+  type FunctionCtx = import('./autograd-function.js').FunctionCtx;
+}
+export { saveSafetensors, loadSafetensors } from './serialization.js';
