@@ -110,4 +110,17 @@ describe.each(devices)('type rules on %s', (device) => {
     // torch.where(b, 2.5, i64) → tensor([2.5, 2.0])
     expect(await torch.where(b(), 2.5, i64()).tolist()).toEqual([2.5, 2]);
   });
+  it('ops without a bool kernel raise as PyTorch 1.13 does, and name their nodes as it does', () => {
+    const bb = torch.tensor([true, false], opts);
+    expect(() => bb.relu()).toThrow('Boolean inputs not supported for relu');
+    expect(() => bb.abs()).toThrow(`"abs_${device}" not implemented for 'Bool'`);
+    expect(() => bb.argmax()).toThrow(`"argmax_${device}" not implemented for 'Bool'`);
+    expect(() => bb.argmin()).toThrow(`"argmin_${device}" not implemented for 'Bool'`);
+    expect(() => torch.zeros(0, opts).argmax()).toThrow(torch.IndexError);
+    expect(() => torch.zeros(0, opts).argmax()).toThrow('argmax(): Expected reduction dim to be specified for input.numel() == 0.');
+    const x = torch.tensor([1, 2], { ...opts, requiresGrad: true });
+    // torch.rsub(x, 2).grad_fn → RsubBackward1; torch.rsub(x, x) → RsubBackward0
+    expect(x.rsub(2).gradFn!.name).toBe('RsubBackward1');
+    expect(x.rsub(x).gradFn!.name).toBe('RsubBackward0');
+  });
 });

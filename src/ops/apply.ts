@@ -22,6 +22,9 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
       'Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
     );
   }
+  // PyTorch has no bool kernel for these (its messages differ per op).
+  if (x.dtype === 'bool' && op === 'relu') throw new RuntimeError('Boolean inputs not supported for relu');
+  if (x.dtype === 'bool' && op === 'abs') throw new RuntimeError(`"abs_${x.device}" not implemented for 'Bool'`);
   const ints = (def as UnaryDef).ints;
   if (ints && !isFloating(x.dtype)) {
     if (ints === 'error') throw new RuntimeError(`"${op.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_${x.device}" not implemented for '${x.typeLabel()}'`);

@@ -7,7 +7,7 @@
  * The Tensor class is merged with the generated types below, so a table entry without its method
  * (or a method without its entry) is a compile error; src/functional.ts checks the torch.* exports.
  */
-import { RuntimeError } from '../errors.js';
+import { IndexError, RuntimeError } from '../errors.js';
 import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
 import * as apply from './apply.js';
 import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.js';
@@ -69,7 +69,7 @@ export const tensorOps = {
   },
   /** other - self (torch.rsub). */
   rsub(this: T, other: TN): T {
-    return apply.binary('sub', other, this);
+    return apply.binary('sub', other, this, typeof other === 'number' ? 'RsubBackward1' : 'RsubBackward0');
   },
   /** The elementwise logical not (true where self is zero). */
   logicalNot(this: T): T {
@@ -81,8 +81,8 @@ export const tensorOps = {
     if ((lo === undefined || lo === null) && (hi === undefined || hi === null)) {
       throw new RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None");
     }
-    const node = hi === undefined || hi === null ? 'ClampMinBackward0' : lo === undefined || lo === null ? 'ClampMaxBackward0' : 'ClampBackward1';
-    return apply.unary('clamp', this, [lo ?? -Infinity, hi ?? Infinity], node);
+    // PyTorch 1.13 names every number-bounded clamp ClampBackward1, one-sided ones included.
+    return apply.unary('clamp', this, [lo ?? -Infinity, hi ?? Infinity], 'ClampBackward1');
   },
   dot(this: T, other: T): T {
     return linalg.dot(this, other);
@@ -113,12 +113,22 @@ export const tensorOps = {
   min,
   /** Index of the largest value (of the flattened tensor when dim is omitted). */
   argmax(this: T, dim?: number, keepdim = false): T {
-    return dim === undefined ? red.extremeWithIndices('max', this.reshape(-1), 0, false).indices : red.extremeWithIndices('max', this, dim, keepdim).indices;
+    return argExtreme('max', this, dim, keepdim);
   },
   argmin(this: T, dim?: number, keepdim = false): T {
-    return dim === undefined ? red.extremeWithIndices('min', this.reshape(-1), 0, false).indices : red.extremeWithIndices('min', this, dim, keepdim).indices;
+    return argExtreme('min', this, dim, keepdim);
   },
 };
+
+/** argmax/argmin: PyTorch has no kernel for bool, and an empty tensor needs a dim. */
+function argExtreme(op: 'max' | 'min', x: T, dim: number | undefined, keepdim: boolean): T {
+  if (x.dtype === 'bool') throw new RuntimeError(`"arg${op}_${x.device}" not implemented for 'Bool'`);
+  if (dim === undefined) {
+    if (x.numel() === 0) throw new IndexError(`arg${op}(): Expected reduction dim to be specified for input.numel() == 0.`);
+    return red.extremeWithIndices(op, x.reshape(-1), 0, false).indices;
+  }
+  return red.extremeWithIndices(op, x, dim, keepdim).indices;
+}
 
 /** Methods without a torch.* function of the same form. */
 export const methodOnly = {
