@@ -110,12 +110,14 @@ describe.each(devices)('type rules on %s', (device) => {
     // torch.where(b, 2.5, i64) → tensor([2.5, 2.0])
     expect(await torch.where(b(), 2.5, i64()).tolist()).toEqual([2.5, 2]);
   });
-  it('ops without a bool kernel raise as PyTorch 1.13 does, and name their nodes as it does', () => {
+  it('ops without a bool kernel raise as PyTorch 1.13 does, and name their nodes as it does', async () => {
     const bb = torch.tensor([true, false], opts);
     expect(() => bb.relu()).toThrow('Boolean inputs not supported for relu');
     expect(() => bb.abs()).toThrow(`"abs_${device}" not implemented for 'Bool'`);
     expect(() => bb.argmax()).toThrow(`"argmax_${device}" not implemented for 'Bool'`);
     expect(() => bb.argmin()).toThrow(`"argmin_${device}" not implemented for 'Bool'`);
+    // ...but a reduced dim of size 1 runs no kernel: tensor([[True, False]]).argmax(0) → tensor([0, 0])
+    expect(await torch.tensor([[true, false]], opts).argmax(0).tolist()).toEqual([0, 0]);
     expect(() => torch.zeros(0, opts).argmax()).toThrow(torch.IndexError);
     expect(() => torch.zeros(0, opts).argmax()).toThrow('argmax(): Expected reduction dim to be specified for input.numel() == 0.');
     const x = torch.tensor([1, 2], { ...opts, requiresGrad: true });

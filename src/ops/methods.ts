@@ -120,9 +120,13 @@ export const tensorOps = {
   },
 };
 
-/** argmax/argmin: PyTorch has no kernel for bool, and an empty tensor needs a dim. */
+/**
+ * argmax/argmin: PyTorch has no kernel for bool (but a reduced dim of size 1 needs none, so it
+ * answers zeros there), and an empty tensor needs a dim.
+ */
 function argExtreme(op: 'max' | 'min', x: T, dim: number | undefined, keepdim: boolean): T {
-  if (x.dtype === 'bool') throw new RuntimeError(`"arg${op}_${x.device}" not implemented for 'Bool'`);
+  const trivial = dim !== undefined && x.ndim > 0 && x.size(dim) === 1;
+  if (x.dtype === 'bool' && !trivial) throw new RuntimeError(`"arg${op}_${x.device}" not implemented for 'Bool'`);
   if (dim === undefined) {
     if (x.numel() === 0) throw new IndexError(`arg${op}(): Expected reduction dim to be specified for input.numel() == 0.`);
     return red.extremeWithIndices(op, x.reshape(-1), 0, false).indices;
