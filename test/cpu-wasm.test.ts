@@ -196,6 +196,28 @@ describe('float32 elementwise against the reference scalar functions', () => {
     }
   });
 
+  it.each(['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const)('%s into bool, tensor–tensor and tensor–scalar, NaN compares false', async (op) => {
+    const ref = binaryOps[op].cpu;
+    // ys shares some values with xs, so eq/le/ge see ties; NaN is unordered (only ne is true)
+    const ys = xs.map((v, i) => (i % 3 === 0 ? v : xs[(i * 7) % xs.length]!));
+    const got = await (torch.tensor(xs) as unknown as Record<string, (b: unknown) => torch.Tensor>)[op]!(torch.tensor(ys)).data();
+    xs.forEach((v, i) => expect(got[i], `${op}(${v}, ${ys[i]})`).toBe(ref(v, ys[i]!)));
+    const gs = await (torch.tensor(xs) as unknown as Record<string, (b: unknown) => torch.Tensor>)[op]!(0.5).data();
+    xs.forEach((v, i) => expect(gs[i], `${op}(${v}, 0.5)`).toBe(ref(v, 0.5)));
+  });
+
+  it('where and logicalAnd', async () => {
+    const c = torch.tensor(xs).gt(0), d = torch.tensor(xs).lt(0.5);
+    const both = await c.logicalAnd(d).data();
+    // 0 < x < 0.5, element by element (NaN is neither)
+    xs.forEach((v, i) => expect(both[i], `0 < ${v} < 0.5`).toBe(+(v > 0 && v < 0.5)));
+    const a = torch.tensor(xs), b = torch.tensor(xs.map((v) => -v));
+    const w = await torch.where(c, a, b).data();
+    xs.forEach((v, i) => expect(Object.is(w[i], v > 0 ? f(v) : f(-v)), `where[${i}]`).toBe(true));
+    const w0 = await a.where(c, 0).data(); // relu's gradient shape: g.where(mask, 0)
+    xs.forEach((v, i) => expect(Object.is(w0[i], v > 0 ? f(v) : 0), `where(c, x, 0)[${i}]`).toBe(true));
+  });
+
   it('sums rows, whole tensors and leading dims like a float64 sum rounded once', async () => {
     const v = values(6 * 1001, 5);
     const t = torch.tensor(v).reshape(6, 1001);

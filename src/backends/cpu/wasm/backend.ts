@@ -1,7 +1,7 @@
 import type { Backend, Launch, Operand, View } from '../../../backend.js';
 import { DTYPES, type DType, type HostArray } from '../../../dtype.js';
 import { isContiguous } from '../../../shape.js';
-import { mapKernel, rowSumKernel, wasmOps, type Kind, type WasmOpName } from './elementwise.js';
+import { compareKernel, compareOps, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
 import { WasmHeap } from './heap.js';
 import { KernelCache, WasmMatmul } from './kernels.js';
 import { nextTask, YIELD_AFTER } from '../tasks.js';
@@ -33,6 +33,15 @@ function classify(v: Operand, shape: readonly number[]): Arg | null {
   if (d === 0 || !isContiguous(shape.slice(d), v.strides.slice(d))) return null;
   return { kind: 'r', ptr, value: 0, L: size(shape.slice(d)) };
 }
+
+/** A contiguous operand of `dtype` ('v') or a scalar ('s'), or null for any other layout. */
+function flat(v: Operand, dtype: DType): { kind: 'v' | 's'; ptr: number; value: number } | null {
+  if (typeof v === 'number') return { kind: 's', ptr: 0, value: v };
+  if (v.dtype !== dtype || !isContiguous(v.shape, v.strides)) return null;
+  return { kind: 'v', ptr: buf(v).ptr + ITEM[dtype] * v.offset, value: 0 };
+}
+
+const contiguousOf = (v: View, dtype: DType) => v.dtype === dtype && isContiguous(v.shape, v.strides);
 
 /**
  * The CPU backend on WebAssembly: every buffer lives in one wasm memory (WasmHeap), so SIMD kernels
@@ -91,6 +100,34 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     return true;
   }
 
+  /** Comparisons of float32 operands into bool. A scalar must be a float32 value, so the result is the JS reference's. */
+  function compare(op: CompareOp, a: Operand, b: Operand, out: View): boolean {
+    if (!contiguousOf(out, 'bool')) return false;
+    const x = flat(a, 'float32'), y = flat(b, 'float32');
+    if (!x || !y || (x.kind === 's' && y.kind === 's')) return false;
+    if ([x, y].some((o) => o.kind === 's' && Math.fround(o.value) !== o.value && o.value === o.value)) return false;
+    const e = kernels.get(`cmp:${op}:${x.kind}${y.kind}`, () => ({ f: compareKernel(op, [x.kind, y.kind]) }));
+    (e.f as (...a: number[]) => void)(x.ptr, y.ptr, buf(out).ptr + out.offset, size(out.shape), x.value, y.value);
+    return true;
+  }
+
+  function logicalAnd(a: Operand, b: Operand, out: View): boolean {
+    if (typeof a === 'number' || typeof b === 'number' || !contiguousOf(a, 'bool') || !contiguousOf(b, 'bool') || !contiguousOf(out, 'bool')) return false;
+    const e = kernels.get('and', () => ({ f: logicalAndKernel() }));
+    (e.f as (...a: number[]) => void)(buf(a).ptr + a.offset, buf(b).ptr + b.offset, buf(out).ptr + out.offset, size(out.shape));
+    return true;
+  }
+
+  function where(l: Extract<Launch, { kind: 'where' }>): boolean {
+    const { cond, out } = l;
+    if (!contiguousOf(cond, 'bool') || !contiguousOf(out, 'float32')) return false;
+    const x = flat(l.a, 'float32'), y = flat(l.b, 'float32');
+    if (!x || !y || (x.kind === 's' && y.kind === 's')) return false;
+    const e = kernels.get(`where:${x.kind}${y.kind}`, () => ({ f: whereKernel([x.kind, y.kind]) }));
+    (e.f as (...a: number[]) => void)(buf(cond).ptr + cond.offset, x.ptr, y.ptr, buf(out).ptr + 4 * out.offset, size(out.shape), x.value, y.value);
+    return true;
+  }
+
   function matmul(l: Extract<Launch, { kind: 'matmul' }>): boolean {
     const { a, b, out } = l;
     if (a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32') return false;
@@ -113,11 +150,15 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       case 'matmul':
         return matmul(l);
       case 'binary':
+        if (l.op === 'logicalAnd') return logicalAnd(l.a, l.b, l.out);
         if (l.compute !== 'float32') return false;
+        if (l.op in compareOps) return compare(l.op as CompareOp, l.a, l.b, l.out);
         if (l.op === 'pow') return l.b === 2 && elementwise('square', [l.a], l.out, []);
         return l.op in wasmOps && elementwise(l.op as WasmOpName, [l.a, l.b], l.out, []);
       case 'unary':
         return l.compute === 'float32' && l.op in wasmOps && elementwise(l.op as WasmOpName, [l.x], l.out, l.params);
+      case 'where':
+        return where(l);
       case 'reduce':
         return l.op === 'sum' && rowSum(l.x, l.dims, l.out);
       default:

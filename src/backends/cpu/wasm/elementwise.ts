@@ -123,3 +123,109 @@ export function rowSumKernel(): Func {
   });
   return f;
 }
+
+/** float32 comparisons with a bool result: the f32x4 and the scalar f32 opcode of each. */
+export const compareOps = {
+  eq: [0x41, 0x5b], ne: [0x42, 0x5c], lt: [0x43, 0x5d], gt: [0x44, 0x5e], le: [0x45, 0x5f], ge: [0x46, 0x60],
+} as const;
+export type CompareOp = keyof typeof compareOps;
+
+/**
+ * compare(pa, pb, out, n, sa, sb): out[i] = a[i] op b[i] as one byte (0 or 1), for float32 operands
+ * of kind 'v' or 's' (sa/sb are the scalars). Sixteen elements per step: four f32x4 comparisons
+ * (lanes of all ones or zeros) narrowed to bytes, masked to 1.
+ */
+export function compareKernel(op: CompareOp, kinds: readonly ('v' | 's')[]): Func {
+  const [vop, sop] = compareOps[op];
+  const f = new Func([i32, i32, i32, i32, f32, f32]);
+  const [pa, pb, out, n, sa, sb] = [0, 1, 2, 3, 4, 5];
+  const j = f.local(i32), end16 = f.local(i32), ones = f.local(v128);
+  const splat = [f.local(v128), f.local(v128)];
+  const m = [f.local(v128), f.local(v128), f.local(v128), f.local(v128)];
+  const ptrs = [pa, pb], scal = [sa, sb];
+  kinds.forEach((k, i) => { if (k === 's') f.get(scal[i]!).simd('f32x4_splat').set(splat[i]!); });
+  f.i32(1).op(0xfd, 0x0f /* i8x16.splat */).set(ones);
+  f.get(n).i32(-16).op(0x71).set(end16);
+  const operand = (i: number, at: () => void, vector: boolean) => {
+    if (kinds[i] === 's') f.get(vector ? splat[i]! : scal[i]!);
+    else { f.get(ptrs[i]!); at(); f.add(); if (vector) f.v128Load(); else f.f32Load(); }
+  };
+  f.for(j, 0, end16, 16, () => {
+    for (let q = 0; q < 4; q++) {
+      const at = () => f.get(j).i32(2).shl().i32(16 * q).add();
+      operand(0, at, true);
+      operand(1, at, true);
+      f.op(0xfd, vop).set(m[q]!);
+    }
+    f.get(out).get(j).add();
+    f.get(m[0]!).get(m[1]!).op(0xfd, 0x85, 0x01 /* i16x8.narrow_i32x4_s */);
+    f.get(m[2]!).get(m[3]!).op(0xfd, 0x85, 0x01);
+    f.op(0xfd, 0x65 /* i8x16.narrow_i16x8_s */).get(ones).simd('v128_and').v128Store();
+  });
+  f.for(j, { local: end16 }, n, 1, () => {
+    const at = () => f.get(j).i32(2).shl();
+    f.get(out).get(j).add();
+    operand(0, at, false);
+    operand(1, at, false);
+    f.op(sop).op(0x3a, 0, 0 /* i32.store8 */);
+  });
+  return f;
+}
+
+/**
+ * where(pc, pa, pb, out, n, sa, sb): out[i] = c[i] ? a[i] : b[i] for a one-byte condition and float32
+ * operands of kind 'v' or 's'. Four lanes per step: the condition's bytes widened to i32 lanes, a
+ * lane mask from `!= 0`, then v128.bitselect.
+ */
+export function whereKernel(kinds: readonly ('v' | 's')[]): Func {
+  const f = new Func([i32, i32, i32, i32, i32, f32, f32]);
+  const [pc, pa, pb, out, n, sa, sb] = [0, 1, 2, 3, 4, 5, 6];
+  const j = f.local(i32), end4 = f.local(i32), zero = f.local(v128);
+  const splat = [f.local(v128), f.local(v128)];
+  const ptrs = [pa, pb], scal = [sa, sb];
+  kinds.forEach((k, i) => { if (k === 's') f.get(scal[i]!).simd('f32x4_splat').set(splat[i]!); });
+  f.v128Zero().set(zero);
+  f.get(n).i32(-4).op(0x71).set(end4);
+  const operand = (i: number, vector: boolean) => {
+    if (kinds[i] === 's') f.get(vector ? splat[i]! : scal[i]!);
+    else { f.get(ptrs[i]!).get(j).i32(2).shl().add(); if (vector) f.v128Load(); else f.f32Load(); }
+  };
+  f.for(j, 0, end4, 4, () => {
+    f.get(out).get(j).i32(2).shl().add();
+    operand(0, true);
+    operand(1, true);
+    // mask = widen(c[j..j+3]) != 0
+    f.get(pc).get(j).add().op(0xfd, 0x5c, 2, 0 /* v128.load32_zero */);
+    f.op(0xfd, 0x89, 0x01 /* i16x8.extend_low_i8x16_u */).op(0xfd, 0xa9, 0x01 /* i32x4.extend_low_i16x8_u */);
+    f.get(zero).op(0xfd, 0x38 /* i32x4.ne */).simd('v128_bitselect').v128Store();
+  });
+  f.for(j, { local: end4 }, n, 1, () => {
+    f.get(out).get(j).i32(2).shl().add();
+    operand(0, false);
+    operand(1, false);
+    f.get(pc).get(j).add().i32Load8U().op(0x1b /* select */).f32Store();
+  });
+  return f;
+}
+
+/** logicalAnd(pa, pb, out, n): out[i] = (a[i] != 0) & (b[i] != 0) over bytes, sixteen at a time. */
+export function logicalAndKernel(): Func {
+  const f = new Func([i32, i32, i32, i32]);
+  const [pa, pb, out, n] = [0, 1, 2, 3];
+  const j = f.local(i32), end16 = f.local(i32), zero = f.local(v128), ones = f.local(v128);
+  f.v128Zero().set(zero).i32(1).op(0xfd, 0x0f).set(ones);
+  f.get(n).i32(-16).op(0x71).set(end16);
+  f.for(j, 0, end16, 16, () => {
+    f.get(out).get(j).add();
+    f.get(pa).get(j).add().v128Load().get(zero).op(0xfd, 0x24 /* i8x16.ne */);
+    f.get(pb).get(j).add().v128Load().get(zero).op(0xfd, 0x24);
+    f.simd('v128_and').get(ones).simd('v128_and').v128Store();
+  });
+  f.for(j, { local: end16 }, n, 1, () => {
+    f.get(out).get(j).add();
+    f.get(pa).get(j).add().i32Load8U().i32(0).op(0x47 /* i32.ne */);
+    f.get(pb).get(j).add().i32Load8U().i32(0).op(0x47);
+    f.op(0x71).op(0x3a, 0, 0);
+  });
+  return f;
+}
