@@ -51,7 +51,7 @@ describe('wasm emitter and heap', () => {
   it('reuses released blocks and keeps values when the memory grows', () => {
     const heap = new WasmHeap();
     const a = heap.alloc(4000);
-    heap.release(a, 4000);
+    heap.release(a);
     expect(heap.alloc(3900)).toBe(a); // same class (4096): the block comes back
     heap.array('float32', a, 3).set([1.5, -2, 3]);
     const before = heap.capacity;
@@ -59,6 +59,15 @@ describe('wasm emitter and heap', () => {
     expect(heap.capacity).toBeGreaterThan(before);
     expect(big % 16).toBe(0);
     expect(Array.from(heap.array('float32', a, 3))).toEqual([1.5, -2, 3]);
+  });
+
+  it('serves a request from a larger free block when the memory cannot grow, else raises PyTorch\'s error', () => {
+    const heap = new WasmHeap();
+    const big = heap.alloc(3 * 2 ** 30); // 3 GiB of the 4 GiB wasm32 can address
+    heap.release(big);
+    // 2 GiB more cannot fit beside it: the free 3 GiB block serves it whole
+    expect(heap.alloc(2 * 2 ** 30)).toBe(big);
+    expect(() => heap.alloc(2 * 2 ** 30)).toThrow("DefaultCPUAllocator: can't allocate memory: you tried to allocate 2147483648 bytes.");
   });
 });
 

@@ -2,7 +2,7 @@ import type { Backend, Launch, Operand, View } from '../../../backend.js';
 import { DTYPES, type DType, type HostArray } from '../../../dtype.js';
 import { isContiguous } from '../../../shape.js';
 import { compareKernel, compareOps, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
-import { WasmHeap } from './heap.js';
+import { ITEM_BYTES as ITEM, WasmHeap } from './heap.js';
 import { KernelCache, WasmMatmul } from './kernels.js';
 import { nextTask, YIELD_AFTER } from '../tasks.js';
 
@@ -12,7 +12,6 @@ interface WasmBuf {
   readonly numel: number;
 }
 
-const ITEM: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 /** Reused blocks below this many bytes are cleared, as the JS backend's fresh small arrays were. */
 const CLEAR_BELOW = 64 * 1024;
 
@@ -189,7 +188,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       }
       return out;
     },
-    release: (b, dtype) => heap.release((b as WasmBuf).ptr, (b as WasmBuf).numel * ITEM[dtype]),
+    release: (b) => heap.release((b as WasmBuf).ptr),
     launch: (l) => {
       if (!fast(l)) runJs(onHost(l));
     },

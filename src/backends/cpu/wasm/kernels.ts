@@ -46,7 +46,7 @@ export class KernelCache {
 }
 
 /** Micro-kernel rows: 4×8 leaves x86-64's 16 vector registers room for B's two vectors and A's splat. */
-const MR = 4;
+const MR_DEFAULT = 4;
 /** K chunk (a packed B panel is KC·8·4 = 8 KiB, in L1) and M block (the packed A block, 96 KiB, in L2). */
 const KC = 256, MC = 96;
 /** N block: B's packed chunk is KC·NC·4 bytes (2 MiB), read once per M block. */
@@ -68,9 +68,16 @@ export interface MatOperand { ptr: number; rs: number; cs: number }
 export class WasmMatmul {
   private scratch = { ptr: 0, bytes: 0 };
 
-  constructor(private readonly heap: WasmHeap, private readonly kernels: KernelCache, private readonly fma = hasRelaxedMadd()) {}
+  constructor(
+    private readonly heap: WasmHeap,
+    private readonly kernels: KernelCache,
+    private readonly fma = hasRelaxedMadd(),
+    /** Micro-kernel rows (bench/NOTES.md compares 4 and 6). */
+    private readonly MR = MR_DEFAULT,
+  ) {}
 
   run(A: MatOperand, B: MatOperand, c: number, M: number, K: number, N: number): void {
+    const MR = this.MR;
     const e = this.kernels.get(`matmul:${MR}:${this.fma}`, () => ({ packA: packA(MR), packB: packB(), gemm: gemm(MR, this.fma) })) as unknown as MatmulExports;
     if (K === 0) {
       this.heap.array('float32', c, M * N).fill(0);
@@ -97,7 +104,7 @@ export class WasmMatmul {
   /** A scratch block of at least `bytes`, 16-aligned (grown, never shrunk). */
   private space(bytes: number): number {
     if (this.scratch.bytes < bytes) {
-      if (this.scratch.bytes) this.heap.release(this.scratch.ptr, this.scratch.bytes);
+      if (this.scratch.bytes) this.heap.release(this.scratch.ptr);
       this.scratch = { ptr: this.heap.alloc(bytes), bytes };
     }
     return this.scratch.ptr;
