@@ -1,9 +1,9 @@
-import type { Backend, Launch, Operand, View } from '../../../backend.js';
+import type { Backend, Launch, Operand, ReduceOp, View } from '../../../backend.js';
 import { DTYPES, type DType, type HostArray } from '../../../dtype.js';
 import { isContiguous } from '../../../shape.js';
-import { compareKernel, compareOps, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
+import { colSumKernel, compareKernel, compareOps, extremeKernel, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
 import { ITEM_BYTES as ITEM, WasmHeap } from './heap.js';
-import { KernelCache, WasmMatmul } from './kernels.js';
+import { KernelCache, Scratch, WasmMatmul } from './kernels.js';
 import { nextTask, YIELD_AFTER } from '../tasks.js';
 
 /** A CPU buffer: its byte address in the wasm memory and its element count. */
@@ -51,7 +51,8 @@ const contiguousOf = (v: View, dtype: DType) => v.dtype === dtype && isContiguou
 export function createWasmBackend(runJs: (l: Launch) => void): Backend & { readonly heap: WasmHeap; readonly kernels: KernelCache } {
   const heap = new WasmHeap();
   const kernels = new KernelCache(heap);
-  const mm = new WasmMatmul(heap, kernels);
+  const scratch = new Scratch(heap);
+  const mm = new WasmMatmul(heap, kernels, scratch);
   const view = (b: WasmBuf, dtype: DType) => heap.array(dtype, b.ptr, b.numel);
 
   /** The launch with each buffer replaced by a typed array over the memory (for the JS kernels). */
@@ -88,14 +89,28 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     return true;
   }
 
-  /** Sum of a contiguous float32 x over a suffix of its dims (whole rows), in float64. */
-  function rowSum(x: View, dims: readonly number[], out: View): boolean {
+  /**
+   * Reductions of a contiguous float32 x over a suffix of its dims (rows of L values: sums in
+   * float64, max/min/argmax/argmin) or, for sums, over a prefix (columns).
+   */
+  function reduce(op: ReduceOp, x: View, dims: readonly number[], out: View): boolean {
     const nd = x.shape.length, k = dims.length;
-    if (x.dtype !== 'float32' || out.dtype !== 'float32' || k === 0 || !isContiguous(x.shape, x.strides) || !isContiguous(out.shape, out.strides)) return false;
-    if (new Set(dims).size !== k || !dims.every((d) => d >= nd - k)) return false;
-    const R = size(out.shape), L = R === 0 ? 0 : size(x.shape) / R;
-    const e = kernels.get('rowsum', () => ({ rowSum: rowSumKernel() }));
-    (e.rowSum as (...a: number[]) => void)(buf(x).ptr + 4 * x.offset, buf(out).ptr + 4 * out.offset, R, L);
+    const outType = op === 'argmax' || op === 'argmin' ? 'int32' : 'float32';
+    if (!contiguousOf(x, 'float32') || !contiguousOf(out, outType) || k === 0 || new Set(dims).size !== k) return false;
+    const suffix = dims.every((d) => d >= nd - k), prefix = dims.every((d) => d < k);
+    const kept = size(out.shape), total = size(x.shape);
+    if (total === 0 || !(suffix || (prefix && op === 'sum'))) return false;
+    const px = buf(x).ptr + 4 * x.offset, po = buf(out).ptr + 4 * out.offset;
+    if (suffix && op === 'sum') {
+      const e = kernels.get('rowsum', () => ({ f: rowSumKernel() }));
+      (e.f as (...a: number[]) => void)(px, po, kept, total / kept);
+    } else if (suffix) {
+      const e = kernels.get(`extreme:${op}`, () => ({ f: extremeKernel(op as 'max' | 'min' | 'argmax' | 'argmin') }));
+      (e.f as (...a: number[]) => void)(px, po, kept, total / kept);
+    } else {
+      const e = kernels.get('colsum', () => ({ f: colSumKernel() }));
+      (e.f as (...a: number[]) => void)(px, po, total / kept, kept, scratch.take(8 * (kept + 1)));
+    }
     return true;
   }
 
@@ -159,7 +174,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       case 'where':
         return where(l);
       case 'reduce':
-        return l.op === 'sum' && rowSum(l.x, l.dims, l.out);
+        return reduce(l.op, l.x, l.dims, l.out);
       default:
         return false;
     }

@@ -229,3 +229,58 @@ export function logicalAndKernel(): Func {
   });
   return f;
 }
+
+/**
+ * colSum(x, out, R, C, acc): out[c] = Σ_r x[r·C + c] (a sum over leading dims) in float64, in the
+ * JS reference's order (row after row), with `acc` as C (rounded up to even) doubles of scratch.
+ */
+export function colSumKernel(): Func {
+  const f = new Func([i32, i32, i32, i32, i32]);
+  const [x, out, R, C, acc] = [0, 1, 2, 3, 4];
+  const r = f.local(i32), c = f.local(i32), p = f.local(i32), even = f.local(i32), a = f.local(i32);
+  f.get(C).i32(-2).op(0x71).set(even);
+  f.get(C).i32(1).add().i32(-2).op(0x71).set(a); // doubles to clear: C rounded up to even
+  f.for(c, 0, a, 2, () => void f.get(acc).get(c).i32(3).shl().add().v128Zero().v128Store());
+  f.for(r, 0, R, 1, () => {
+    f.get(x).get(r).get(C).mul().i32(2).shl().add().set(p);
+    f.for(c, 0, even, 2, () => {
+      f.get(acc).get(c).i32(3).shl().add().set(a);
+      f.get(a).get(a).v128Load().get(p).get(c).i32(2).shl().add().op(0xfd, 0x5d, 3, 0).op(0xfd, 0x5f).simd('f64x2_add').v128Store();
+    });
+    f.for(c, { local: even }, C, 1, () => {
+      f.get(acc).get(c).i32(3).shl().add().set(a);
+      f.get(a).get(a).op(0x2b, 3, 0 /* f64.load */).get(p).get(c).i32(2).shl().add().f32Load().op(0xbb).op(0xa0).op(0x39, 3, 0 /* f64.store */);
+    });
+  });
+  f.for(c, 0, C, 1, () => {
+    f.get(out).get(c).i32(2).shl().add().get(acc).get(c).i32(3).shl().add().op(0x2b, 3, 0).op(0xb6).f32Store();
+  });
+  return f;
+}
+
+/**
+ * extreme(x, out, R, L): the max / min / argmax / argmin of each row of L float32 values, with the
+ * JS reference's rule: a later value replaces the best only when it is NaN or strictly better, so
+ * NaN wins and ties keep the first index (PyTorch's CPU kernels). A scalar loop: the rule is
+ * order-dependent on ±0 and NaN, which lane-wise max/min are not.
+ */
+export function extremeKernel(op: 'max' | 'min' | 'argmax' | 'argmin'): Func {
+  const f = new Func([i32, i32, i32, i32]);
+  const [x, out, R, L] = [0, 1, 2, 3];
+  const r = f.local(i32), j = f.local(i32), p = f.local(i32), at = f.local(i32), best = f.local(f32), v = f.local(f32);
+  const better = op === 'max' || op === 'argmax' ? 0x5e /* f32.gt */ : 0x5d; /* f32.lt */
+  f.for(r, 0, R, 1, () => {
+    f.get(x).get(r).get(L).mul().i32(2).shl().add().set(p);
+    f.get(p).f32Load().set(best).i32(0).set(at);
+    f.for(j, 1, L, 1, () => {
+      f.get(p).get(j).i32(2).shl().add().f32Load().set(v);
+      // v != v || v > best (resp. <)
+      f.get(v).get(v).op(0x5c).get(v).get(best).op(better).op(0x72 /* i32.or */).if();
+      f.get(v).set(best).get(j).set(at).end();
+    });
+    f.get(out).get(r).i32(2).shl().add();
+    if (op === 'argmax' || op === 'argmin') f.get(at).op(0x36, 2, 0 /* i32.store */);
+    else f.get(best).f32Store();
+  });
+  return f;
+}

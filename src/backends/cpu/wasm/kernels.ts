@@ -58,6 +58,27 @@ type MatmulExports = {
   gemm: (mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, first: number, tile: number) => void;
 };
 
+/**
+ * Scratch memory for kernels (packed panels, float64 accumulators): one block, grown and never
+ * shrunk, valid until the next `take` — launches run one at a time.
+ */
+export class Scratch {
+  private ptr = 0;
+  private bytes = 0;
+
+  constructor(private readonly heap: WasmHeap) {}
+
+  /** The address of at least `bytes` bytes, 16-byte aligned. */
+  take(bytes: number): number {
+    if (this.bytes < bytes) {
+      if (this.bytes) this.heap.release(this.ptr);
+      this.ptr = this.heap.alloc(bytes);
+      this.bytes = bytes;
+    }
+    return this.ptr;
+  }
+}
+
 /** Strided operand of a float32 matmul: byte address of element [0, 0] and element strides. */
 export interface MatOperand { ptr: number; rs: number; cs: number }
 
@@ -66,11 +87,10 @@ export interface MatOperand { ptr: number; rs: number; cs: number }
  * Scratch panels come from the heap and are kept for the next call.
  */
 export class WasmMatmul {
-  private scratch = { ptr: 0, bytes: 0 };
-
   constructor(
     private readonly heap: WasmHeap,
     private readonly kernels: KernelCache,
+    private readonly scratch: Scratch,
     private readonly fma = hasRelaxedMadd(),
     /** Micro-kernel rows (bench/NOTES.md compares 4 and 6). */
     private readonly MR = MR_DEFAULT,
@@ -85,7 +105,7 @@ export class WasmMatmul {
     }
     const kcMax = Math.min(KC, K), ncMax = Math.min(NC, (N + 7) & ~7), mcMax = Math.min(MC, Math.ceil(M / MR) * MR);
     const apBytes = 4 * mcMax * kcMax, bpBytes = 4 * kcMax * ncMax, tileBytes = 4 * MR * 8;
-    const s = this.space(apBytes + bpBytes + tileBytes);
+    const s = this.scratch.take(apBytes + bpBytes + tileBytes);
     const ap = s, bp = s + apBytes, tile = bp + bpBytes;
     for (let jc = 0; jc < N; jc += NC) {
       const nc = Math.min(NC, N - jc);
@@ -101,12 +121,4 @@ export class WasmMatmul {
     }
   }
 
-  /** A scratch block of at least `bytes`, 16-aligned (grown, never shrunk). */
-  private space(bytes: number): number {
-    if (this.scratch.bytes < bytes) {
-      if (this.scratch.bytes) this.heap.release(this.scratch.ptr);
-      this.scratch = { ptr: this.heap.alloc(bytes), bytes };
-    }
-    return this.scratch.ptr;
-  }
 }
