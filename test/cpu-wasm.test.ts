@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import { binaryOps, unaryOps } from '../src/ops/elementwise.js';
 import { cpuBackend, cpuKernels } from '../src/backends/cpu/index.js';
-import { assemble, Func, i32 } from '../src/backends/cpu/wasm/emitter.js';
+import { assemble, f32, Func, i32, v128 } from '../src/backends/cpu/wasm/emitter.js';
 import { sizeClass, WasmHeap } from '../src/backends/cpu/wasm/heap.js';
-import type { KernelCache } from '../src/backends/cpu/wasm/kernels.js';
+import { KernelCache } from '../src/backends/cpu/wasm/kernels.js';
+import { mapKernel, type WasmOp } from '../src/backends/cpu/wasm/elementwise.js';
 
 const wasm = cpuBackend as typeof cpuBackend & { heap?: WasmHeap; kernels?: KernelCache };
 
@@ -68,6 +69,30 @@ describe('wasm emitter and heap', () => {
     // 2 GiB more cannot fit beside it: the free 3 GiB block serves it whole
     expect(heap.alloc(2 * 2 ** 30)).toBe(big);
     expect(() => heap.alloc(2 * 2 ** 30)).toThrow("DefaultCPUAllocator: can't allocate memory: you tried to allocate 2147483648 bytes.");
+  });
+});
+
+describe('fused elementwise groups', () => {
+  it('renders (a - b)² as one kernel over two operands, vector body and scalar tail', () => {
+    const heap = new WasmHeap();
+    const cache = new KernelCache(heap);
+    // the loss's prologue in the seed: one pass instead of sub, then pow
+    const sqdiff: WasmOp = {
+      arity: 2,
+      vec: (f, [a, b]) => { const t = f.local(v128); f.get(a!).get(b!).simd('f32x4_sub').tee(t).get(t).simd('f32x4_mul'); },
+      sca: (f, [a, b]) => { const t = f.local(f32); f.get(a!).get(b!).op(0x93).tee(t).get(t).op(0x94); },
+    };
+    const n = 37, x = values(n, 7), y = values(n, 8);
+    const pa = heap.alloc(4 * n), pb = heap.alloc(4 * n), po = heap.alloc(4 * n);
+    heap.array('float32', pa, n).set(x);
+    heap.array('float32', pb, n).set(y);
+    const k = cache.get('fused:sqdiff:vv', () => ({ f: mapKernel(sqdiff, ['v', 'v']) }));
+    (k.f as (...a: number[]) => void)(pa, pb, po, 1, n, 0, 0, 0, 0);
+    const out = heap.array('float32', po, n);
+    for (let i = 0; i < n; i++) {
+      const d = Math.fround(x[i]! - y[i]!);
+      expect(out[i], `element ${i}`).toBe(Math.fround(d * d));
+    }
   });
 });
 

@@ -11,9 +11,13 @@ import { f32, Func, i32, v128 } from './emitter.js';
  */
 export type Kind = 'v' | 'r' | 's';
 
-/** One elementwise op: its v128 expression and its f32 expression over operand locals. */
-interface WasmOp {
-  readonly arity: 1 | 2;
+/**
+ * One elementwise op: its v128 expression and its f32 expression over operand locals. A fused
+ * elementwise group is one of these too: its `vec`/`sca` emit the whole expression over the
+ * group's operands (mapKernel takes any arity), cached under a key of the group's structure.
+ */
+export interface WasmOp {
+  readonly arity: number;
   /** Pushes the result of `xs` (v128 locals) with parameters `ps` (v128 splat locals). */
   readonly vec: (f: Func, xs: number[], ps: number[]) => void;
   /** The same over f32 locals. */
@@ -59,8 +63,9 @@ export type WasmOpName = keyof typeof wasmOps;
  * Pointers are byte addresses; s_i is operand i's value when it is a scalar, q0/q1 the op's
  * parameters (clamp's bounds).
  */
-export function mapKernel(op: WasmOpName, kinds: readonly Kind[]): Func {
-  const def: WasmOp = wasmOps[op];
+export function mapKernel(op: WasmOpName | WasmOp, kinds: readonly Kind[]): Func {
+  const def: WasmOp = typeof op === 'string' ? wasmOps[op] : op;
+  if (def.arity !== kinds.length) throw new Error(`mapKernel: ${def.arity} operands expected, ${kinds.length} given`);
   const k = kinds.length;
   const f = new Func([...kinds.map(() => i32), i32, i32, i32, ...kinds.map(() => f32), f32, f32]);
   const ptr = (i: number) => i, out = k, R = k + 1, L = k + 2, sc = (i: number) => k + 3 + i, q = (i: number) => 2 * k + 3 + i;
