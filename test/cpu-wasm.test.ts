@@ -248,6 +248,7 @@ describe('float32 elementwise against the reference scalar functions', () => {
       ['clamp', t.clamp({ min: -0.25, max: 0.5 }), (v) => unaryOps.clamp.cpu(v, -0.25, 0.5)],
       ['clamp(min=0)', t.clamp({ min: 0 }), (v) => unaryOps.clamp.cpu(v, 0, Infinity)],
       ['pow', t.pow(2), (v) => v * v],
+      ['pow(x, 1)', t.pow(1), (v) => v],
     ];
     for (const [name, out, ref] of cases) {
       const got = await out.data();

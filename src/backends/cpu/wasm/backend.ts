@@ -57,10 +57,12 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
 
   /** The launch with each buffer replaced by a typed array over the memory (for the JS kernels). */
   function onHost(l: Launch): Launch {
-    const m: Record<string, unknown> = { ...l };
-    for (const [k, v] of Object.entries(l)) {
-      if (v !== null && typeof v === 'object' && 'buf' in v) m[k] = { ...v, buf: view(v.buf as WasmBuf, (v as View).dtype) };
-    }
+    const host = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(host)
+      : v !== null && typeof v === 'object' && 'buf' in v ? { ...v, buf: view(v.buf as WasmBuf, (v as View).dtype) }
+      : v;
+    const m: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(l)) m[k] = host(v);
     return m as Launch;
   }
 
@@ -167,7 +169,8 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
         if (l.op === 'logicalAnd') return logicalAnd(l.a, l.b, l.out);
         if (l.compute !== 'float32') return false;
         if (l.op in compareOps) return compare(l.op as CompareOp, l.a, l.b, l.out);
-        if (l.op === 'pow') return l.b === 2 && elementwise('square', [l.a], l.out, []);
+        // x² and x¹ (the gradient of x²) are exact as float32 arithmetic; other powers stay in JS
+        if (l.op === 'pow') return (l.b === 2 || l.b === 1) && elementwise(l.b === 2 ? 'square' : 'identity', [l.a], l.out, []);
         return l.op in wasmOps && elementwise(l.op as WasmOpName, [l.a, l.b], l.out, []);
       case 'unary':
         return l.compute === 'float32' && l.op in wasmOps && elementwise(l.op as WasmOpName, [l.x], l.out, l.params);

@@ -31,7 +31,8 @@ const vbin = (o: 'f32x4_add' | 'f32x4_sub' | 'f32x4_mul' | 'f32x4_div' | 'f32x4_
 });
 
 /**
- * The ops with SIMD kernels, named as in src/ops/elementwise.ts ('square' is pow with exponent 2).
+ * The ops with SIMD kernels, named as in src/ops/elementwise.ts ('square' and 'identity' are pow
+ * with exponents 2 and 1).
  * NaN and ±0 behave as the JS reference: f32x4.min/max return NaN when either side is NaN and
  * order -0 below +0, as Math.min/Math.max do.
  */
@@ -45,6 +46,7 @@ export const wasmOps = {
   neg: { arity: 1, vec: (f, [x]) => void f.get(x!).simd('f32x4_neg'), sca: (f, [x]) => void f.get(x!).op(0x8c) },
   abs: { arity: 1, vec: (f, [x]) => void f.get(x!).simd('f32x4_abs'), sca: (f, [x]) => void f.get(x!).op(0x8b) },
   sqrt: { arity: 1, vec: (f, [x]) => void f.get(x!).simd('f32x4_sqrt'), sca: (f, [x]) => void f.get(x!).op(0x91) },
+  identity: { arity: 1, vec: (f, [x]) => void f.get(x!), sca: (f, [x]) => void f.get(x!) },
   square: { arity: 1, vec: (f, [x]) => void f.get(x!).get(x!).simd('f32x4_mul'), sca: (f, [x]) => void f.get(x!).get(x!).op(0x94) },
   // relu(x) = max(x, 0): NaN stays NaN, -0 becomes +0 (the reference's `x > 0 ? x : 0`)
   relu: { arity: 1, vec: (f, [x]) => void f.get(x!).v128Zero().simd('f32x4_max'), sca: (f, [x]) => void f.get(x!).f32(0).op(0x97) },
