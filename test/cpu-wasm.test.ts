@@ -54,6 +54,10 @@ describe('wasm emitter and heap', () => {
     const a = heap.alloc(4000);
     heap.release(a);
     expect(heap.alloc(3900)).toBe(a); // same class (4096): the block comes back
+    heap.release(a);
+    expect(heap.alloc(3000)).toBe(a); // class 3072, none free: the 4096 block (at most 2×) serves
+    heap.release(a);
+    expect(heap.alloc(1500)).not.toBe(a); // class 1536: 4096 is more than twice as large
     heap.array('float32', a, 3).set([1.5, -2, 3]);
     const before = heap.capacity;
     const big = heap.alloc(8 * 2 ** 20); // past the initial 1 MiB: the memory grows

@@ -71,6 +71,12 @@ export class WasmHeap {
   alloc(bytes: number): number {
     let size = sizeClass(bytes);
     let ptr = this.free.get(size)?.pop();
+    // a free block of one of the next size classes (at most 2× as large) beats growing the memory:
+    // workloads whose sizes drift (63 rows, then 64) reuse instead of cutting fresh blocks
+    for (let c = size; ptr === undefined && size > 1024 && (c = sizeClass(c + 1)) <= 2 * sizeClass(bytes); ) {
+      ptr = this.free.get(c)?.pop();
+      if (ptr !== undefined) size = c;
+    }
     if (ptr !== undefined) this.pooledBytes -= size;
     else {
       ptr = this.top;
