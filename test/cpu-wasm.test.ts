@@ -140,9 +140,10 @@ describe.runIf(cpuKernels === 'wasm')('wasm backend memory', () => {
 
 describe('max, min, argmax, argmin over rows', () => {
   it('NaN wins, ties keep the first index, ±0 as the reference orders them', async () => {
-    // row 0: a plain row (max 0.75 at 2, min -1 at 3); row 1: a NaN at 1 wins both, at index 1;
-    // row 2: ties (max 2 first at 1; min -0 first at 0, then +0 does not replace it)
-    const rows = [[0.5, 0.25, 0.75, -1, 0.1], [1, NaN, 3, -4, 5], [-0, 2, 0, 2, 1]];
+    // row 0: a plain row (max 0.75 at 2, min -1 at 3); row 1: the first NaN (index 1) wins both,
+    // the second one does not replace it; row 2: ties (max 2 first at 1; min -0 first at 0, then
+    // +0 does not replace it)
+    const rows = [[0.5, 0.25, 0.75, -1, 0.1], [1, NaN, 3, NaN, 5], [-0, 2, 0, 2, 1]];
     const t = torch.tensor(rows);
     const mx = t.max(1), mn = t.min(1);
     expect(Array.from(await mx.values.data())).toEqual([0.75, NaN, 2]);

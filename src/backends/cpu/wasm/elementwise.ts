@@ -267,8 +267,8 @@ export function colSumKernel(): Func {
 
 /**
  * extreme(x, out, R, L): the max / min / argmax / argmin of each row of L float32 values, with the
- * JS reference's rule: a later value replaces the best only when it is NaN or strictly better, so
- * NaN wins and ties keep the first index (PyTorch's CPU kernels). A scalar loop: the rule is
+ * JS reference's rule: a later value replaces the best only when it is NaN or strictly better, and
+ * nothing replaces a NaN, so the first NaN wins and ties keep the first index (PyTorch's CPU kernels). A scalar loop: the rule is
  * order-dependent on ±0 and NaN, which lane-wise max/min are not.
  */
 export function extremeKernel(op: 'max' | 'min' | 'argmax' | 'argmin'): Func {
@@ -281,8 +281,8 @@ export function extremeKernel(op: 'max' | 'min' | 'argmax' | 'argmin'): Func {
     f.get(p).f32Load().set(best).i32(0).set(at);
     f.for(j, 1, L, 1, () => {
       f.get(p).get(j).i32(2).shl().add().f32Load().set(v);
-      // v != v || v > best (resp. <)
-      f.get(v).get(v).op(0x5c).get(v).get(best).op(better).op(0x72 /* i32.or */).if();
+      // best == best && (v != v || v > best) (resp. <): the first NaN stays
+      f.get(best).get(best).op(0x5b).get(v).get(v).op(0x5c).get(v).get(best).op(better).op(0x72 /* i32.or */).op(0x71).if();
       f.get(v).set(best).get(j).set(at).end();
     });
     f.get(out).get(r).i32(2).shl().add();
