@@ -58,6 +58,7 @@ export const wasmOps = {
   },
 } as const satisfies Record<string, WasmOp>;
 
+/** An elementwise op with a SIMD kernel. */
 export type WasmOpName = keyof typeof wasmOps;
 
 /**
@@ -135,6 +136,7 @@ export function rowSumKernel(): Func {
 export const compareOps = {
   eq: [0x41, 0x5b], ne: [0x42, 0x5c], lt: [0x43, 0x5d], gt: [0x44, 0x5e], le: [0x45, 0x5f], ge: [0x46, 0x60],
 } as const;
+/** A comparison with a SIMD kernel. */
 export type CompareOp = keyof typeof compareOps;
 
 /**
