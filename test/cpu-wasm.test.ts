@@ -241,6 +241,13 @@ describe('float32 elementwise against the reference scalar functions', () => {
     const m = torch.tensor(x.slice(0, 35)).reshape(5, 7), row = torch.tensor(y.slice(0, 7));
     const tr = await (m as unknown as Record<string, (b: torch.Tensor) => torch.Tensor>)[op]!(row).data();
     for (let i = 0; i < 35; i++) expect(tr[i], `${op} row [${i}]`).toBe(f(ref(x[i]!, y[i % 7]!)));
+    // a [5, 1] column against [5, 7]: row r of the result is row r of x op y[r]
+    const col = torch.tensor(y.slice(0, 5)).reshape(5, 1);
+    const tc = await (m as unknown as Record<string, (b: torch.Tensor) => torch.Tensor>)[op]!(col).data();
+    for (let i = 0; i < 35; i++) expect(tc[i], `${op} column [${i}]`).toBe(f(ref(x[i]!, y[Math.floor(i / 7)]!)));
+    // and the column on the left: y[r] op row r of x
+    const tl = await (col as unknown as Record<string, (b: torch.Tensor) => torch.Tensor>)[op]!(m).data();
+    for (let i = 0; i < 35; i++) expect(tl[i], `column ${op} [${i}]`).toBe(f(ref(y[Math.floor(i / 7)]!, x[i]!)));
   });
 
   it('neg, abs, sqrt, relu, clamp and pow(2), with NaN, ±0 and ±Infinity', async () => {

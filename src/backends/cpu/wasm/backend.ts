@@ -27,10 +27,15 @@ function classify(v: Operand, shape: readonly number[]): Arg | null {
   const ptr = buf(v).ptr + 4 * v.offset;
   if (isContiguous(v.shape, v.strides)) return { kind: 'v', ptr, value: 0, L: 0 };
   // a row: broadcast (stride 0) or size-1 leading dims, then a contiguous suffix
+  const nd = shape.length;
   let d = 0;
-  while (d < shape.length && (v.strides[d] === 0 || shape[d] === 1)) d++;
-  if (d === 0 || !isContiguous(shape.slice(d), v.strides.slice(d))) return null;
-  return { kind: 'r', ptr, value: 0, L: size(shape.slice(d)) };
+  while (d < nd && (v.strides[d] === 0 || shape[d] === 1)) d++;
+  if (d > 0 && isContiguous(shape.slice(d), v.strides.slice(d))) return { kind: 'r', ptr, value: 0, L: size(shape.slice(d)) };
+  // a column: contiguous leading dims, then broadcast trailing dims (one value per row)
+  let e = nd;
+  while (e > 0 && (v.strides[e - 1] === 0 || shape[e - 1] === 1)) e--;
+  if (e < nd && isContiguous(shape.slice(0, e), v.strides.slice(0, e))) return { kind: 'c', ptr, value: 0, L: size(shape.slice(e)) };
+  return null;
 }
 
 /** A contiguous operand of `dtype` ('v') or a scalar ('s'), or null for any other layout. */
@@ -74,7 +79,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     for (const x of xs) {
       const a = classify(x, out.shape);
       if (!a) return false;
-      if (a.kind === 'r') {
+      if (a.kind === 'r' || a.kind === 'c') {
         if (L !== 0 && a.L !== L) return false;
         L = a.L;
       }

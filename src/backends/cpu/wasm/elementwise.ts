@@ -4,12 +4,13 @@ import { f32, Func, i32, v128 } from './emitter.js';
  * float32 elementwise kernels in WebAssembly SIMD. An operand is one of:
  * - 'v': contiguous, as long as the output;
  * - 'r': a row repeated over the output's leading dims (a bias `[N]` added to `[B, N]`);
+ * - 'c': one value per row, repeated along it (`[B, 1]` against `[B, N]`: softmax's `x - max`);
  * - 's': a scalar, passed as an f32 parameter and splat once.
  * The kernel walks the output as R rows of L elements (R = 1 without 'r' operands), four lanes at a
  * time with a scalar tail. Arithmetic is float32, as PyTorch's float kernels compute (a JS scalar
  * is rounded to float32 first, as PyTorch casts a Python scalar to the op's type).
  */
-export type Kind = 'v' | 'r' | 's';
+export type Kind = 'v' | 'r' | 'c' | 's';
 
 /**
  * One elementwise op: its v128 expression and its f32 expression over operand locals. A fused
@@ -75,7 +76,7 @@ export function mapKernel(op: WasmOpName | WasmOp, kinds: readonly Kind[]): Func
   const r = f.local(i32), j = f.local(i32), end4 = f.local(i32), end = f.local(i32), ro = f.local(i32);
   const rows = kinds.map(() => f.local(i32));
   const vx = kinds.map(() => f.local(v128)), sx = kinds.map(() => f.local(f32));
-  const vs = kinds.map((kd, i) => (kd === 's' ? f.local(v128) : -1));
+  const vs = kinds.map((kd) => (kd === 's' || kd === 'c' ? f.local(v128) : -1));
   const vq = [f.local(v128), f.local(v128)];
   kinds.forEach((kd, i) => { if (kd === 's') f.get(sc(i)).simd('f32x4_splat').set(vs[i]!); });
   f.get(q(0)).simd('f32x4_splat').set(vq[0]!).get(q(1)).simd('f32x4_splat').set(vq[1]!);
@@ -87,15 +88,16 @@ export function mapKernel(op: WasmOpName | WasmOp, kinds: readonly Kind[]): Func
     kinds.forEach((kd, i) => {
       if (kd === 'v') f.get(ptr(i)).get(r).get(end).mul().add().set(rows[i]!);
       else if (kd === 'r') f.get(ptr(i)).set(rows[i]!);
+      else if (kd === 'c') f.get(ptr(i)).get(r).i32(2).shl().add().f32Load().tee(sx[i]!).simd('f32x4_splat').set(vs[i]!);
     });
     f.for(j, 0, end4, 16, () => {
-      kinds.forEach((kd, i) => { if (kd !== 's') f.get(rows[i]!).get(j).add().v128Load().set(vx[i]!); });
+      kinds.forEach((kd, i) => { if (kd === 'v' || kd === 'r') f.get(rows[i]!).get(j).add().v128Load().set(vx[i]!); });
       f.get(ro).get(j).add();
-      def.vec(f, kinds.map((kd, i) => (kd === 's' ? vs[i]! : vx[i]!)), vq);
+      def.vec(f, kinds.map((kd, i) => (kd === 's' || kd === 'c' ? vs[i]! : vx[i]!)), vq);
       f.v128Store();
     });
     f.for(j, { local: end4 }, end, 4, () => {
-      kinds.forEach((kd, i) => { if (kd !== 's') f.get(rows[i]!).get(j).add().f32Load().set(sx[i]!); });
+      kinds.forEach((kd, i) => { if (kd === 'v' || kd === 'r') f.get(rows[i]!).get(j).add().f32Load().set(sx[i]!); });
       f.get(ro).get(j).add();
       def.sca(f, kinds.map((kd, i) => (kd === 's' ? sc(i) : sx[i]!)), [q(0), q(1)]);
       f.f32Store();
