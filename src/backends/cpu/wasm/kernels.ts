@@ -92,10 +92,11 @@ export class WasmMatmul {
     private readonly kernels: KernelCache,
     private readonly scratch: Scratch,
     private readonly fma = hasRelaxedMadd(),
-    /** Micro-kernel rows (bench/NOTES.md compares 4 and 6). */
+    /** Micro-kernel rows (bench/NOTES.md compares 4, 6 and 8); MC must stay a multiple of it. */
     private readonly MR = MR_DEFAULT,
   ) {}
 
+  /** C = A · B; a K of 0 gives zeros (an empty sum). */
   run(A: MatOperand, B: MatOperand, c: number, M: number, K: number, N: number): void {
     const MR = this.MR;
     const e = this.kernels.get(`matmul:${MR}:${this.fma}`, () => ({ packA: packA(MR), packB: packB(), gemm: gemm(MR, this.fma) })) as unknown as MatmulExports;
@@ -120,5 +121,4 @@ export class WasmMatmul {
       }
     }
   }
-
 }
