@@ -14,5 +14,6 @@ if (!fs.existsSync(entry)) {
   console.error(`bench/${name}.ts does not exist`);
   process.exit(2);
 }
-const mod = await importTs(entry, 'wgtorch-bench');
+// The cache folder is per checkout: node_modules may be shared by several worktrees.
+const mod = await importTs(entry, `wgtorch-bench-${path.basename(root)}`);
 process.exitCode = await mod.main(args, root);

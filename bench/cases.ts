@@ -186,7 +186,8 @@ function reduceCase(which: 'all' | 'rows', n: number, seed: number): Case {
 
 // ---- the seed's net --------------------------------------------------------------------------
 
-const NET = { B: 64, I: 1000, H: 100, O: 10, lr: 1e-6, seed: 0 };
+/** The seed's net: sizes, learning rate and manualSeed. */
+export const NET = { B: 64, I: 1000, H: 100, O: 10, lr: 1e-6, seed: 0 };
 
 /**
  * How far two float32 runs of the net may differ in loss L: relative 1e-3, or 1e-3·√L once the

@@ -6,6 +6,7 @@
  *   npm run bench -- --quick              small sizes, seconds (what CI runs)
  *   npm run bench -- --only matmul,seed   some sections (matmul, elementwise, reduce, seed, launch)
  *   npm run bench -- --device webgpu      one device (fails when it is not there)
+ *   npm run bench -- --peers [--quick]    next to TensorFlow.js, jax-js and PyTorch (bench/peers.ts)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,25 +16,29 @@ import { fileURLToPath } from 'node:url';
 import * as torch from 'wgtorch';
 import { allCases, SECTION_ALIASES, SECTIONS, type Case, type Device, type Section } from './cases.js';
 import { FULL, QUICK, fmtSeconds, fmtTime, measure, Progress, type Budget } from './measure.js';
+import { runPeers } from './peers.js';
 import { chartSvg, figure, fmtFigure, sectionTable, type Result } from './report.js';
 
 const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--device cpu|webgpu]
+       npm run bench -- --peers [--quick]   (peers installed by: cd bench/peers && npm install)
        npm run bench -- --redraw bench/results/<name>.json   (the chart again, from a record)`;
 
 interface Options {
   redraw: string | null;
   quick: boolean;
+  peers: boolean;
   only: Section[] | null;
   devices: Device[] | null;
 }
 
 function parseArgs(args: string[]): Options | string {
-  const o: Options = { redraw: null, quick: false, only: null, devices: null };
+  const o: Options = { redraw: null, quick: false, peers: false, only: null, devices: null };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const value = () => inline ?? args[++i] ?? '';
     if (flag === '--quick') o.quick = true;
+    else if (flag === '--peers') o.peers = true;
     else if (flag === '--redraw') o.redraw = value();
     else if (flag === '--only') {
       const names = value().split(',').map((s) => s.trim()).filter(Boolean);
@@ -124,6 +129,7 @@ export async function main(args: string[], root = path.resolve(path.dirname(file
     return opts ? 2 : 0;
   }
   if (opts.redraw) return redraw(opts.redraw);
+  if (opts.peers) return runPeers(root, opts.quick);
   const started = new Date();
   const t0 = performance.now();
   const picked = await pickDevices(opts);

@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import { binaryOps, unaryOps } from '../src/ops/elementwise.js';
 import { cpuBackend, cpuKernels } from '../src/backends/cpu/index.js';
-import { assemble, Func, i32 } from '../src/backends/cpu/wasm/emitter.js';
+import { assemble, f32, Func, i32, v128 } from '../src/backends/cpu/wasm/emitter.js';
 import { sizeClass, WasmHeap } from '../src/backends/cpu/wasm/heap.js';
-import type { KernelCache } from '../src/backends/cpu/wasm/kernels.js';
+import { KernelCache } from '../src/backends/cpu/wasm/kernels.js';
+import { mapKernel, type WasmOp } from '../src/backends/cpu/wasm/elementwise.js';
 
 const wasm = cpuBackend as typeof cpuBackend & { heap?: WasmHeap; kernels?: KernelCache };
 
@@ -51,14 +52,51 @@ describe('wasm emitter and heap', () => {
   it('reuses released blocks and keeps values when the memory grows', () => {
     const heap = new WasmHeap();
     const a = heap.alloc(4000);
-    heap.release(a, 4000);
+    heap.release(a);
     expect(heap.alloc(3900)).toBe(a); // same class (4096): the block comes back
+    heap.release(a);
+    expect(heap.alloc(3000)).toBe(a); // class 3072, none free: the 4096 block (at most 2×) serves
+    heap.release(a);
+    expect(heap.alloc(1500)).not.toBe(a); // class 1536: 4096 is more than twice as large
     heap.array('float32', a, 3).set([1.5, -2, 3]);
     const before = heap.capacity;
     const big = heap.alloc(8 * 2 ** 20); // past the initial 1 MiB: the memory grows
     expect(heap.capacity).toBeGreaterThan(before);
     expect(big % 16).toBe(0);
     expect(Array.from(heap.array('float32', a, 3))).toEqual([1.5, -2, 3]);
+  });
+
+  it('serves a request from a larger free block when the memory cannot grow, else raises PyTorch\'s error', () => {
+    const heap = new WasmHeap();
+    const big = heap.alloc(3 * 2 ** 30); // 3 GiB of the 4 GiB wasm32 can address
+    heap.release(big);
+    // 2 GiB more cannot fit beside it: the free 3 GiB block serves it whole
+    expect(heap.alloc(2 * 2 ** 30)).toBe(big);
+    expect(() => heap.alloc(2 * 2 ** 30)).toThrow("DefaultCPUAllocator: can't allocate memory: you tried to allocate 2147483648 bytes.");
+  });
+});
+
+describe('fused elementwise groups', () => {
+  it('renders (a - b)² as one kernel over two operands, vector body and scalar tail', () => {
+    const heap = new WasmHeap();
+    const cache = new KernelCache(heap);
+    // the loss's prologue in the seed: one pass instead of sub, then pow
+    const sqdiff: WasmOp = {
+      arity: 2,
+      vec: (f, [a, b]) => { const t = f.local(v128); f.get(a!).get(b!).simd('f32x4_sub').tee(t).get(t).simd('f32x4_mul'); },
+      sca: (f, [a, b]) => { const t = f.local(f32); f.get(a!).get(b!).op(0x93).tee(t).get(t).op(0x94); },
+    };
+    const n = 37, x = values(n, 7), y = values(n, 8);
+    const pa = heap.alloc(4 * n), pb = heap.alloc(4 * n), po = heap.alloc(4 * n);
+    heap.array('float32', pa, n).set(x);
+    heap.array('float32', pb, n).set(y);
+    const k = cache.get('fused:sqdiff:vv', () => ({ f: mapKernel(sqdiff, ['v', 'v']) }));
+    (k.f as (...a: number[]) => void)(pa, pb, po, 1, n, 0, 0, 0, 0);
+    const out = heap.array('float32', po, n);
+    for (let i = 0; i < n; i++) {
+      const d = Math.fround(x[i]! - y[i]!);
+      expect(out[i], `element ${i}`).toBe(Math.fround(d * d));
+    }
   });
 });
 
@@ -97,6 +135,33 @@ describe.runIf(cpuKernels === 'wasm')('wasm backend memory', () => {
     step();
     expect(wasm.kernels!.compiled).toBe(n);
     expect(n).toBeGreaterThanOrEqual(4); // add, relu, sum and matmul modules exist
+  });
+});
+
+describe('max, min, argmax, argmin over rows', () => {
+  it('NaN wins, ties keep the first index, ±0 as the reference orders them', async () => {
+    // row 0: a plain row (max 0.75 at 2, min -1 at 3); row 1: the first NaN (index 1) wins both,
+    // the second one does not replace it; row 2: ties (max 2 first at 1; min -0 first at 0, then
+    // +0 does not replace it)
+    const rows = [[0.5, 0.25, 0.75, -1, 0.1], [1, NaN, 3, NaN, 5], [-0, 2, 0, 2, 1]];
+    const t = torch.tensor(rows);
+    const mx = t.max(1), mn = t.min(1);
+    expect(Array.from(await mx.values.data())).toEqual([0.75, NaN, 2]);
+    expect(Array.from(await mx.indices.data())).toEqual([2, 1, 1]);
+    expect(Array.from(await mn.values.data())).toEqual([-1, NaN, -0]);
+    expect(Object.is((await mn.values.data())[2], -0)).toBe(true);
+    expect(Array.from(await mn.indices.data())).toEqual([3, 1, 0]);
+    expect(Array.from(await t.argmax(1).data())).toEqual([2, 1, 1]);
+    expect(await t.amax().item()).toBeNaN();
+    // a longer row against the scalar rule, through amax/amin over the last dim
+    const v = values(3 * 257, 9);
+    const u = torch.tensor(v).reshape(3, 257);
+    const [hi, lo] = [await u.amax(1).data(), await u.amin(1).data()];
+    for (let r = 0; r < 3; r++) {
+      const row = v.slice(r * 257, (r + 1) * 257);
+      expect(hi[r]).toBe(Math.max(...row));
+      expect(lo[r]).toBe(Math.min(...row));
+    }
   });
 });
 
@@ -176,6 +241,13 @@ describe('float32 elementwise against the reference scalar functions', () => {
     const m = torch.tensor(x.slice(0, 35)).reshape(5, 7), row = torch.tensor(y.slice(0, 7));
     const tr = await (m as unknown as Record<string, (b: torch.Tensor) => torch.Tensor>)[op]!(row).data();
     for (let i = 0; i < 35; i++) expect(tr[i], `${op} row [${i}]`).toBe(f(ref(x[i]!, y[i % 7]!)));
+    // a [5, 1] column against [5, 7]: row r of the result is row r of x op y[r]
+    const col = torch.tensor(y.slice(0, 5)).reshape(5, 1);
+    const tc = await (m as unknown as Record<string, (b: torch.Tensor) => torch.Tensor>)[op]!(col).data();
+    for (let i = 0; i < 35; i++) expect(tc[i], `${op} column [${i}]`).toBe(f(ref(x[i]!, y[Math.floor(i / 7)]!)));
+    // and the column on the left: y[r] op row r of x
+    const tl = await (col as unknown as Record<string, (b: torch.Tensor) => torch.Tensor>)[op]!(m).data();
+    for (let i = 0; i < 35; i++) expect(tl[i], `column ${op} [${i}]`).toBe(f(ref(y[Math.floor(i / 7)]!, x[i]!)));
   });
 
   it('neg, abs, sqrt, relu, clamp and pow(2), with NaN, ±0 and ±Infinity', async () => {
@@ -188,12 +260,35 @@ describe('float32 elementwise against the reference scalar functions', () => {
       ['clamp', t.clamp({ min: -0.25, max: 0.5 }), (v) => unaryOps.clamp.cpu(v, -0.25, 0.5)],
       ['clamp(min=0)', t.clamp({ min: 0 }), (v) => unaryOps.clamp.cpu(v, 0, Infinity)],
       ['pow', t.pow(2), (v) => v * v],
+      ['pow(x, 1)', t.pow(1), (v) => v],
     ];
     for (const [name, out, ref] of cases) {
       const got = await out.data();
       // relu(-0) is +0 in the reference (`x > 0 ? x : 0`), and so in the kernel
       xs.forEach((v, i) => expect(Object.is(got[i], f(ref(v))), `${name}(${v}) = ${got[i]}, want ${f(ref(v))}`).toBe(true));
     }
+  });
+
+  it.each(['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const)('%s into bool, tensor–tensor and tensor–scalar, NaN compares false', async (op) => {
+    const ref = binaryOps[op].cpu;
+    // ys shares some values with xs, so eq/le/ge see ties; NaN is unordered (only ne is true)
+    const ys = xs.map((v, i) => (i % 3 === 0 ? v : xs[(i * 7) % xs.length]!));
+    const got = await (torch.tensor(xs) as unknown as Record<string, (b: unknown) => torch.Tensor>)[op]!(torch.tensor(ys)).data();
+    xs.forEach((v, i) => expect(got[i], `${op}(${v}, ${ys[i]})`).toBe(ref(v, ys[i]!)));
+    const gs = await (torch.tensor(xs) as unknown as Record<string, (b: unknown) => torch.Tensor>)[op]!(0.5).data();
+    xs.forEach((v, i) => expect(gs[i], `${op}(${v}, 0.5)`).toBe(ref(v, 0.5)));
+  });
+
+  it('where and logicalAnd', async () => {
+    const c = torch.tensor(xs).gt(0), d = torch.tensor(xs).lt(0.5);
+    const both = await c.logicalAnd(d).data();
+    // 0 < x < 0.5, element by element (NaN is neither)
+    xs.forEach((v, i) => expect(both[i], `0 < ${v} < 0.5`).toBe(+(v > 0 && v < 0.5)));
+    const a = torch.tensor(xs), b = torch.tensor(xs.map((v) => -v));
+    const w = await torch.where(c, a, b).data();
+    xs.forEach((v, i) => expect(Object.is(w[i], v > 0 ? f(v) : f(-v)), `where[${i}]`).toBe(true));
+    const w0 = await a.where(c, 0).data(); // relu's gradient shape: g.where(mask, 0)
+    xs.forEach((v, i) => expect(Object.is(w0[i], v > 0 ? f(v) : 0), `where(c, x, 0)[${i}]`).toBe(true));
   });
 
   it('sums rows, whole tensors and leading dims like a float64 sum rounded once', async () => {
@@ -207,7 +302,8 @@ describe('float32 elementwise against the reference scalar functions', () => {
     }
     const all = await t.sum().item();
     expect(all).toBeCloseTo(v.reduce((a, b) => a + b, 0), 4);
+    // over the leading dim: float64 sums in row order, rounded once, so equal to the reference exactly
     const cols = await t.sum(0).data();
-    for (let c = 0; c < 1001; c += 100) expect(cols[c]).toBeCloseTo([0, 1, 2, 3, 4, 5].reduce((a, r) => a + v[r * 1001 + c]!, 0), 5);
+    for (let c = 0; c < 1001; c++) expect(cols[c], `column ${c}`).toBe(f([0, 1, 2, 3, 4, 5].reduce((a, r) => a + v[r * 1001 + c]!, 0)));
   });
 });

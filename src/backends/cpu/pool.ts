@@ -1,4 +1,6 @@
 import { hostArray, type DType, type HostArray } from '../../dtype.js';
+import { RuntimeError } from '../../errors.js';
+import { ITEM_BYTES } from './wasm/heap.js';
 
 /**
  * A small caching allocator for the CPU backend: typed arrays of released storages are kept by
@@ -23,7 +25,13 @@ export class HostPool {
   acquire(dtype: DType, numel: number): HostArray {
     const a = numel >= this.minNumel ? this.free.get(dtype)?.get(numel)?.pop() : undefined;
     if (!a) {
-      const fresh = hostArray(dtype, numel);
+      let fresh: HostArray;
+      try {
+        fresh = hostArray(dtype, numel);
+      } catch {
+        // a typed array that large cannot exist (RangeError): PyTorch's allocator error instead
+        throw new RuntimeError(`DefaultCPUAllocator: can't allocate memory: you tried to allocate ${numel * ITEM_BYTES[dtype]} bytes.`);
+      }
       this.fresh += fresh.byteLength;
       return fresh;
     }

@@ -1,9 +1,9 @@
-import type { Backend, Launch, Operand, View } from '../../../backend.js';
+import type { Backend, Launch, Operand, ReduceOp, View } from '../../../backend.js';
 import { DTYPES, type DType, type HostArray } from '../../../dtype.js';
 import { isContiguous } from '../../../shape.js';
-import { mapKernel, rowSumKernel, wasmOps, type Kind, type WasmOpName } from './elementwise.js';
-import { WasmHeap } from './heap.js';
-import { KernelCache, WasmMatmul } from './kernels.js';
+import { colSumKernel, compareKernel, compareOps, extremeKernel, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
+import { ITEM_BYTES as ITEM, WasmHeap } from './heap.js';
+import { KernelCache, Scratch, WasmMatmul } from './kernels.js';
 import { nextTask, YIELD_AFTER } from '../tasks.js';
 
 /** A CPU buffer: its byte address in the wasm memory and its element count. */
@@ -12,7 +12,6 @@ interface WasmBuf {
   readonly numel: number;
 }
 
-const ITEM: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 /** Reused blocks below this many bytes are cleared, as the JS backend's fresh small arrays were. */
 const CLEAR_BELOW = 64 * 1024;
 
@@ -28,11 +27,25 @@ function classify(v: Operand, shape: readonly number[]): Arg | null {
   const ptr = buf(v).ptr + 4 * v.offset;
   if (isContiguous(v.shape, v.strides)) return { kind: 'v', ptr, value: 0, L: 0 };
   // a row: broadcast (stride 0) or size-1 leading dims, then a contiguous suffix
+  const nd = shape.length;
   let d = 0;
-  while (d < shape.length && (v.strides[d] === 0 || shape[d] === 1)) d++;
-  if (d === 0 || !isContiguous(shape.slice(d), v.strides.slice(d))) return null;
-  return { kind: 'r', ptr, value: 0, L: size(shape.slice(d)) };
+  while (d < nd && (v.strides[d] === 0 || shape[d] === 1)) d++;
+  if (d > 0 && isContiguous(shape.slice(d), v.strides.slice(d))) return { kind: 'r', ptr, value: 0, L: size(shape.slice(d)) };
+  // a column: contiguous leading dims, then broadcast trailing dims (one value per row)
+  let e = nd;
+  while (e > 0 && (v.strides[e - 1] === 0 || shape[e - 1] === 1)) e--;
+  if (e < nd && isContiguous(shape.slice(0, e), v.strides.slice(0, e))) return { kind: 'c', ptr, value: 0, L: size(shape.slice(e)) };
+  return null;
 }
+
+/** A contiguous operand of `dtype` ('v') or a scalar ('s'), or null for any other layout. */
+function flat(v: Operand, dtype: DType): { kind: 'v' | 's'; ptr: number; value: number } | null {
+  if (typeof v === 'number') return { kind: 's', ptr: 0, value: v };
+  if (v.dtype !== dtype || !isContiguous(v.shape, v.strides)) return null;
+  return { kind: 'v', ptr: buf(v).ptr + ITEM[dtype] * v.offset, value: 0 };
+}
+
+const contiguousOf = (v: View, dtype: DType) => v.dtype === dtype && isContiguous(v.shape, v.strides);
 
 /**
  * The CPU backend on WebAssembly: every buffer lives in one wasm memory (WasmHeap), so SIMD kernels
@@ -43,15 +56,18 @@ function classify(v: Operand, shape: readonly number[]): Arg | null {
 export function createWasmBackend(runJs: (l: Launch) => void): Backend & { readonly heap: WasmHeap; readonly kernels: KernelCache } {
   const heap = new WasmHeap();
   const kernels = new KernelCache(heap);
-  const mm = new WasmMatmul(heap, kernels);
+  const scratch = new Scratch(heap);
+  const mm = new WasmMatmul(heap, kernels, scratch);
   const view = (b: WasmBuf, dtype: DType) => heap.array(dtype, b.ptr, b.numel);
 
   /** The launch with each buffer replaced by a typed array over the memory (for the JS kernels). */
   function onHost(l: Launch): Launch {
-    const m: Record<string, unknown> = { ...l };
-    for (const [k, v] of Object.entries(l)) {
-      if (v !== null && typeof v === 'object' && 'buf' in v) m[k] = { ...v, buf: view(v.buf as WasmBuf, (v as View).dtype) };
-    }
+    const host = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(host)
+      : v !== null && typeof v === 'object' && 'buf' in v ? { ...v, buf: view(v.buf as WasmBuf, (v as View).dtype) }
+      : v;
+    const m: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(l)) m[k] = host(v);
     return m as Launch;
   }
 
@@ -63,7 +79,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     for (const x of xs) {
       const a = classify(x, out.shape);
       if (!a) return false;
-      if (a.kind === 'r') {
+      if (a.kind === 'r' || a.kind === 'c') {
         if (L !== 0 && a.L !== L) return false;
         L = a.L;
       }
@@ -80,14 +96,56 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     return true;
   }
 
-  /** Sum of a contiguous float32 x over a suffix of its dims (whole rows), in float64. */
-  function rowSum(x: View, dims: readonly number[], out: View): boolean {
+  /**
+   * Reductions of a contiguous float32 x over a suffix of its dims (rows of L values: sums in
+   * float64, max/min/argmax/argmin) or, for sums, over a prefix (columns).
+   */
+  function reduce(op: ReduceOp, x: View, dims: readonly number[], out: View): boolean {
     const nd = x.shape.length, k = dims.length;
-    if (x.dtype !== 'float32' || out.dtype !== 'float32' || k === 0 || !isContiguous(x.shape, x.strides) || !isContiguous(out.shape, out.strides)) return false;
-    if (new Set(dims).size !== k || !dims.every((d) => d >= nd - k)) return false;
-    const R = size(out.shape), L = R === 0 ? 0 : size(x.shape) / R;
-    const e = kernels.get('rowsum', () => ({ rowSum: rowSumKernel() }));
-    (e.rowSum as (...a: number[]) => void)(buf(x).ptr + 4 * x.offset, buf(out).ptr + 4 * out.offset, R, L);
+    const outType = op === 'argmax' || op === 'argmin' ? 'int32' : 'float32';
+    if (!contiguousOf(x, 'float32') || !contiguousOf(out, outType) || k === 0 || new Set(dims).size !== k) return false;
+    const suffix = dims.every((d) => d >= nd - k), prefix = dims.every((d) => d < k);
+    const kept = size(out.shape), total = size(x.shape);
+    if (total === 0 || !(suffix || (prefix && op === 'sum'))) return false;
+    const px = buf(x).ptr + 4 * x.offset, po = buf(out).ptr + 4 * out.offset;
+    if (suffix && op === 'sum') {
+      const e = kernels.get('rowsum', () => ({ f: rowSumKernel() }));
+      (e.f as (...a: number[]) => void)(px, po, kept, total / kept);
+    } else if (suffix) {
+      const e = kernels.get(`extreme:${op}`, () => ({ f: extremeKernel(op as 'max' | 'min' | 'argmax' | 'argmin') }));
+      (e.f as (...a: number[]) => void)(px, po, kept, total / kept);
+    } else {
+      const e = kernels.get('colsum', () => ({ f: colSumKernel() }));
+      (e.f as (...a: number[]) => void)(px, po, total / kept, kept, scratch.take(8 * (kept + 1)));
+    }
+    return true;
+  }
+
+  /** Comparisons of float32 operands into bool. A scalar must be a float32 value, so the result is the JS reference's. */
+  function compare(op: CompareOp, a: Operand, b: Operand, out: View): boolean {
+    if (!contiguousOf(out, 'bool')) return false;
+    const x = flat(a, 'float32'), y = flat(b, 'float32');
+    if (!x || !y || (x.kind === 's' && y.kind === 's')) return false;
+    if ([x, y].some((o) => o.kind === 's' && Math.fround(o.value) !== o.value && o.value === o.value)) return false;
+    const e = kernels.get(`cmp:${op}:${x.kind}${y.kind}`, () => ({ f: compareKernel(op, [x.kind, y.kind]) }));
+    (e.f as (...a: number[]) => void)(x.ptr, y.ptr, buf(out).ptr + out.offset, size(out.shape), x.value, y.value);
+    return true;
+  }
+
+  function logicalAnd(a: Operand, b: Operand, out: View): boolean {
+    if (typeof a === 'number' || typeof b === 'number' || !contiguousOf(a, 'bool') || !contiguousOf(b, 'bool') || !contiguousOf(out, 'bool')) return false;
+    const e = kernels.get('and', () => ({ f: logicalAndKernel() }));
+    (e.f as (...a: number[]) => void)(buf(a).ptr + a.offset, buf(b).ptr + b.offset, buf(out).ptr + out.offset, size(out.shape));
+    return true;
+  }
+
+  function where(l: Extract<Launch, { kind: 'where' }>): boolean {
+    const { cond, out } = l;
+    if (!contiguousOf(cond, 'bool') || !contiguousOf(out, 'float32')) return false;
+    const x = flat(l.a, 'float32'), y = flat(l.b, 'float32');
+    if (!x || !y || (x.kind === 's' && y.kind === 's')) return false;
+    const e = kernels.get(`where:${x.kind}${y.kind}`, () => ({ f: whereKernel([x.kind, y.kind]) }));
+    (e.f as (...a: number[]) => void)(buf(cond).ptr + cond.offset, x.ptr, y.ptr, buf(out).ptr + 4 * out.offset, size(out.shape), x.value, y.value);
     return true;
   }
 
@@ -113,13 +171,18 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       case 'matmul':
         return matmul(l);
       case 'binary':
+        if (l.op === 'logicalAnd') return logicalAnd(l.a, l.b, l.out);
         if (l.compute !== 'float32') return false;
-        if (l.op === 'pow') return l.b === 2 && elementwise('square', [l.a], l.out, []);
+        if (l.op in compareOps) return compare(l.op as CompareOp, l.a, l.b, l.out);
+        // x² and x¹ (the gradient of x²) are exact as float32 arithmetic; other powers stay in JS
+        if (l.op === 'pow') return (l.b === 2 || l.b === 1) && elementwise(l.b === 2 ? 'square' : 'identity', [l.a], l.out, []);
         return l.op in wasmOps && elementwise(l.op as WasmOpName, [l.a, l.b], l.out, []);
       case 'unary':
         return l.compute === 'float32' && l.op in wasmOps && elementwise(l.op as WasmOpName, [l.x], l.out, l.params);
+      case 'where':
+        return where(l);
       case 'reduce':
-        return l.op === 'sum' && rowSum(l.x, l.dims, l.out);
+        return reduce(l.op, l.x, l.dims, l.out);
       default:
         return false;
     }
@@ -148,7 +211,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       }
       return out;
     },
-    release: (b, dtype) => heap.release((b as WasmBuf).ptr, (b as WasmBuf).numel * ITEM[dtype]),
+    release: (b) => heap.release((b as WasmBuf).ptr),
     launch: (l) => {
       if (!fast(l)) runJs(onHost(l));
     },

@@ -8,6 +8,7 @@
 
 /** Value types, by their binary encoding. */
 export const i32 = 0x7f, f32 = 0x7d, f64 = 0x7c, v128 = 0x7b;
+/** A WebAssembly value type. */
 export type ValType = typeof i32 | typeof f32 | typeof f64 | typeof v128;
 
 /** Unsigned LEB128. */
@@ -42,6 +43,7 @@ const SIMD = {
   f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2,
   f32x4_relaxed_madd: 0x105,
 } as const;
+/** The names `Func.simd()` accepts. */
 export type SimdOp = keyof typeof SIMD;
 
 /**

@@ -42,6 +42,9 @@ export function sizeClass(bytes: number): number {
 
 const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } as const;
 
+/** Bytes per element of each dtype, as stored on the CPU. */
+export const ITEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
 /**
  * The CPU backend's memory: one `WebAssembly.Memory` that grows, cut into blocks by a bump pointer,
  * and free lists per size class that released blocks return to (a wasm memory never shrinks, so
@@ -54,6 +57,8 @@ export class WasmHeap {
   readonly memory = new WebAssembly.Memory({ initial: 16 });
   top = 64; // address 0 stays unused, so a pointer is never 0
   private readonly free = new Map<number, number[]>();
+  /** Size (class) of every block handed out, by address. */
+  private readonly sizes = new Map<number, number>();
   /** Bytes of blocks held by live buffers / waiting in the free lists. */
   liveBytes = 0;
   pooledBytes = 0;
@@ -64,30 +69,46 @@ export class WasmHeap {
 
   /** The address of a block of at least `bytes` bytes, 16-byte aligned; not cleared when it is reused. */
   alloc(bytes: number): number {
-    const size = sizeClass(bytes);
-    const list = this.free.get(size);
-    let ptr = list?.pop();
+    let size = sizeClass(bytes);
+    let ptr = this.free.get(size)?.pop();
+    // a free block of one of the next size classes (at most 2× as large) beats growing the memory:
+    // workloads whose sizes drift (63 rows, then 64) reuse instead of cutting fresh blocks
+    for (let c = size; ptr === undefined && size > 1024 && (c = sizeClass(c + 1)) <= 2 * sizeClass(bytes); ) {
+      ptr = this.free.get(c)?.pop();
+      if (ptr !== undefined) size = c;
+    }
     if (ptr !== undefined) this.pooledBytes -= size;
     else {
       ptr = this.top;
-      this.reserve(ptr + size, bytes);
-      this.top += size;
-      this.fresh += size;
-      // no free block fitted, and nothing came back for a while: dead tensors are likely waiting
-      // (one hint until a block comes back: before finalizers have run, another one only costs time)
-      if (this.sinceRelease >= HINT_EVERY && !this.hinted) {
-        this.hinted = true;
-        gcHint();
+      if (!this.reserve(ptr + size)) {
+        // out of memory: a larger free block serves whole (free lists are never merged)
+        const bigger = [...this.free].filter(([s, l]) => s > size && l.length).sort((a, b) => a[0] - b[0])[0];
+        if (!bigger) throw new RuntimeError(`DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes.`);
+        size = bigger[0];
+        ptr = bigger[1].pop()!;
+        this.pooledBytes -= size;
+      } else {
+        this.top += size;
+        this.fresh += size;
+        // no free block fitted, and nothing came back for a while: dead tensors are likely waiting
+        // (one hint until a block comes back: before finalizers have run, another one only costs time)
+        if (this.sinceRelease >= HINT_EVERY && !this.hinted) {
+          this.hinted = true;
+          gcHint();
+        }
       }
     }
     this.sinceRelease += size;
     this.liveBytes += size;
+    this.sizes.set(ptr, size);
     return ptr;
   }
 
-  /** Returns the block at `ptr`, allocated for `bytes`, to its size class's free list. */
-  release(ptr: number, bytes: number): void {
-    const size = sizeClass(bytes);
+  /** Returns the block at `ptr` to its size class's free list. */
+  release(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) return;
+    this.sizes.delete(ptr);
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     list.push(ptr);
@@ -97,18 +118,22 @@ export class WasmHeap {
     this.hinted = false;
   }
 
-  /** Grows the memory to hold `end` bytes; a failure is PyTorch's allocator error. */
-  private reserve(end: number, bytes: number): void {
+  /** Grows the memory to hold `end` bytes; false when it cannot. */
+  private reserve(end: number): boolean {
     const have = this.memory.buffer.byteLength;
-    if (end <= have) return;
+    if (end <= have) return true;
     // Grow at least by half again, so a growing workload grows the memory O(log n) times.
-    const want = Math.max(Math.ceil(end / PAGE), Math.min(MAX_PAGES, Math.ceil((have * 1.5) / PAGE)));
-    try {
-      if (want > MAX_PAGES) throw new RangeError('beyond wasm32');
-      this.memory.grow(want - have / PAGE);
-    } catch {
-      throw new RuntimeError(`DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes.`);
+    const need = Math.ceil(end / PAGE);
+    if (need > MAX_PAGES) return false;
+    for (const pages of [Math.max(need, Math.min(MAX_PAGES, Math.ceil((have * 1.5) / PAGE))), need]) {
+      try {
+        this.memory.grow(pages - have / PAGE);
+        return true;
+      } catch {
+        // the engine refused: try the exact need, then give up
+      }
     }
+    return false;
   }
 
   /** Bytes the memory spans now (what the process holds for CPU tensors). */

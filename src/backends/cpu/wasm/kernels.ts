@@ -46,7 +46,7 @@ export class KernelCache {
 }
 
 /** Micro-kernel rows: 4×8 leaves x86-64's 16 vector registers room for B's two vectors and A's splat. */
-const MR = 4;
+const MR_DEFAULT = 4;
 /** K chunk (a packed B panel is KC·8·4 = 8 KiB, in L1) and M block (the packed A block, 96 KiB, in L2). */
 const KC = 256, MC = 96;
 /** N block: B's packed chunk is KC·NC·4 bytes (2 MiB), read once per M block. */
@@ -58,6 +58,27 @@ type MatmulExports = {
   gemm: (mc: number, nc: number, kc: number, ap: number, bp: number, c: number, ldc: number, first: number, tile: number) => void;
 };
 
+/**
+ * Scratch memory for kernels (packed panels, float64 accumulators): one block, grown and never
+ * shrunk, valid until the next `take` — launches run one at a time.
+ */
+export class Scratch {
+  private ptr = 0;
+  private bytes = 0;
+
+  constructor(private readonly heap: WasmHeap) {}
+
+  /** The address of at least `bytes` bytes, 16-byte aligned. */
+  take(bytes: number): number {
+    if (this.bytes < bytes) {
+      if (this.bytes) this.heap.release(this.ptr);
+      this.ptr = this.heap.alloc(bytes);
+      this.bytes = bytes;
+    }
+    return this.ptr;
+  }
+}
+
 /** Strided operand of a float32 matmul: byte address of element [0, 0] and element strides. */
 export interface MatOperand { ptr: number; rs: number; cs: number }
 
@@ -66,11 +87,18 @@ export interface MatOperand { ptr: number; rs: number; cs: number }
  * Scratch panels come from the heap and are kept for the next call.
  */
 export class WasmMatmul {
-  private scratch = { ptr: 0, bytes: 0 };
+  constructor(
+    private readonly heap: WasmHeap,
+    private readonly kernels: KernelCache,
+    private readonly scratch: Scratch,
+    private readonly fma = hasRelaxedMadd(),
+    /** Micro-kernel rows (bench/NOTES.md compares 4, 6 and 8); MC must stay a multiple of it. */
+    private readonly MR = MR_DEFAULT,
+  ) {}
 
-  constructor(private readonly heap: WasmHeap, private readonly kernels: KernelCache, private readonly fma = hasRelaxedMadd()) {}
-
+  /** C = A · B; a K of 0 gives zeros (an empty sum). */
   run(A: MatOperand, B: MatOperand, c: number, M: number, K: number, N: number): void {
+    const MR = this.MR;
     const e = this.kernels.get(`matmul:${MR}:${this.fma}`, () => ({ packA: packA(MR), packB: packB(), gemm: gemm(MR, this.fma) })) as unknown as MatmulExports;
     if (K === 0) {
       this.heap.array('float32', c, M * N).fill(0);
@@ -78,7 +106,7 @@ export class WasmMatmul {
     }
     const kcMax = Math.min(KC, K), ncMax = Math.min(NC, (N + 7) & ~7), mcMax = Math.min(MC, Math.ceil(M / MR) * MR);
     const apBytes = 4 * mcMax * kcMax, bpBytes = 4 * kcMax * ncMax, tileBytes = 4 * MR * 8;
-    const s = this.space(apBytes + bpBytes + tileBytes);
+    const s = this.scratch.take(apBytes + bpBytes + tileBytes);
     const ap = s, bp = s + apBytes, tile = bp + bpBytes;
     for (let jc = 0; jc < N; jc += NC) {
       const nc = Math.min(NC, N - jc);
@@ -92,14 +120,5 @@ export class WasmMatmul {
         }
       }
     }
-  }
-
-  /** A scratch block of at least `bytes`, 16-aligned (grown, never shrunk). */
-  private space(bytes: number): number {
-    if (this.scratch.bytes < bytes) {
-      if (this.scratch.bytes) this.heap.release(this.scratch.ptr, this.scratch.bytes);
-      this.scratch = { ptr: this.heap.alloc(bytes), bytes };
-    }
-    return this.scratch.ptr;
   }
 }
