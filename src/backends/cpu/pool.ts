@@ -1,6 +1,4 @@
 import { hostArray, type DType, type HostArray } from '../../dtype.js';
-import { RuntimeError } from '../../errors.js';
-import { ITEM_BYTES } from './wasm/heap.js';
 
 /**
  * A small caching allocator for the CPU backend: typed arrays of released storages are kept by
@@ -25,13 +23,8 @@ export class HostPool {
   acquire(dtype: DType, numel: number): HostArray {
     const a = numel >= this.minNumel ? this.free.get(dtype)?.get(numel)?.pop() : undefined;
     if (!a) {
-      let fresh: HostArray;
-      try {
-        fresh = hostArray(dtype, numel);
-      } catch {
-        // a typed array that large cannot exist (RangeError): PyTorch's allocator error instead
-        throw new RuntimeError(`DefaultCPUAllocator: can't allocate memory: you tried to allocate ${numel * ITEM_BYTES[dtype]} bytes.`);
-      }
+      // hostArray raises PyTorch's allocator error for an array that cannot exist
+      const fresh = hostArray(dtype, numel);
       this.fresh += fresh.byteLength;
       return fresh;
     }

@@ -1,5 +1,5 @@
 import { RuntimeError } from '../../../errors.js';
-import type { DType, HostArray } from '../../../dtype.js';
+import { cpuAllocError, type DType, type HostArray } from '../../../dtype.js';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; engines may allow less (growth failure is reported, not thrown raw). */
@@ -83,7 +83,7 @@ export class WasmHeap {
       if (!this.reserve(ptr + size)) {
         // out of memory: a larger free block serves whole (free lists are never merged)
         const bigger = [...this.free].filter(([s, l]) => s > size && l.length).sort((a, b) => a[0] - b[0])[0];
-        if (!bigger) throw new RuntimeError(`DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes.`);
+        if (!bigger) throw new RuntimeError(cpuAllocError(bytes));
         size = bigger[0];
         ptr = bigger[1].pop()!;
         this.pooledBytes -= size;
