@@ -1,4 +1,5 @@
 import { RuntimeError } from './errors.js';
+import { beginInternal, endInternal } from './executor.js';
 import type { Tensor } from './tensor.js';
 
 /**
@@ -156,11 +157,27 @@ export function runBackward(
     const prev = m.get(k);
     m.set(k, prev ? prev.add(g) : g);
   };
+  // What backward computes is internal to it (the executor need not store it), except what it
+  // delivers: leaves' .grad, retained .grad and the captured gradients.
+  const delivered: Tensor[] = [];
   const deliverLeaf = (t: Tensor, g: Tensor) => {
     if (want) {
       if (want.has(t)) addTo(captured, t, g);
-    } else t.accumulateGrad(g);
+    } else {
+      t.accumulateGrad(g);
+      delivered.push(t.grad!);
+    }
   };
+  const device = roots[0]?.device;
+  if (device) beginInternal(device);
+  try {
+    noGradBackward();
+  } finally {
+    if (device) endInternal(device, [...delivered, ...captured.values()].map((t) => t.storage.buf));
+  }
+  return captured;
+
+  function noGradBackward(): void {
   noGrad(() => {
     const rootNodes: Node[] = [];
     roots.forEach((r, i) => {
@@ -176,7 +193,10 @@ export function runBackward(
       const g = grads.get(node);
       if (!g) continue;
       grads.delete(node);
-      if (node.retained) node.retained.accumulateGrad(g);
+      if (node.retained) {
+        node.retained.accumulateGrad(g);
+        delivered.push(node.retained.grad!);
+      }
       const asked = wantNodes.get(node);
       if (asked) addTo(captured, asked, g);
       const saved = node.saved!;
@@ -192,5 +212,5 @@ export function runBackward(
     }
     if (!retainGraph) for (const node of order) if (node.saved && node.saved.length) node.saved = null;
   });
-  return captured;
+  }
 }

@@ -1,4 +1,5 @@
 import type { DType, HostArray } from './dtype.js';
+import type { FusedKernel } from './kernel.js';
 import type { UnaryOp, BinaryOp } from './ops/elementwise.js';
 
 /** The devices wgtorch runs on. */
@@ -47,6 +48,8 @@ export interface DeviceLimits {
   /** Largest buffer, in bytes. */
   readonly maxBufferSize: number;
   readonly dtypes: readonly DType[];
+  /** Most distinct buffers one kernel may bind (the scheduler splits fused kernels to fit). */
+  readonly maxKernelBuffers: number;
 }
 
 /**
@@ -66,8 +69,18 @@ export interface Backend {
   readSync?(buf: BufferHandle, dtype: DType, offset: number, numel: number): HostArray;
   /** Returns a buffer to the backend (a pool, or the garbage collector). */
   release(buf: BufferHandle, dtype: DType, numel: number): void;
-  /** Runs, or enqueues, one kernel launch. */
-  launch(l: Launch): void;
+  /**
+   * Runs, or enqueues, one kernel launch. Called by the executor (src/executor.ts) when the graph is
+   * realized; `label` names the op (and where it was called, when known) for error messages.
+   */
+  launch(l: Launch, label?: string): void;
+  /** Runs, or enqueues, a fused elementwise kernel (src/kernel.ts) built by the scheduler. */
+  runFused(k: FusedKernel, label: string): void;
+  /**
+   * Checks a launch when it is recorded (the device is alive, the buffers are its own), so errors
+   * are thrown at the op's call site, not later when the graph runs; optional.
+   */
+  validate?(l: Launch): void;
   /** Waits until every enqueued launch has finished. */
   synchronize(): Promise<void>;
 }

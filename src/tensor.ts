@@ -2,7 +2,7 @@ import { isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type 
 import type { Device, View } from './backend.js';
 import { castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
-import { backendFor, launch } from './executor.js';
+import { backendFor, beginInternal, launch } from './executor.js';
 import { formatTensor } from './format.js';
 import * as apply from './ops/apply.js';
 import * as linalg from './ops/linalg.js';
@@ -420,6 +420,9 @@ export class Tensor {
       node.savedVersions = node.saved.map((t) => t.storage.version);
     }
     launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
+    // A result nobody else holds is this op's temporary: released now, the executor never stores it
+    // (the op becomes one kernel writing this tensor).
+    if (result.storage.refs === 1 && result.storage !== this.storage && !result.gradFn?.saved?.includes(result)) result.dispose();
     this.storage.bump();
     if (isGradEnabled() && result.gradFn) {
       this.gradFn = result.gradFn;
@@ -468,6 +471,7 @@ export class Tensor {
     let g = gradient ?? null;
     if (g === null) {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
+      beginInternal(this.device); // the implicit ones are a temporary of backward (autograd.ts ends the region)
       g = this.onesLike();
     } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);

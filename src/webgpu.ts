@@ -8,7 +8,7 @@ import { gpuStats, WebGPUBackend, type GpuStats } from './backends/webgpu/index.
 import { requestDevice, type AdapterInfo } from './backends/webgpu/device.js';
 import type { PoolStats } from './backends/webgpu/pool.js';
 import { RuntimeError } from './errors.js';
-import { registerBackend } from './executor.js';
+import { realize, registerBackend } from './executor.js';
 
 let backend: WebGPUBackend | null = null;
 let pending: Promise<WebGPUBackend | string> | null = null;
@@ -72,7 +72,9 @@ export const webgpu = {
 
   /** Submits every queued launch and waits for the device; throws the errors they raised. */
   async synchronize(): Promise<void> {
-    if (backend) await backend.synchronize();
+    if (!backend) return;
+    realize('webgpu');
+    await backend.synchronize();
   },
 
   /** Bytes and buffers held by live tensors and kept in the pool for reuse. */

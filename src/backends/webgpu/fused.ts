@@ -1,0 +1,139 @@
+/**
+ * The WGSL renderer of a fused elementwise kernel (src/kernel.ts): one invocation per element of
+ * the kernel's shape, every node a `let` in its storage type, the op table's WGSL expression for
+ * each op (in a block of its own, so `x`, `a`, `b` name that op's operands), several stores at the
+ * end. Views are read and written in place through their strides (shaders/elementwise.wgsl).
+ */
+import type { View } from '../../backend.js';
+import type { FusedKernel, KNode } from '../../kernel.js';
+import { binaryOps, unaryOps } from '../../ops/elementwise.js';
+import template from '../../../shaders/elementwise.wgsl?raw';
+import { bindingDecl, coalesce, computeType, convertLoad, convertStore, fill, Params, rowMajor, storageType, type Ctx } from './codegen.js';
+import { encodeElementwise, nanSafe } from './elementwise.js';
+import { contiguousStrides } from '../../shape.js';
+import type { GpuBuf } from './pool.js';
+
+const WG = 256;
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The op table's WGSL with its `T` (the compute type) spelled out. */
+const withT = (expr: string, T: string) => expr.replace(/\bT\(/g, `${T}(`);
+
+/** Structure of a node for the pipeline key (values live in the parameters, not the text). */
+function nodeKey(n: KNode): string {
+  switch (n.op) {
+    case 'load': return `l${n.input}${n.dtype}`;
+    case 'const': return `c${n.dtype}`;
+    case 'unary': return `u${n.f},${n.x},${n.compute},${n.dtype}`;
+    case 'binary': return `b${n.f},${n.a},${n.b},${n.compute},${n.dtype}`;
+    case 'where': return `w${n.c},${n.a},${n.b},${n.dtype}`;
+    case 'copy': return `y${n.x},${n.dtype}`;
+  }
+}
+
+/** Encodes one fused kernel as one dispatch. */
+export function encodeFused(ctx: Ctx, k: FusedKernel, label: string): void {
+  const n = numel(k.shape);
+  if (n === 0) return;
+  const outs = k.outputs.map((o) => o.view);
+  // An input that an output overwrites in another layout (t.copy_(t.t())) is read from a copy, so
+  // no invocation reads an element another one already wrote.
+  const temps: GpuBuf[] = [];
+  const inputs = k.inputs.map((v) => {
+    if (!outs.some((o) => o.buf === v.buf && !(o.offset === v.offset && o.strides.every((s, d) => s === v.strides[d])))) return v;
+    const t = ctx.temp(n * 4);
+    temps.push(t);
+    const copy: View = { buf: t, dtype: v.dtype, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
+    encodeElementwise(ctx, { kind: 'copy', x: v, out: copy });
+    return copy;
+  });
+  const views: View[] = [...outs, ...inputs];
+  const { shape, strides } = coalesce(k.shape, views.map((v) => v.strides));
+  const contiguous = strides.map((st) => rowMajor(shape, st));
+
+  // Parameters: count, rank, offsets, node values; the dims last (text independent of the rank).
+  const p = new Params();
+  const nRef = p.u32(n);
+  const rank = p.u32(shape.length);
+  const offs = views.map((v) => p.u32(v.offset));
+  const dt = (j: number) => k.nodes[j]!.dtype;
+  const stmts: string[] = [];
+  k.nodes.forEach((node, j) => {
+    const S = storageType(node.dtype);
+    const v = `v${j}`;
+    switch (node.op) {
+      case 'load':
+        stmts.push(`  let ${v} = {{LOAD${node.input}}};`);
+        return;
+      case 'const':
+        stmts.push(`  let ${v} = ${p.scalar(node.value, S)};`);
+        return;
+      case 'unary': {
+        const T = computeType(node.compute);
+        const p0 = p.scalar(node.params[0] ?? 0, 'f32'), p1 = p.scalar(node.params[1] ?? 0, 'f32');
+        const e = nanSafe(withT(unaryOps[node.f].wgsl, T), T);
+        stmts.push(`  var ${v}: ${S};\n  {\n    let x: ${T} = ${convertLoad(dt(node.x), T, `v${node.x}`)};\n    let p0 = ${p0};\n    let p1 = ${p1};\n    let r = ${e};\n    ${v} = ${convertStore(node.dtype, T, 'r')};\n  }`);
+        return;
+      }
+      case 'binary': {
+        const T = computeType(node.compute);
+        const def = binaryOps[node.f];
+        const e = nanSafe(withT(def.wgsl, T), T);
+        stmts.push(
+          `  var ${v}: ${S};\n  {\n    let a: ${T} = ${convertLoad(dt(node.a), T, `v${node.a}`)};\n    let b: ${T} = ${convertLoad(dt(node.b), T, `v${node.b}`)};\n` +
+            `    let r = ${e};\n    ${v} = ${convertStore(node.dtype, def.result === 'bool' ? 'bool' : T, 'r')};\n  }`,
+        );
+        return;
+      }
+      case 'where': {
+        const T = computeType(node.dtype);
+        const c = storageType(dt(node.c)) === 'f32' ? `v${node.c} != 0.0` : `v${node.c} != ${storageType(dt(node.c))}(0)`;
+        stmts.push(`  let ${v} = ${convertStore(node.dtype, T, `select(${convertLoad(dt(node.b), T, `v${node.b}`)}, ${convertLoad(dt(node.a), T, `v${node.a}`)}, ${c})`)};`);
+        return;
+      }
+      case 'copy': {
+        const T = computeType(dt(node.x));
+        stmts.push(`  let ${v} = ${convertStore(node.dtype, T, convertLoad(dt(node.x), T, `v${node.x}`))};`);
+        return;
+      }
+    }
+  });
+  const stridedViews = views.map((_, i) => i).filter((i) => !contiguous[i]);
+  const base = p.words.length;
+  if (stridedViews.length > 0) {
+    shape.forEach((s) => p.u32(s));
+    stridedViews.forEach((i) => strides[i]!.forEach((s) => p.u32(s)));
+  }
+  // One binding per distinct buffer, read_write when some output is in it.
+  const bufs: GpuBuf[] = [];
+  const slot = views.map((v) => {
+    const i = bufs.indexOf(v.buf as GpuBuf);
+    return i >= 0 ? i : bufs.push(v.buf as GpuBuf) - 1;
+  });
+  const written = bufs.map((_, b) => outs.some((_, o) => slot[o] === b));
+  const key = [
+    'fz', k.nodes.map(nodeKey).join(';'), k.outputs.map((o) => `${slot[outs.indexOf(o.view)]}:${o.node}`).join(','),
+    views.map((v, i) => `${slot[i]}${v.dtype[0]}`).join(','), written.join(','), contiguous.join(','), base, p.vec4s,
+  ].join('|');
+
+  const code = (): string => {
+    const decls = bufs.map((_, b) => bindingDecl(b + 1, `b${b + 1}`, storageType(views[slot.indexOf(b)]!.dtype), written[b]!));
+    let index = views.map((_, i) => (contiguous[i] ? `  let j${i} = ${offs[i]} + i;\n` : `  var j${i} = ${offs[i]};\n`)).join('');
+    if (stridedViews.length > 0) {
+      index +=
+        `  var q = i;\n  for (var d = ${rank}; d > 0u; d = d - 1u) {\n` +
+        `    let c = q % pr(${base}u + d - 1u);\n    q = q / pr(${base}u + d - 1u);\n` +
+        stridedViews.map((i, m) => `    j${i} = j${i} + c * pr(${base}u + ${rank} * ${m + 1}u + d - 1u);\n`).join('') +
+        '  }\n';
+    }
+    const load = (input: number) => {
+      const vi = outs.length + input;
+      return `b${slot[vi]! + 1}[j${vi}]`;
+    };
+    const body = stmts.map((s) => s.replace(/\{\{LOAD(\d+)\}\}/g, (_, d: string) => load(Number(d)))).join('\n');
+    const stores = k.outputs.map((o, i) => `  b${slot[i]! + 1}[j${i}] = v${o.node};`).join('\n');
+    return fill(template, { T: 'f32', PARAMS: p.decl(), COUNT: nRef, BINDINGS: decls.join('\n'), WG, INDEX: index, BODY: `${body}\n${stores}` });
+  };
+  ctx.dispatch(ctx.pipeline(key, code, label), p, bufs, Math.ceil(n / WG));
+  temps.forEach((t) => ctx.freeTemp(t));
+}

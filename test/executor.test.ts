@@ -1,0 +1,175 @@
+/**
+ * The graph executor (src/executor.ts, src/schedule.ts): lazy recording, realization on reads and
+ * at the bound, fusion, in-place writes without copies, write-after-read ordering, eager mode, and
+ * the seed step's kernel count — on every device. Counts come from torch.launchStats (kernels after
+ * fusion) and, on WebGPU, torch.webgpu.stats() (dispatches).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as torch from '../src/index.js';
+import type { Device, Tensor } from '../src/index.js';
+import type { GpuBuf } from '../src/backends/webgpu/pool.js';
+import { devices } from './devices.js';
+
+/** Kernels (after fusion) that `fn` costs once realized. */
+async function kernelsOf(device: Device, fn: () => Tensor | void): Promise<number> {
+  torch.realize();
+  const before = torch.launchStats.kernels;
+  const out = fn();
+  if (out) await out.data();
+  torch.realize();
+  if (device === 'webgpu') await torch.webgpu.synchronize();
+  return torch.launchStats.kernels - before;
+}
+
+afterEach(() => {
+  torch.setEager(false);
+  torch.setGraphBound(256);
+});
+
+describe.each(devices)('executor on %s', (device) => {
+  const opts = { device };
+  const vals = (t: Tensor) => t.data().then((d) => Array.from(d));
+
+  it('records ops and runs them when a value is read', async () => {
+    const a = torch.tensor([1, 2, 3], opts);
+    torch.realize();
+    const k0 = torch.launchStats.kernels, r0 = torch.launchStats.total;
+    const b = a.mul(2).add(1);
+    expect(torch.launchStats.total - r0).toBe(2); // recorded
+    expect(torch.launchStats.kernels - k0).toBe(0); // nothing ran yet
+    expect(await vals(b)).toEqual([3, 5, 7]); // (1..3)·2 + 1
+    expect(torch.launchStats.kernels - k0).toBe(1); // one fused kernel
+  });
+
+  it('eager mode runs each op when called', async () => {
+    torch.setEager(true);
+    expect(torch.isEager()).toBe(true);
+    const a = torch.tensor([1, 2, 3], opts);
+    const k0 = torch.launchStats.kernels;
+    const b = a.mul(2);
+    expect(torch.launchStats.kernels - k0).toBe(1);
+    const c = b.add(1);
+    expect(torch.launchStats.kernels - k0).toBe(2);
+    expect(await vals(c)).toEqual([3, 5, 7]);
+  });
+
+  it('an elementwise chain is one kernel; a tensor the user keeps is still stored', async () => {
+    const p = torch.tensor([[1, 2], [3, 4]], opts), y = torch.tensor([[0, 1], [1, 5]], opts);
+    let d: Tensor | null = null;
+    // (p - y)^2 = [[1, 1], [4, 1]]; exp of that is not asked for.
+    const k = await kernelsOf(device, () => {
+      d = p.sub(y);
+      return d.pow(2).mul(3).add(1).clamp({ max: 10 });
+    });
+    expect(k).toBe(1);
+    expect(await vals(d!)).toEqual([1, 1, 2, -1]);
+  });
+
+  it('an in-place update is one kernel writing its target, and zero_() then add_() costs one kernel', async () => {
+    const w = torch.tensor([1, 2, 3], opts), g = torch.tensor([10, 20, 30], opts);
+    // w - 0.5 g = [-4, -8, -12]
+    expect(await kernelsOf(device, () => void w.sub_(g.mul(0.5)))).toBe(1);
+    expect(await vals(w)).toEqual([-4, -8, -12]);
+    // zero_() then add_(g): g is written, the zeros never are.
+    expect(await kernelsOf(device, () => void w.zero_().add_(g))).toBe(1);
+    expect(await vals(w)).toEqual([10, 20, 30]);
+  });
+
+  it('write-after-read: a recorded reader sees the value before a later in-place write', async () => {
+    const x = torch.tensor([1, 2, 3], opts);
+    const y = x.mul(2); // recorded, not run
+    x.add_(10);
+    const z = x.mul(2);
+    expect(await vals(y)).toEqual([2, 4, 6]);
+    expect(await vals(z)).toEqual([22, 24, 26]);
+    // A kept intermediate is never stale after an in-place write to its input.
+    const a = torch.tensor([1, 1], opts);
+    const b = a.add(1);
+    a.mul_(5);
+    const c = b.add(a);
+    expect(await vals(b)).toEqual([2, 2]);
+    expect(await vals(c)).toEqual([7, 7]);
+  });
+
+  it('a graph that is never read is realized at the bound', async () => {
+    torch.setGraphBound(8);
+    const r0 = torch.launchStats.realizations;
+    let t = torch.ones([4], opts);
+    for (let i = 0; i < 30; i++) t = t.add(1);
+    expect(torch.launchStats.realizations - r0).toBeGreaterThanOrEqual(3);
+    expect(await vals(t)).toEqual([31, 31, 31, 31]);
+  });
+
+  it('values through views, broadcasts, dtype changes and self-overlapping copies', async () => {
+    const a = torch.arange(6, opts).float().reshape(2, 3);
+    const b = a.t().mul(torch.tensor([1, 10], opts)).add(a.t()); // [[0, 3·11], ...]: a.t() · (1 + [1, 10])
+    expect(await vals(b)).toEqual([0, 33, 2, 44, 4, 55]);
+    const m = torch.tensor([[1, 2], [3, 4]], opts);
+    m.copy_(m.t()); // transposes in place
+    expect(await vals(m)).toEqual([1, 3, 2, 4]);
+    const i = torch.tensor([1.7, -2.5, 3.2], opts).int().add(1).gt(0); // [2, -1, 4] > 0
+    expect(await vals(i)).toEqual([1, 0, 1]);
+  });
+
+  it('splits a kernel that would bind more buffers than a shader stage allows', async () => {
+    const xs = Array.from({ length: 12 }, (_, k) => torch.full([5], k, opts));
+    torch.realize();
+    const before = torch.launchStats.kernels;
+    let s = xs[0]!;
+    for (const x of xs.slice(1)) s = s.add(x); // 0 + 1 + ... + 11 = 66
+    expect(await vals(s)).toEqual([66, 66, 66, 66, 66]);
+    const k = torch.launchStats.kernels - before;
+    // WebGPU kernels bind at most 8 buffers: 12 inputs and an output need at least two kernels.
+    if (device === 'webgpu') expect(k).toBeGreaterThanOrEqual(2);
+    else expect(k).toBe(1);
+  });
+
+  it('the seed step costs at most 12 kernels after fusion (31 launches recorded)', async () => {
+    torch.manualSeed(0);
+    const x = torch.randn(64, 1000, opts), y = torch.randn(64, 10, opts);
+    const w1 = torch.randn(1000, 100, { ...opts, requiresGrad: true }), w2 = torch.randn(100, 10, { ...opts, requiresGrad: true });
+    const step = () => {
+      const loss = x.mm(w1).clamp({ min: 0 }).mm(w2).sub(y).pow(2).sum();
+      loss.backward();
+      torch.noGrad(() => {
+        w1.sub_(w1.grad!.mul(1e-6));
+        w2.sub_(w2.grad!.mul(1e-6));
+        w1.grad!.zero_();
+        w2.grad!.zero_();
+      });
+      return loss;
+    };
+    for (let i = 0; i < 2; i++) step();
+    torch.realize();
+    if (device === 'webgpu') await torch.webgpu.synchronize();
+    const steps = 6;
+    const r0 = torch.launchStats.total, k0 = torch.launchStats.kernels;
+    const d0 = device === 'webgpu' ? torch.webgpu.stats().dispatches : 0;
+    torch.setGraphBound(10_000);
+    for (let i = 0; i < steps; i++) step();
+    torch.realize();
+    if (device === 'webgpu') await torch.webgpu.synchronize();
+    const recorded = (torch.launchStats.total - r0) / steps;
+    const kernels = torch.launchStats.kernels - k0;
+    expect(recorded).toBe(31);
+    // Per step: matmul, clamp, matmul, (sub, pow), sum, the loss gradient, three matmuls, the
+    // clamp mask, two updates; the zero_() of the last step is the only extra (2 fills).
+    expect(kernels).toBeLessThanOrEqual(12 * steps + 2);
+    if (device === 'webgpu') expect(torch.webgpu.stats().dispatches - d0).toBeLessThanOrEqual(12 * steps + 2);
+  });
+});
+
+describe.skipIf(!devices.includes('webgpu'))('executor errors on webgpu', () => {
+  it('a device error raised while realizing names the op, and in eager mode where it was called', async () => {
+    torch.setEager(true);
+    const a = torch.ones([8], { device: 'webgpu' });
+    await torch.webgpu.synchronize();
+    (a.storage.buf as GpuBuf).buffer.destroy();
+    const b = a.mul(3);
+    const err = await b.data().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(torch.DeviceError);
+    expect((err as Error).message).toMatch(/binary:mul/);
+    expect((err as Error).message).toMatch(/executor\.test\.ts/);
+    await torch.webgpu.synchronize();
+  });
+});
