@@ -1,5 +1,5 @@
 import type { DType, HostArray } from './dtype.js';
-import type { FusedKernel } from './kernel.js';
+import type { Epilogue, FusedKernel } from './kernel.js';
 import type { UnaryOp, BinaryOp } from './ops/elementwise.js';
 
 /** The devices wgtorch runs on. */
@@ -73,9 +73,18 @@ export interface Backend {
    * Runs, or enqueues, one kernel launch. Called by the executor (src/executor.ts) when the graph is
    * realized; `label` names the op (and where it was called, when known) for error messages.
    */
-  launch(l: Launch, label?: string): void;
-  /** Runs, or enqueues, a fused elementwise kernel (src/kernel.ts) built by the scheduler. */
-  runFused(k: FusedKernel, label: string): void;
+  launch(l: Launch, label?: string, epilogue?: Epilogue): void;
+  /**
+   * Whether launch() takes a matmul's epilogue into its kernel; otherwise the executor runs the
+   * epilogue as a fused kernel right after the matmul.
+   */
+  readonly epilogues?: boolean;
+  /**
+   * Runs, or enqueues, a fused elementwise kernel (src/kernel.ts) built by the scheduler. `cache`
+   * is the same object each time a cached plan replays this step: the backend may keep what it
+   * derived from the kernel's structure there (its pipeline, parameters), never buffers.
+   */
+  runFused(k: FusedKernel, label: string, cache?: object): void;
   /**
    * Checks a launch when it is recorded (the device is alive, the buffers are its own), so errors
    * are thrown at the op's call site, not later when the graph runs; optional.

@@ -1,6 +1,7 @@
 import type { Backend, BufferHandle, Device, Launch } from './backend.js';
 import { cpuBackend } from './backends/cpu/index.js';
 import { DeviceError, RuntimeError, TorchError } from './errors.js';
+import { clearPlans, planFor } from './plans.js';
 import { schedule, type Step } from './schedule.js';
 
 /**
@@ -33,6 +34,7 @@ export const launchStats = {
   fused: 0,
   realizations: 0,
 };
+export { planStats } from './plans.js';
 
 interface Graph {
   recs: Launch[];
@@ -117,24 +119,29 @@ class Lazy implements Backend {
     launchStats.realizations++;
     let steps: Step[];
     try {
-      steps = schedule(g.recs, { dead: (b) => g.dead.has(b), maxBuffers: this.real.limits.maxKernelBuffers });
-      if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : launchName(s.l))).join('\n'));
-      for (const s of steps) this.run(s, g);
+      const dead = (b: BufferHandle) => g.dead.has(b);
+      let slots: object[];
+      ({ steps, slots } = planFor(this.device, g.recs, dead, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
+      if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
+      steps.forEach((s, i) => this.run(s, g, slots[i]!));
     } finally {
       for (const r of g.released) this.real.release(r.buf, r.dtype, r.numel);
     }
   }
 
-  private run(s: Step, g: Graph): void {
+  private run(s: Step, g: Graph, slot: object): void {
     launchStats.kernels++;
-    const names = s.kind === 'fused' ? s.k.names : [launchName(s.l)];
+    const names = s.kind === 'fused' ? s.k.names : [launchName(s.l), ...(s.epilogue?.k.names ?? [])];
     const site = s.recs.map((r) => g.sites[r]).find((x) => x) ?? null;
     const label = `${names.join('+')}${site ? ` at ${site}` : ''}`;
     try {
       if (s.kind === 'fused') {
         launchStats.fused++;
-        this.real.runFused(s.k, label);
-      } else this.real.launch(s.l, label);
+        this.real.runFused(s.k, label, slot);
+      } else if (s.epilogue && !this.real.epilogues) {
+        this.real.launch(s.l, label);
+        this.real.runFused(s.epilogue.k, label, slot);
+      } else this.real.launch(s.l, label, s.epilogue);
     } catch (e) {
       if (e instanceof TorchError && !(e instanceof DeviceError)) throw e;
       const msg = (e as Error)?.message ?? String(e);
@@ -170,6 +177,7 @@ const lazies: Partial<Record<Device, Lazy>> = { cpu: new Lazy(cpuBackend) };
 
 /** Installs (or, with null, removes) the backend of a device; its pending graph is dropped. */
 export function registerBackend(device: Device, b: Backend | null): void {
+  clearPlans();
   if (b) lazies[device] = new Lazy(b);
   else delete lazies[device];
 }

@@ -35,3 +35,9 @@ export interface FusedKernel {
   readonly outputs: readonly { readonly view: View; readonly node: number }[];
   readonly names: readonly string[];
 }
+
+/** A fused kernel run per element of a matmul's output, after the matmul wrote it; its input `acc` (-1: none) is that output. */
+export interface Epilogue {
+  readonly k: FusedKernel;
+  readonly acc: number;
+}

@@ -18,10 +18,17 @@
  *   whose inputs a later launch overwrites) is sealed and takes no more members.
  */
 import type { BufferHandle, Launch, Operand, View } from './backend.js';
-import type { FusedKernel, KNode } from './kernel.js';
+import type { Epilogue, FusedKernel, KNode } from './kernel.js';
 
 /** One unit of work: a fused kernel or a launch run as recorded. `recs` index the recorded launches. */
-export type Step = { kind: 'fused'; k: FusedKernel; recs: number[] } | { kind: 'launch'; l: Launch; recs: number[] };
+export type Step =
+  | { kind: 'fused'; k: FusedKernel; recs: number[] }
+  /**
+   * A launch as recorded. A matmul may carry an epilogue: a fused kernel over its output's shape,
+   * run per element after the matmul wrote it, whose input `acc` is the matmul's output.
+   */
+  | { kind: 'launch'; l: Launch; recs: number[]; epilogue?: Epilogue };
+
 
 export interface ScheduleOptions {
   /** Whether a buffer's contents are unobservable after this graph (released, or an autograd temporary). */
@@ -53,6 +60,9 @@ interface Group {
   writes: Map<BufferHandle, View[]>;
   bufs: Set<BufferHandle>;
   open: boolean;
+  /** The matmul this group is fused into as an epilogue (it then runs at the matmul's position). */
+  host: LaunchEntry | null;
+  kind?: undefined;
 }
 
 /** The last write to (part of) a buffer: by a group member (its node) or by a barrier. */
@@ -127,15 +137,60 @@ function launchName(l: Launch): string {
   return typeof op === 'string' ? `${l.kind}:${op}` : l.kind;
 }
 
+/** A launch run as recorded, with the group fused into it as an epilogue (a matmul's). */
+interface LaunchEntry {
+  kind: 'launch';
+  l: Launch;
+  recs: number[];
+  reads: Set<BufferHandle>;
+  writes: Set<BufferHandle>;
+  epi: Group | null;
+}
+type Entry = LaunchEntry | Group;
+
 /** Schedules recorded launches into steps; see the file comment for the rules. */
 export function schedule(recs: readonly Launch[], opts: ScheduleOptions): Step[] {
-  const steps: (Step | Group)[] = [];
+  const steps = scheduleWith(recs, opts, true);
+  return steps.every((s) => bindings(s) <= opts.maxBuffers) ? steps : scheduleWith(recs, opts, false);
+}
+
+/** Distinct buffers a step's kernel binds. */
+function bindings(s: Step): number {
+  const set = new Set<BufferHandle>();
+  const add = (k: FusedKernel) => {
+    k.inputs.forEach((v) => set.add(v.buf));
+    k.outputs.forEach((o) => set.add(o.view.buf));
+  };
+  if (s.kind === 'fused') add(s.k);
+  else if (s.epilogue) {
+    add(s.epilogue.k);
+    const l = s.l as Extract<Launch, { kind: 'matmul' }>;
+    set.delete(l.out.buf);
+    return set.size + 3;
+  }
+  return set.size;
+}
+
+function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic: boolean): Step[] {
+  const steps: Entry[] = [];
   const groups: Group[] = [];
   const lastWriter = new Map<BufferHandle, Writer>();
+  /** The barrier that last wrote a buffer (when a barrier did). */
+  const barrierOf = new Map<BufferHandle, LaunchEntry>();
   /** Stores to a buffer since the last write that covered them: a memory read needs them all. */
   const pendingStores = new Map<BufferHandle, Store[]>();
   let lastOpen: Group | null = null;
 
+  /**
+   * Buffers a kernel will bind. Optimistically, a dead buffer the group only writes is not
+   * counted: its store is usually dropped (schedule() checks the result and retries without).
+   */
+  const bound = (bufs: Set<BufferHandle>, g: Group, loads: readonly View[]) => {
+    if (!optimistic) return bufs.size;
+    let n = 0;
+    for (const b of bufs) if (!opts.dead(b) || g.reads.has(b) || loads.some((v) => v.buf === b)) n++;
+    return n;
+  };
   const memoryRead = (v: View) => {
     for (const s of pendingStores.get(v.buf) ?? []) s.needed = true;
   };
@@ -155,23 +210,83 @@ export function schedule(recs: readonly Launch[], opts: ScheduleOptions): Step[]
     const w = lastWriter.get(v.buf);
     return w?.constant && covers(w.view, v) ? w.constant : null;
   };
+  const touches = (e: Entry): { reads: Iterable<BufferHandle>; writes: Iterable<BufferHandle> }[] =>
+    e.kind === 'launch' ? [e, ...(e.epi ? [{ reads: e.epi.reads.keys(), writes: e.epi.writes.keys() }] : [])] : [{ reads: e.reads.keys(), writes: e.writes.keys() }];
+  /**
+   * Whether work that reads `reads` and writes `writes` can run at position `pos` instead of the
+   * end: nothing after it writes what it reads, or reads or writes what it writes.
+   */
+  const clearAfter = (pos: number, reads: ReadonlySet<BufferHandle>, writes: ReadonlySet<BufferHandle>, self: Entry): boolean => {
+    for (let i = pos + 1; i < steps.length; i++) {
+      const e = steps[i]!;
+      if (e === self) continue;
+      for (const t of touches(e)) {
+        for (const b of t.writes) if (reads.has(b) || writes.has(b)) return false;
+        for (const b of t.reads) if (writes.has(b)) return false;
+      }
+    }
+    return true;
+  };
+  /** A load of a matmul's output in its own layout: what an epilogue gets as the accumulator. */
+  const accView = (host: LaunchEntry, v: View) => {
+    const out = (host.l as Extract<Launch, { kind: 'matmul' }>).out;
+    return v.buf === out.buf && v.offset === out.offset && isDense(v) && numelOf(v.shape) === numelOf(out.shape);
+  };
 
-  const canJoin = (g: Group, l: Elementwise): boolean => {
-    if (!g.open || !sameShape(g.shape, l.out.shape) || g.nodes.length + 8 > MAX_NODES) return false;
-    const fresh = new Set<BufferHandle>();
+  /** The memory loads l would add to g (operands that are neither constants nor g's own values). */
+  const memoryLoads = (g: Group, l: Elementwise): View[] | null => {
+    const loads: View[] = [];
     for (const o of operands(l)) {
       if (typeof o === 'number' || constantFor(o)) continue;
       const w = lastWriter.get(o.buf);
       if (w?.group === g) {
-        if (!sameGeom(w.view, o)) return false;
-      } else if (g.writes.has(o.buf)) return false;
-      else if (!g.bufs.has(o.buf)) fresh.add(o.buf);
+        if (!sameGeom(w.view, o)) return null;
+      } else if (g.writes.has(o.buf)) return null;
+      else loads.push(o);
     }
+    return loads;
+  };
+
+  const canJoin = (g: Group, l: Elementwise): boolean => {
+    if (!sameShape(g.shape, l.out.shape) || g.nodes.length + 8 > MAX_NODES) return false;
+    const loads = memoryLoads(g, l);
+    if (!loads) return false;
     const out = l.out;
     if (g.reads.get(out.buf)?.some((v) => !sameGeom(v, out))) return false;
     if (g.writes.get(out.buf)?.some((v) => !sameGeom(v, out))) return false;
-    if (!g.bufs.has(out.buf)) fresh.add(out.buf);
-    return g.bufs.size + fresh.size <= opts.maxBuffers;
+    const host = g.host;
+    if (host) {
+      // An epilogue reads the matmul's output only as its accumulator and writes nothing the matmul uses.
+      if (host.reads.has(out.buf) || host.writes.has(out.buf)) return false;
+      if (loads.some((v) => host.writes.has(v.buf) && !accView(host, v))) return false;
+    }
+    const all = new Set(g.bufs);
+    for (const v of loads) all.add(v.buf);
+    all.add(out.buf);
+    // An epilogue binds its buffers but the accumulator's next to the matmul's three.
+    if (host) all.delete((host.l as Extract<Launch, { kind: 'matmul' }>).out.buf);
+    if (bound(all, g, loads) + (host ? 3 : 0) > opts.maxBuffers) return false;
+    if (g.open) return true;
+    // A sealed (or attached) group takes l where it stands when nothing after it conflicts.
+    const self: Entry = host ?? g;
+    return clearAfter(steps.indexOf(self), new Set(loads.map((v) => v.buf)), new Set([out.buf]), self);
+  };
+
+  /** Moves g into the matmul that produces `v` as its epilogue, when nothing in between conflicts. */
+  const tryAttach = (g: Group, v: View) => {
+    const host = barrierOf.get(v.buf);
+    if (!host || host.l.kind !== 'matmul' || host.epi || lastWriter.get(v.buf)?.group !== null || !accView(host, v)) return;
+    const out = host.l.out;
+    if ([...g.writes.keys()].some((b) => host.reads.has(b) || host.writes.has(b))) return;
+    if (g.reads.get(out.buf)?.some((r) => !accView(host, r))) return;
+    const all = new Set(g.bufs);
+    all.delete(out.buf);
+    if (bound(all, g, []) + 3 > opts.maxBuffers) return;
+    if (!clearAfter(steps.indexOf(host), new Set(g.reads.keys()), new Set(g.writes.keys()), g)) return;
+    steps.splice(steps.indexOf(g), 1);
+    host.epi = g;
+    g.host = host;
+    g.open = false;
   };
 
   const addNode = (g: Group, n: KNode): number => g.nodes.push(n) - 1;
@@ -221,12 +336,6 @@ export function schedule(recs: readonly Launch[], opts: ScheduleOptions): Step[]
     }
   };
 
-  const place = (x: Step | Group) => {
-    const i = steps.indexOf(x);
-    if (i >= 0) steps.splice(i, 1);
-    steps.push(x);
-  };
-
   recs.forEach((l, r) => {
     const acc = accesses(l);
     // An output that overlaps an input in another layout (t.copy_(t.t())) is fine: renderers
@@ -240,9 +349,11 @@ export function schedule(recs: readonly Launch[], opts: ScheduleOptions): Step[]
       if (lastOpen && !cands.includes(lastOpen)) cands.push(lastOpen);
       let g = cands.reverse().find((c) => canJoin(c, l));
       if (!g) {
-        g = { shape: l.out.shape, inputs: [], nodes: [], outputs: [], names: [], recs: [], reads: new Map(), writes: new Map(), bufs: new Set(), open: true };
+        g = { shape: l.out.shape, inputs: [], nodes: [], outputs: [], names: [], recs: [], reads: new Map(), writes: new Map(), bufs: new Set(), open: true, host: null };
         groups.push(g);
+        steps.push(g);
       }
+      const loads = memoryLoads(g, l) ?? [];
       const node = launchNode(g, l);
       const store: Store = { group: g, node, view: l.out, needed: false };
       g.outputs.push(store);
@@ -256,17 +367,23 @@ export function schedule(recs: readonly Launch[], opts: ScheduleOptions): Step[]
       const n = g.nodes[node]!;
       lastWriter.set(l.out.buf, { group: g, node, view: l.out, constant: n.op === 'const' ? { value: n.value, dtype: n.dtype } : null });
       seal(acc.reads, acc.writes, g);
-      place(g);
-      lastOpen = g;
+      if (g.open) {
+        steps.splice(steps.indexOf(g), 1);
+        steps.push(g);
+        for (const v of loads) if (!g.host) tryAttach(g, v);
+      }
+      lastOpen = g.open ? g : null;
       return;
     }
     for (const v of acc.reads) memoryRead(v);
+    const e: LaunchEntry = { kind: 'launch', l, recs: [r], reads: new Set(acc.reads.map((v) => v.buf)), writes: new Set(acc.writes.map((v) => v.buf)), epi: null };
     for (const v of acc.writes) {
       noteWrite(v, null);
       lastWriter.set(v.buf, { group: null, node: -1, view: v, constant: null });
+      barrierOf.set(v.buf, e);
     }
     seal(acc.reads, acc.writes, null);
-    steps.push({ kind: 'launch', l, recs: [r] });
+    steps.push(e);
   });
 
   // What is still alive after the graph must hold its last values.
@@ -274,8 +391,14 @@ export function schedule(recs: readonly Launch[], opts: ScheduleOptions): Step[]
 
   const out: Step[] = [];
   for (const s of steps) {
-    if ('kind' in s) out.push(s);
-    else {
+    if (s.kind === 'launch') {
+      const k = s.epi && finish(s.epi);
+      if (!k) out.push({ kind: 'launch', l: s.l, recs: s.recs });
+      else {
+        const o = (s.l as Extract<Launch, { kind: 'matmul' }>).out;
+        out.push({ kind: 'launch', l: s.l, recs: [...s.recs, ...s.epi!.recs], epilogue: { k, acc: k.inputs.findIndex((v) => v.buf === o.buf) } });
+      }
+    } else {
       const k = finish(s);
       if (k) out.push({ kind: 'fused', k, recs: s.recs });
     }

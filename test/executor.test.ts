@@ -124,7 +124,7 @@ describe.each(devices)('executor on %s', (device) => {
     else expect(k).toBe(1);
   });
 
-  it('the seed step costs at most 12 kernels after fusion (31 launches recorded)', async () => {
+  it('the seed step costs 6 kernels after fusion (31 launches recorded)', async () => {
     torch.manualSeed(0);
     const x = torch.randn(64, 1000, opts), y = torch.randn(64, 10, opts);
     const w1 = torch.randn(1000, 100, { ...opts, requiresGrad: true }), w2 = torch.randn(100, 10, { ...opts, requiresGrad: true });
@@ -152,10 +152,15 @@ describe.each(devices)('executor on %s', (device) => {
     const recorded = (torch.launchStats.total - r0) / steps;
     const kernels = torch.launchStats.kernels - k0;
     expect(recorded).toBe(31);
-    // Per step: matmul, clamp, matmul, (sub, pow), sum, the loss gradient, three matmuls, the
-    // clamp mask, two updates; the zero_() of the last step is the only extra (2 fills).
-    expect(kernels).toBeLessThanOrEqual(12 * steps + 2);
-    if (device === 'webgpu') expect(torch.webgpu.stats().dispatches - d0).toBeLessThanOrEqual(12 * steps + 2);
+    // Per step: x·w1 with clamp fused in, ·w2 with (sub, pow) and the loss gradient fused in, the
+    // sum, and the three gradient matmuls with the clamp mask and both updates fused in (zero_()
+    // then add_() writes the gradient once, then w -= lr·grad): 6 kernels. The zero_() of the last
+    // step of the graph is the only extra (2 fills).
+    const perStep = 6;
+    const dispatches = device === 'webgpu' ? torch.webgpu.stats().dispatches - d0 : kernels;
+    console.log(`seed step on ${device}: ${recorded} launches recorded, ${kernels / steps} kernels, ${dispatches / steps} dispatches per step (${steps} steps, one graph)`);
+    expect(kernels).toBeLessThanOrEqual(perStep * steps + 2);
+    if (device === 'webgpu') expect(torch.webgpu.stats().dispatches - d0).toBeLessThanOrEqual(perStep * steps + 2);
   });
 });
 

@@ -5,7 +5,8 @@
  * end. Views are read and written in place through their strides (shaders/elementwise.wgsl).
  */
 import type { View } from '../../backend.js';
-import type { FusedKernel, KNode } from '../../kernel.js';
+import type { Epilogue, FusedKernel, KNode } from '../../kernel.js';
+import type { MatmulEpilogue } from './matmul.js';
 import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import template from '../../../shaders/elementwise.wgsl?raw';
 import { bindingDecl, coalesce, computeType, convertLoad, convertStore, fill, Params, rowMajor, storageType, type Ctx } from './codegen.js';
@@ -31,29 +32,45 @@ function nodeKey(n: KNode): string {
   }
 }
 
-/** Encodes one fused kernel as one dispatch. */
-export function encodeFused(ctx: Ctx, k: FusedKernel, label: string): void {
+/** A fused kernel's WGSL pieces, with its parameters appended to `p`. */
+interface Rendered {
+  /** Buffers to bind, in order from the first binding. */
+  bufs: GpuBuf[];
+  /** For each binding, the index of a view in [...outputs, ...inputs] that lives in it. */
+  order: number[];
+  decls: string;
+  /** Statements computing and storing every output for the element index `i`. */
+  body: string;
+  key: string;
+  /** Scratch copies to free after the dispatch. */
+  temps: GpuBuf[];
+}
+
+/**
+ * Renders k for element index `i`: binding names `b<first + slot>`, input `acc` (if >= 0) taken
+ * from the WGSL value `accVar` instead of memory (a matmul's epilogue).
+ */
+function render(ctx: Ctx, k: FusedKernel, p: Params, first: number, acc = -1, accVar = ''): Rendered {
   const n = numel(k.shape);
-  if (n === 0) return;
   const outs = k.outputs.map((o) => o.view);
   // An input that an output overwrites in another layout (t.copy_(t.t())) is read from a copy, so
   // no invocation reads an element another one already wrote.
   const temps: GpuBuf[] = [];
-  const inputs = k.inputs.map((v) => {
-    if (!outs.some((o) => o.buf === v.buf && !(o.offset === v.offset && o.strides.every((s, d) => s === v.strides[d])))) return v;
+  const inputs = k.inputs.map((v, i) => {
+    if (i === acc || !outs.some((o) => o.buf === v.buf && !(o.offset === v.offset && o.strides.every((s, d) => s === v.strides[d])))) return v;
     const t = ctx.temp(n * 4);
     temps.push(t);
     const copy: View = { buf: t, dtype: v.dtype, shape: v.shape, strides: contiguousStrides(v.shape), offset: 0 };
     encodeElementwise(ctx, { kind: 'copy', x: v, out: copy });
     return copy;
   });
-  const views: View[] = [...outs, ...inputs];
+  // Views that are indexed: the outputs, then the inputs (the accumulator is not read from memory).
+  const views: View[] = [...outs, ...inputs.filter((_, i) => i !== acc)];
+  const viewOfInput = (i: number) => outs.length + i - (acc >= 0 && i > acc ? 1 : 0);
   const { shape, strides } = coalesce(k.shape, views.map((v) => v.strides));
   const contiguous = strides.map((st) => rowMajor(shape, st));
 
-  // Parameters: count, rank, offsets, node values; the dims last (text independent of the rank).
-  const p = new Params();
-  const nRef = p.u32(n);
+  // Parameters: rank, offsets, node values; the dims last (text independent of the rank).
   const rank = p.u32(shape.length);
   const offs = views.map((v) => p.u32(v.offset));
   const dt = (j: number) => k.nodes[j]!.dtype;
@@ -63,7 +80,7 @@ export function encodeFused(ctx: Ctx, k: FusedKernel, label: string): void {
     const v = `v${j}`;
     switch (node.op) {
       case 'load':
-        stmts.push(`  let ${v} = {{LOAD${node.input}}};`);
+        stmts.push(`  let ${v} = ${node.input === acc ? accVar : `{{LOAD${node.input}}}`};`);
         return;
       case 'const':
         stmts.push(`  let ${v} = ${p.scalar(node.value, S)};`);
@@ -111,29 +128,67 @@ export function encodeFused(ctx: Ctx, k: FusedKernel, label: string): void {
     return i >= 0 ? i : bufs.push(v.buf as GpuBuf) - 1;
   });
   const written = bufs.map((_, b) => outs.some((_, o) => slot[o] === b));
+  const name = (v: number) => `b${slot[v]! + first}`;
+  const decls = bufs.map((_, b) => bindingDecl(b + first, `b${b + first}`, storageType(views[slot.indexOf(b)]!.dtype), written[b]!)).join('\n');
+  let index = views.map((_, i) => (contiguous[i] ? `  let j${i} = ${offs[i]} + i;\n` : `  var j${i} = ${offs[i]};\n`)).join('');
+  if (stridedViews.length > 0) {
+    index +=
+      `  var q = i;\n  for (var d = ${rank}; d > 0u; d = d - 1u) {\n` +
+      `    let c = q % pr(${base}u + d - 1u);\n    q = q / pr(${base}u + d - 1u);\n` +
+      stridedViews.map((i, m) => `    j${i} = j${i} + c * pr(${base}u + ${rank} * ${m + 1}u + d - 1u);\n`).join('') +
+      '  }\n';
+  }
+  const loads = stmts.map((st) => st.replace(/\{\{LOAD(\d+)\}\}/g, (_, d: string) => {
+    const vi = viewOfInput(Number(d));
+    return `${name(vi)}[j${vi}]`;
+  }));
+  const stores = k.outputs.map((o, i) => `  ${name(i)}[j${i}] = v${o.node};`);
   const key = [
-    'fz', k.nodes.map(nodeKey).join(';'), k.outputs.map((o) => `${slot[outs.indexOf(o.view)]}:${o.node}`).join(','),
+    'fz', k.nodes.map(nodeKey).join(';'), k.outputs.map((o) => o.node).join(','), acc,
     views.map((v, i) => `${slot[i]}${v.dtype[0]}`).join(','), written.join(','), contiguous.join(','), base, p.vec4s,
   ].join('|');
+  const order = bufs.map((_, b) => slot.indexOf(b));
+  return { bufs, order, decls, body: `${index}${loads.join('\n')}\n${stores.join('\n')}`, key, temps };
+}
 
-  const code = (): string => {
-    const decls = bufs.map((_, b) => bindingDecl(b + 1, `b${b + 1}`, storageType(views[slot.indexOf(b)]!.dtype), written[b]!));
-    let index = views.map((_, i) => (contiguous[i] ? `  let j${i} = ${offs[i]} + i;\n` : `  var j${i} = ${offs[i]};\n`)).join('');
-    if (stridedViews.length > 0) {
-      index +=
-        `  var q = i;\n  for (var d = ${rank}; d > 0u; d = d - 1u) {\n` +
-        `    let c = q % pr(${base}u + d - 1u);\n    q = q / pr(${base}u + d - 1u);\n` +
-        stridedViews.map((i, m) => `    j${i} = j${i} + c * pr(${base}u + ${rank} * ${m + 1}u + d - 1u);\n`).join('') +
-        '  }\n';
-    }
-    const load = (input: number) => {
-      const vi = outs.length + input;
-      return `b${slot[vi]! + 1}[j${vi}]`;
-    };
-    const body = stmts.map((s) => s.replace(/\{\{LOAD(\d+)\}\}/g, (_, d: string) => load(Number(d)))).join('\n');
-    const stores = k.outputs.map((o, i) => `  b${slot[i]! + 1}[j${i}] = v${o.node};`).join('\n');
-    return fill(template, { T: 'f32', PARAMS: p.decl(), COUNT: nRef, BINDINGS: decls.join('\n'), WG, INDEX: index, BODY: `${body}\n${stores}` });
+/** What a cached plan keeps of a fused kernel between replays (see plans.ts): no buffers. */
+export interface FusedCache {
+  pipeline?: GPUComputePipeline;
+  words?: readonly number[];
+  order?: readonly number[];
+}
+
+/** Encodes one fused kernel as one dispatch; with a filled `cache`, without generating anything. */
+export function encodeFused(ctx: Ctx, k: FusedKernel, label: string, cache?: FusedCache): void {
+  const n = numel(k.shape);
+  if (n === 0) return;
+  const p = new Params();
+  if (cache?.pipeline) {
+    p.words.push(...cache.words!);
+    const views = [...k.outputs.map((o) => o.view), ...k.inputs];
+    ctx.dispatch(cache.pipeline, p, cache.order!.map((i) => views[i]!.buf as GpuBuf), Math.ceil(n / WG));
+    return;
+  }
+  const count = p.u32(n);
+  const r = render(ctx, k, p, 1);
+  const code = () => fill(template, { T: 'f32', PARAMS: p.decl(), COUNT: count, BINDINGS: r.decls, WG, INDEX: '', BODY: r.body });
+  const pipeline = ctx.pipeline(r.key, code, label);
+  ctx.dispatch(pipeline, p, r.bufs, Math.ceil(n / WG));
+  r.temps.forEach((t) => ctx.freeTemp(t));
+  if (cache && r.temps.length === 0) Object.assign(cache, { pipeline, words: p.words.slice(), order: r.order });
+}
+
+/**
+ * A matmul's epilogue as WGSL: `fn epi(i: u32, acc: T)` computes and stores the fused kernel at
+ * output element i (row-major over [B, M, N]) from the accumulator. Its parameters follow the
+ * matmul's in `p`; its buffers bind from `first`.
+ */
+export function matmulEpilogue(ctx: Ctx, e: Epilogue, p: Params, first: number): MatmulEpilogue {
+  const r = render(ctx, e.k, p, first, e.acc, 'acc');
+  return {
+    bufs: r.bufs,
+    key: r.key,
+    code: `${r.decls}\n\nfn epi(i: u32, acc: T) {\n${r.body}\n}\n`,
+    done: () => r.temps.forEach((t) => ctx.freeTemp(t)),
   };
-  ctx.dispatch(ctx.pipeline(key, code, label), p, bufs, Math.ceil(n / WG));
-  temps.forEach((t) => ctx.freeTemp(t));
 }

@@ -13,8 +13,8 @@ import randomWgsl from '../../../shaders/random.wgsl?raw';
 import type { Ctx, Params } from './codegen.js';
 import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
-import { encodeFused } from './fused.js';
-import type { FusedKernel } from '../../kernel.js';
+import { encodeFused, matmulEpilogue, type FusedCache } from './fused.js';
+import type { Epilogue, FusedKernel } from '../../kernel.js';
 import { encodeMatmul } from './matmul.js';
 import { BufferPool, GpuBuf, type PoolStats } from './pool.js';
 import { encodeReduce } from './reduce.js';
@@ -212,23 +212,30 @@ export class WebGPUBackend implements Backend, Ctx {
     gpuStats.launches++;
   }
 
-  launch(l: Launch, label?: string): void {
+  /** Matmul epilogues run inside the matmul kernel. */
+  readonly epilogues = true;
+
+  launch(l: Launch, label?: string, epilogue?: Epilogue): void {
     this.checkAlive();
+    if (epilogue) {
+      for (const v of epilogue.k.inputs) this.own(v.buf);
+      for (const o of epilogue.k.outputs) this.own(o.view.buf);
+    }
     this.encode(label ?? launchName(l), () => {
       switch (l.kind) {
-        case 'matmul': encodeMatmul(this, l); break;
+        case 'matmul': encodeMatmul(this, l, undefined, epilogue && ((p, first) => matmulEpilogue(this, epilogue, p, first))); break;
         case 'reduce': encodeReduce(this, l); break;
         default: encodeElementwise(this, l);
       }
     });
   }
 
-  runFused(k: FusedKernel, label: string): void {
+  runFused(k: FusedKernel, label: string, cache?: object): void {
     this.checkAlive();
     for (const v of k.inputs) this.own(v.buf);
     for (const o of k.outputs) this.own(o.view.buf);
     gpuStats.fused++;
-    this.encode(label, () => encodeFused(this, k, this.label));
+    this.encode(label, () => encodeFused(this, k, this.label, cache as FusedCache | undefined));
   }
 
   /** Encodes one kernel into the open batch, labelled for Dawn's messages and ours. */

@@ -42,6 +42,18 @@ export const matmulConfig: { kind: 'auto' | 'tiled' | 'direct'; tile: MatmulTile
 type Mode = 'vo' | 'vk' | 'so' | 'sk';
 
 /**
+ * An elementwise epilogue fused into the matmul (the executor's, rendered by fused.ts): WGSL
+ * declaring `fn epi(i: u32, acc: T)`, called for every output element after it is stored; its
+ * buffers bind after the matmul's.
+ */
+export interface MatmulEpilogue {
+  bufs: readonly GpuBuf[];
+  key: string;
+  code: string;
+  done(): void;
+}
+
+/**
  * How one operand is read: X[base + o * so + k * sk], o along M (A) or N (B). 'v*' read vec4 along
  * o or k, 's*' scalars with o or k fastest across invocations.
  */
@@ -127,7 +139,7 @@ function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number
   return { rows: rows.join('\n'), body: body.join('\n') };
 }
 
-export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, cfg = matmulConfig): void {
+export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, cfg = matmulConfig, epilogue?: (p: Params, firstBinding: number) => MatmulEpilogue): void {
   const { a, b, out } = l;
   const [B, M, K] = a.shape as [number, number, number];
   const N = b.shape[2]!;
@@ -159,6 +171,7 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
       aoff: p.u32(a.offset), aBs: p.u32(aBs), aRs: p.u32(aRs), aCs: p.u32(aCs),
       boff: p.u32(b.offset), bBs: p.u32(bBs), bRs: p.u32(bRs), bCs: p.u32(bCs), ooff: p.u32(out.offset),
     };
+    const epi = epilogue?.(p, 4);
     const code = (): string => {
       const prologue = [
         `  let M = ${ref.M}; let N = ${ref.N}; let K = ${ref.K};`,
@@ -183,11 +196,19 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
         }
         store.push('  } }');
       }
+      // The epilogue reads back this invocation's own stores (one call site keeps the shader small).
+      if (epi) {
+        store.push(`  for (var ei = 0u; ei < ${TM * TN}u; ei = ei + 1u) {`);
+        store.push(`    let gm = ${row0} + ei / ${TN}u; let gn = ${col0} + ei % ${TN}u;`);
+        store.push(`    if (gm < M && gn < N) { let o = oBase + gm * N + gn; epi(o - ${ref.ooff}, ${vecOut ? 'O[o / 4u][o % 4u]' : 'O[o]'}); }`);
+        store.push('  }');
+      }
       const elem = (vec: boolean) => (vec ? `vec4<${T}>` : T);
       const bindings = [
         bindingDecl(1, 'A', elem(modeA[0] === 'v'), false),
         bindingDecl(2, 'Bm', elem(modeB[0] === 'v'), false),
         bindingDecl(3, 'O', elem(vecOut), true),
+        epi?.code ?? '',
       ].join('\n');
       if (direct) {
         const { rows, body } = directBody(modeA, modeB, TM, TN, KU, T, ref);
@@ -217,7 +238,8 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, c
     const gy = Math.ceil(tiles / grid);
     const gx = Math.ceil(tiles / gy);
     const label = `matmul:${direct ? 'direct' : 'tiled'}:${modeA}${modeB}`;
-    const key = ['mm', direct ? JSON.stringify(cfg.direct) : JSON.stringify(cfg.tile), modeA, modeB, T, vecOut, KU, p.vec4s].join('|');
-    ctx.dispatch(ctx.pipeline(key, code, label), p, [a.buf, b.buf, out.buf] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+    const key = ['mm', direct ? JSON.stringify(cfg.direct) : JSON.stringify(cfg.tile), modeA, modeB, T, vecOut, KU, p.vec4s, epi?.key ?? ''].join('|');
+    ctx.dispatch(ctx.pipeline(key, code, label), p, [a.buf, b.buf, out.buf, ...(epi?.bufs ?? [])] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+    epi?.done();
   }
 }
