@@ -73,12 +73,18 @@ export interface Backend {
    * Runs, or enqueues, one kernel launch. Called by the executor (src/executor.ts) when the graph is
    * realized; `label` names the op (and where it was called, when known) for error messages.
    */
-  launch(l: Launch, label?: string, epilogue?: Epilogue): void;
+  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel): void;
   /**
    * Whether launch() takes a matmul's epilogue into its kernel; otherwise the executor runs the
    * epilogue as a fused kernel right after the matmul.
    */
   readonly epilogues?: boolean;
+  /**
+   * Whether launch() computes a reduction's prologue (its only output's view is the reduce's x,
+   * its inputs share x's strides and offset) as it reads; otherwise the executor runs it into a
+   * scratch buffer first.
+   */
+  readonly prologues?: boolean;
   /**
    * Runs, or enqueues, a fused elementwise kernel (src/kernel.ts) built by the scheduler. `cache`
    * is the same object each time a cached plan replays this step: the backend may keep what it

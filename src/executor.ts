@@ -1,6 +1,8 @@
 import type { Backend, BufferHandle, Device, Launch } from './backend.js';
+import type { FusedKernel } from './kernel.js';
 import { cpuBackend } from './backends/cpu/index.js';
 import { DeviceError, RuntimeError, TorchError } from './errors.js';
+import { contiguousStrides } from './shape.js';
 import { clearPlans, planFor } from './plans.js';
 import { schedule, type Step } from './schedule.js';
 
@@ -45,9 +47,11 @@ interface Graph {
   released: { buf: BufferHandle; dtype: Parameters<Backend['release']>[1]; numel: number }[];
   /** Outputs recorded inside an internal region (autograd's backward). */
   internal: Set<BufferHandle> | null;
+  /** Kernels carried from earlier graphs: computed only once something needs their outputs. */
+  kernels: { k: FusedKernel; label: string }[];
 }
 
-const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: new Set(), released: [], internal: null });
+const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: new Set(), released: [], internal: null, kernels: [] });
 
 /**
  * What the tensor layer sees as a device's backend: the real backend behind a graph. Buffers,
@@ -66,18 +70,18 @@ class Lazy implements Backend {
     return this.real.alloc(numel, dtype);
   }
   write(buf: BufferHandle, dtype: Parameters<Backend['write']>[1], data: Parameters<Backend['write']>[2]): void {
-    if (this.graph.touched.has(buf)) this.realize();
+    if (this.graph.touched.has(buf)) this.realizeFor(buf);
     this.real.write(buf, dtype, data);
   }
   async read(buf: BufferHandle, dtype: Parameters<Backend['read']>[1], offset: number, numel: number): ReturnType<Backend['read']> {
-    this.realize();
+    this.realizeFor(buf);
     return this.real.read(buf, dtype, offset, numel);
   }
   get readSync(): Backend['readSync'] {
     const rs = this.real.readSync;
     if (!rs) return undefined;
     return (buf, dtype, offset, numel) => {
-      this.realize();
+      this.realizeFor(buf);
       return rs.call(this.real, buf, dtype, offset, numel);
     };
   }
@@ -99,19 +103,33 @@ class Lazy implements Backend {
   }
 
   record(l: Launch): void {
-    const g = this.graph;
-    g.recs.push(l);
-    g.sites.push(eager || debug ? callSite() : null);
-    for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) g.touched.add((v as { buf: BufferHandle }).buf);
+    this.push(l, eager || debug ? callSite() : null);
     const out = (l as { out?: { buf: BufferHandle } }).out;
-    if (g.internal && out) g.internal.add(out.buf);
-    if (eager || g.recs.length >= bound) this.realize();
+    if (this.graph.internal && out) this.graph.internal.add(out.buf);
+    if (eager || this.graph.recs.length >= bound) this.realize();
   }
 
-  /** Schedules and runs the recorded graph, then returns the buffers released meanwhile. */
-  realize(): void {
+  private push(l: Launch, site: string | null): void {
     const g = this.graph;
-    if (g.recs.length === 0) return;
+    g.recs.push(l);
+    g.sites.push(site);
+    for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) g.touched.add((v as { buf: BufferHandle }).buf);
+  }
+
+  /** Realizes what a read or write of `buf` depends on (a carried fill included). */
+  realizeFor(buf: BufferHandle): void {
+    this.realize();
+    if (this.graph.touched.has(buf)) this.realize(true);
+  }
+
+  /**
+   * Schedules and runs the recorded graph, then returns the buffers released meanwhile. Unless
+   * `all`, trailing fills of live buffers (a step's `grad.zero_()`) move to the next graph instead,
+   * where the next write usually makes them free (zero_() then add_() writes once).
+   */
+  realize(all = false): void {
+    const g = this.graph;
+    if (g.recs.length === 0 && (g.kernels.length === 0 || !(all || eager))) return;
     const internal = g.internal;
     this.graph = newGraph();
     // An internal region still open continues in the next graph.
@@ -119,25 +137,101 @@ class Lazy implements Backend {
     launchStats.realizations++;
     let steps: Step[];
     try {
+      const kept = this.runCarried(g, all);
       const dead = (b: BufferHandle) => g.dead.has(b);
       let slots: object[];
       ({ steps, slots } = planFor(this.device, g.recs, dead, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
-      if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
-      steps.forEach((s, i) => this.run(s, g, slots[i]!));
+      if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
+      const carried = all || eager ? new Set<number>() : trailing(steps, g.recs, bound / 4);
+      steps.forEach((s, i) => carried.has(i) || this.run(s, g, slots[i]!));
+      this.carry(kept, [...carried].sort((a, b) => a - b).map((i) => steps[i] as Extract<Step, { kind: 'fused' }>), g);
     } finally {
       for (const r of g.released) this.real.release(r.buf, r.dtype, r.numel);
     }
   }
 
+  /**
+   * Kernels carried from earlier graphs run first when this graph needs them (it touches their
+   * outputs or writes their inputs) or when everything must run; they are dropped when their
+   * outputs were released meanwhile; the rest stay carried (returned).
+   */
+  private runCarried(g: Graph, all: boolean): Graph['kernels'] {
+    if (g.kernels.length === 0) return [];
+    const touched = new Set<BufferHandle>(), written = new Set<BufferHandle>();
+    for (const l of g.recs) {
+      const a = launchBufs(l);
+      a.reads.forEach((b) => touched.add(b));
+      a.writes.forEach((b) => (touched.add(b), written.add(b)));
+    }
+    const kept: Graph['kernels'] = [];
+    for (const c of g.kernels) {
+      const outs = c.k.outputs.map((o) => o.view.buf);
+      if (outs.every((b) => g.dead.has(b) && !touched.has(b))) continue;
+      if (all || eager || outs.some((b) => touched.has(b)) || c.k.inputs.some((v) => written.has(v.buf))) {
+        launchStats.kernels++;
+        launchStats.fused++;
+        this.real.runFused(c.k, c.label);
+      } else kept.push(c);
+    }
+    return kept;
+  }
+
+  /**
+   * Moves trailing kernels into the new graph instead of running them: a fill becomes a fill
+   * launch (so the next write makes it free); another kernel is kept as it is (its recipe), with
+   * the releases of the buffers it uses. If nothing needs its outputs before they are released,
+   * it never runs.
+   */
+  private carry(kept: Graph['kernels'], steps: readonly Extract<Step, { kind: 'fused' }>[], g: Graph): void {
+    const next = this.graph;
+    const moved = new Set<BufferHandle>();
+    const keep = (c: Graph['kernels'][number]) => {
+      next.kernels.push(c);
+      c.k.inputs.forEach((v) => moved.add(v.buf));
+      c.k.outputs.forEach((o) => moved.add(o.view.buf));
+    };
+    kept.forEach(keep);
+    for (const s of steps) {
+      const k = s.k;
+      if (k.inputs.length === 0 && k.outputs.every((o) => k.nodes[o.node]!.op === 'const')) {
+        for (const o of k.outputs) this.push({ kind: 'fill', out: o.view, value: (k.nodes[o.node] as { value: number }).value }, null);
+      } else keep({ k, label: k.names.join('+') });
+    }
+    if (moved.size === 0) return;
+    for (const b of moved) {
+      next.touched.add(b);
+      if (g.dead.has(b)) next.dead.add(b);
+    }
+    g.released = g.released.filter((r) => {
+      if (!moved.has(r.buf)) return true;
+      next.released.push(r);
+      return false;
+    });
+  }
+
   private run(s: Step, g: Graph, slot: object): void {
     launchStats.kernels++;
-    const names = s.kind === 'fused' ? s.k.names : [launchName(s.l), ...(s.epilogue?.k.names ?? [])];
+    const names = s.kind === 'fused' ? s.k.names : [...(s.prologue?.names ?? []), launchName(s.l), ...(s.epilogue?.k.names ?? [])];
     const site = s.recs.map((r) => g.sites[r]).find((x) => x) ?? null;
     const label = `${names.join('+')}${site ? ` at ${site}` : ''}`;
     try {
       if (s.kind === 'fused') {
         launchStats.fused++;
         this.real.runFused(s.k, label, slot);
+      } else if (s.prologue && !this.real.prologues) {
+        // Computed into a scratch buffer, then reduced: one pass each, as the CPU reference does.
+        const x = (s.l as Extract<Launch, { kind: 'reduce' }>).x;
+        const n = x.shape.reduce((a, b) => a * b, 1);
+        const buf = this.real.alloc(n, x.dtype);
+        const tmp = { buf, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
+        try {
+          this.real.runFused({ ...s.prologue, outputs: [{ view: tmp, node: s.prologue.outputs[0]!.node }] }, label, slot);
+          this.real.launch({ ...s.l, x: tmp } as Launch, label);
+        } finally {
+          g.released.push({ buf, dtype: x.dtype, numel: n });
+        }
+      } else if (s.prologue) {
+        this.real.launch(s.l, label, undefined, s.prologue);
       } else if (s.epilogue && !this.real.epilogues) {
         this.real.launch(s.l, label);
         this.real.runFused(s.epilogue.k, label, slot);
@@ -204,9 +298,94 @@ export function launch(device: Device, l: Launch): void {
   b.record(l);
 }
 
-/** Runs every device's recorded graph now (the graph of `device` only, when given). */
-export function realize(device?: Device): void {
-  for (const [d, b] of Object.entries(lazies) as [Device, Lazy][]) if (!device || d === device) b.realize();
+/**
+ * Runs every device's recorded graph now (the graph of `device` only, when given), fills held
+ * back for the next graph included. synchronize() runs the graph too, but keeps trailing fills
+ * for the next graph (they are invisible until a read, which runs them).
+ */
+export function realize(device?: Device, all = true): void {
+  for (const [d, b] of Object.entries(lazies) as [Device, Lazy][]) if (!device || d === device) b.realize(all);
+}
+
+/**
+ * A natural step boundary (the start of backward()): the graph is realized here once it holds
+ * half the bound, so a loop that never reads cuts its graphs at the same place every time and
+ * replays one plan (plans.ts).
+ */
+export function stepBoundary(device: Device): void {
+  const b = lazies[device];
+  if (b && b.graph.recs.length >= bound / 2) b.realize();
+}
+
+/**
+ * torch.compile(fn): fn's ops form one graph of their own, realized when fn returns, so every call
+ * with the same structure replays one cached plan (see plans.ts for what makes a plan rebuilt).
+ * Reads inside fn realize early and split the graph; shapes may change from call to call (a new
+ * plan is built for each new structure). The result is a function with fn's signature.
+ *
+ * @example
+ * const step = torch.compile(() => { const loss = net(x).sub(y).pow(2).sum(); loss.backward(); ...; return loss; });
+ * for (let t = 0; t < 500; t++) step();
+ */
+export function compile<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return (...args: A): R => {
+    realize(undefined, false);
+    const r = fn(...args);
+    realize(undefined, false);
+    return r;
+  };
+}
+
+/** The buffers a launch reads and writes (an unknown kind: all it names, both ways). */
+function launchBufs(l: Launch): { reads: BufferHandle[]; writes: BufferHandle[] } {
+  const all: BufferHandle[] = [];
+  for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) all.push((v as { buf: BufferHandle }).buf);
+  const out = (l as { out?: { buf: BufferHandle } }).out;
+  const known = ['unary', 'binary', 'where', 'copy', 'fill', 'random', 'reduce', 'matmul'].includes(l.kind);
+  return known && out ? { reads: all.filter((b) => b !== out.buf), writes: [out.buf] } : { reads: all, writes: all };
+}
+
+/**
+ * Trailing fused kernels: no later step touches what their launches write or writes what they
+ * read, so they may run in the next graph instead (fills always; other kernels while their
+ * launches stay under `limit`, so a graph never fills up with carried work).
+ */
+function trailing(steps: readonly Step[], recs: readonly Launch[], limit: number): Set<number> {
+  const out = new Set<number>();
+  const touched = new Set<BufferHandle>(), written = new Set<BufferHandle>();
+  let budget = limit;
+  const note = (reads: Iterable<BufferHandle>, writes: Iterable<BufferHandle>) => {
+    for (const b of reads) touched.add(b);
+    for (const b of writes) {
+      touched.add(b);
+      written.add(b);
+    }
+  };
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i]!;
+    const reads: BufferHandle[] = [], writes: BufferHandle[] = [];
+    for (const r of s.recs) {
+      const l = recs[r]!;
+      const a = launchBufs(l);
+      // A reduction with a prologue reads the prologue's inputs, not its x.
+      const pro = s.kind === 'launch' && l === s.l ? s.prologue : undefined;
+      reads.push(...(pro ? pro.inputs.map((v) => v.buf) : a.reads));
+      writes.push(...a.writes);
+    }
+    if (s.kind === 'fused') {
+      const consts = s.k.inputs.length === 0 && s.k.outputs.every((o) => s.k.nodes[o.node]!.op === 'const');
+      const free = writes.every((b) => !touched.has(b)) && reads.every((b) => !written.has(b));
+      if (free && (consts || s.recs.length <= budget)) {
+        if (!consts) budget -= s.recs.length;
+        out.add(i);
+        // What a carried kernel reads must be computed now: it never depends on another carried one.
+        note(reads, []);
+        continue;
+      }
+    }
+    note(reads, writes);
+  }
+  return out;
 }
 
 /**
@@ -239,9 +418,11 @@ export function setGraphBound(n: number): void {
  * temporaries nobody can read afterwards, except the gradients it delivers (`keep`). At the end of
  * the region they are dead, so fused kernels need not store them.
  */
-export function beginInternal(device: Device): void {
+export function beginInternal(device: Device, bufs: readonly BufferHandle[] = []): void {
   const b = lazies[device];
-  if (b) b.graph.internal ??= new Set();
+  if (!b) return;
+  const set = (b.graph.internal ??= new Set());
+  for (const x of bufs) set.add(x);
 }
 
 /** Ends an internal region (see beginInternal); `keep` are the buffers that stay observable. */

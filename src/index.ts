@@ -14,7 +14,7 @@ export * from './functional.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
 export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
 export { pyFloatRepr } from './format.js';
-export { launchStats, realize, setEager, isEager, setDebug, setGraphBound } from './executor.js';
+export { launchStats, planStats, realize, setEager, isEager, setDebug, setGraphBound, compile } from './executor.js';
 export { webgpu } from './webgpu.js';
 export { scope } from './scope.js';
 

@@ -28,7 +28,7 @@ interface Template {
 
 type TemplateStep =
   | { kind: 'fused'; t: Template; recs: number[]; slot: object }
-  | { kind: 'launch'; rec: number; recs: number[]; epi: { t: Template; acc: number } | null; slot: object };
+  | { kind: 'launch'; rec: number; recs: number[]; epi: { t: Template; acc: number } | null; pro: Template | null; slot: object };
 
 interface Plan {
   steps: TemplateStep[];
@@ -108,7 +108,11 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
     const steps: Step[] = plan.steps.map((s) =>
       s.kind === 'fused'
         ? { kind: 'fused', k: instantiate(s.t, recs), recs: s.recs }
-        : { kind: 'launch', l: recs[s.rec]!, recs: s.recs, ...(s.epi ? { epilogue: { k: instantiate(s.epi.t, recs), acc: s.epi.acc } } : {}) },
+        : {
+            kind: 'launch', l: recs[s.rec]!, recs: s.recs,
+            ...(s.epi ? { epilogue: { k: instantiate(s.epi.t, recs), acc: s.epi.acc } } : {}),
+            ...(s.pro ? { prologue: instantiate(s.pro, recs) } : {}),
+          },
     );
     return { steps, slots: plan.steps.map((s) => s.slot) };
   }
@@ -123,8 +127,9 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
       tsteps.push({ kind: 'fused', t, recs: s.recs, slot: {} });
     } else {
       const t = s.epilogue ? template(s.epilogue.k, refs) : null;
-      if (s.epilogue && !t) return { steps, slots: steps.map(() => ({})) };
-      tsteps.push({ kind: 'launch', rec: recs.indexOf(s.l), recs: s.recs, epi: t && s.epilogue ? { t, acc: s.epilogue.acc } : null, slot: {} });
+      const pro = s.prologue ? template(s.prologue, refs) : null;
+      if ((s.epilogue && !t) || (s.prologue && !pro)) return { steps, slots: steps.map(() => ({})) };
+      tsteps.push({ kind: 'launch', rec: recs.indexOf(s.l), recs: s.recs, epi: t && s.epilogue ? { t, acc: s.epilogue.acc } : null, pro, slot: {} });
     }
   }
   cache.set(key, { steps: tsteps });

@@ -25,9 +25,11 @@ export type Step =
   | { kind: 'fused'; k: FusedKernel; recs: number[] }
   /**
    * A launch as recorded. A matmul may carry an epilogue: a fused kernel over its output's shape,
-   * run per element after the matmul wrote it, whose input `acc` is the matmul's output.
+   * run per element after the matmul wrote it, whose input `acc` is the matmul's output. A
+   * reduce may carry a prologue: the kernel whose only output (viewed as the reduce's x) it
+   * reduces, computed as the reduce reads it (its inputs share x's strides and offset).
    */
-  | { kind: 'launch'; l: Launch; recs: number[]; epilogue?: Epilogue };
+  | { kind: 'launch'; l: Launch; recs: number[]; epilogue?: Epilogue; prologue?: FusedKernel };
 
 
 export interface ScheduleOptions {
@@ -145,6 +147,7 @@ interface LaunchEntry {
   reads: Set<BufferHandle>;
   writes: Set<BufferHandle>;
   epi: Group | null;
+  pro: FusedKernel | null;
 }
 type Entry = LaunchEntry | Group;
 
@@ -162,6 +165,7 @@ function bindings(s: Step): number {
     k.outputs.forEach((o) => set.add(o.view.buf));
   };
   if (s.kind === 'fused') add(s.k);
+  else if (s.prologue) return s.prologue.inputs.length + 2;
   else if (s.epilogue) {
     add(s.epilogue.k);
     const l = s.l as Extract<Launch, { kind: 'matmul' }>;
@@ -289,6 +293,21 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
     g.open = false;
   };
 
+  /**
+   * A reduction's prologue: the elementwise value it reduces, recomputed as it is read, when its
+   * group's inputs share x's strides and offset and nothing since overwrote them.
+   */
+  const prologueOf = (x: View): FusedKernel | null => {
+    const w = lastWriter.get(x.buf);
+    const g = w?.group;
+    if (!g || !w || !sameGeom(w.view, x) || g.nodes[w.node]!.op === 'const') return null;
+    const k = kernelOf(g, [{ view: x, node: w.node }]);
+    if (k.inputs.some((v) => v.offset !== x.offset || !sameShape(v.strides, x.strides) || g.writes.has(v.buf))) return null;
+    const self: Entry = g.host ?? g;
+    if (!clearAfter(steps.indexOf(self), new Set(k.inputs.map((v) => v.buf)), new Set(), self)) return null;
+    return k.inputs.length + 2 <= opts.maxBuffers ? k : null;
+  };
+
   const addNode = (g: Group, n: KNode): number => g.nodes.push(n) - 1;
   const operandNode = (g: Group, o: Operand, dtype: View['dtype']): number => {
     if (typeof o === 'number') return addNode(g, { op: 'const', value: o, dtype });
@@ -375,8 +394,12 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
       lastOpen = g.open ? g : null;
       return;
     }
-    for (const v of acc.reads) memoryRead(v);
-    const e: LaunchEntry = { kind: 'launch', l, recs: [r], reads: new Set(acc.reads.map((v) => v.buf)), writes: new Set(acc.writes.map((v) => v.buf)), epi: null };
+    const pro = l.kind === 'reduce' ? prologueOf(l.x) : null;
+    for (const v of acc.reads) if (!pro || v !== (l as { x?: View }).x) memoryRead(v);
+    pro?.inputs.forEach(memoryRead);
+    const reads = new Set(acc.reads.map((v) => v.buf));
+    pro?.inputs.forEach((v) => reads.add(v.buf));
+    const e: LaunchEntry = { kind: 'launch', l, recs: [r], reads, writes: new Set(acc.writes.map((v) => v.buf)), epi: null, pro };
     for (const v of acc.writes) {
       noteWrite(v, null);
       lastWriter.set(v.buf, { group: null, node: -1, view: v, constant: null });
@@ -393,7 +416,8 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   for (const s of steps) {
     if (s.kind === 'launch') {
       const k = s.epi && finish(s.epi);
-      if (!k) out.push({ kind: 'launch', l: s.l, recs: s.recs });
+      if (s.pro) out.push({ kind: 'launch', l: s.l, recs: s.recs, prologue: s.pro });
+      else if (!k) out.push({ kind: 'launch', l: s.l, recs: s.recs });
       else {
         const o = (s.l as Extract<Launch, { kind: 'matmul' }>).out;
         out.push({ kind: 'launch', l: s.l, recs: [...s.recs, ...s.epi!.recs], epilogue: { k, acc: k.inputs.findIndex((v) => v.buf === o.buf) } });
@@ -419,7 +443,11 @@ function deps(n: KNode): number[] {
 /** The kernel of a group: needed stores only, and only the nodes and inputs they use. */
 function finish(g: Group): FusedKernel | null {
   const stores = g.outputs.filter((s) => s.needed);
-  if (stores.length === 0) return null;
+  return stores.length === 0 ? null : kernelOf(g, stores);
+}
+
+/** The kernel computing `stores` (views and the nodes stored there) from g's nodes. */
+function kernelOf(g: Group, stores: readonly { view: View; node: number }[]): FusedKernel {
   const used = g.nodes.map(() => false);
   for (const s of stores) used[s.node] = true;
   for (let j = g.nodes.length - 1; j >= 0; j--) if (used[j]) for (const d of deps(g.nodes[j]!)) used[d] = true;

@@ -2,7 +2,7 @@ import { isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type 
 import type { Device, View } from './backend.js';
 import { castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
-import { backendFor, beginInternal, launch } from './executor.js';
+import { backendFor, beginInternal, launch, stepBoundary } from './executor.js';
 import { formatTensor } from './format.js';
 import * as apply from './ops/apply.js';
 import * as linalg from './ops/linalg.js';
@@ -468,11 +468,12 @@ export class Tensor {
     if (!this.requiresGrad) {
       throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
     }
+    stepBoundary(this.device);
     let g = gradient ?? null;
     if (g === null) {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
-      beginInternal(this.device); // the implicit ones are a temporary of backward (autograd.ts ends the region)
       g = this.onesLike();
+      beginInternal(this.device, [g.storage.buf]); // the implicit ones are backward's temporary (runBackward ends the region)
     } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);
     }

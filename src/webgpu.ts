@@ -73,7 +73,7 @@ export const webgpu = {
   /** Submits every queued launch and waits for the device; throws the errors they raised. */
   async synchronize(): Promise<void> {
     if (!backend) return;
-    realize('webgpu');
+    realize('webgpu', false);
     await backend.synchronize();
   },
 

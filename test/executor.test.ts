@@ -75,6 +75,35 @@ describe.each(devices)('executor on %s', (device) => {
     expect(await vals(w)).toEqual([10, 20, 30]);
   });
 
+  it('a reduction absorbs its elementwise prologue', async () => {
+    const a = torch.tensor([[1, 2], [3, 4]], opts), b = torch.tensor([[0, 0], [1, 1]], opts);
+    let loss: Tensor | null = null;
+    // Inside a scope the temporaries are released before the graph runs: nothing stores them.
+    const k = await kernelsOf(device, () => {
+      loss = torch.scope(() => a.sub(b).pow(2).sum());
+    });
+    expect(k).toBe(1);
+    expect(await loss!.item()).toBe(18); // Σ (a - b)^2 = 1 + 4 + 4 + 9
+    // Kept temporaries are stored as well, and the reduction over a dim still reads the recipe.
+    const d = a.sub(b);
+    const rows = d.mul(d).sum(1); // [1 + 4, 4 + 9]
+    expect(await vals(rows)).toEqual([5, 13]);
+    expect(await vals(d)).toEqual([1, 2, 2, 3]);
+  });
+
+  it('a temporary keeps its recipe: not computed unless read, never stale after an in-place write', async () => {
+    const yPred = torch.tensor([[1, 2], [3, 4]], opts), y = torch.tensor([[0, 0], [1, 1]], opts);
+    torch.realize();
+    const k0 = torch.launchStats.kernels;
+    const d = yPred.sub(y);
+    const loss = d.pow(2).sum();
+    expect(await loss.item()).toBe(18); // Σ (yPred - y)^2 = 1 + 4 + 4 + 9
+    expect(torch.launchStats.kernels - k0).toBe(1); // the sum with its prologue; d is not stored yet
+    yPred.add_(10); // d was recorded before: it must not see this
+    expect(await vals(d)).toEqual([1, 2, 2, 3]);
+    expect(await vals(yPred)).toEqual([11, 12, 13, 14]);
+  });
+
   it('write-after-read: a recorded reader sees the value before a later in-place write', async () => {
     const x = torch.tensor([1, 2, 3], opts);
     const y = x.mul(2); // recorded, not run
@@ -161,6 +190,77 @@ describe.each(devices)('executor on %s', (device) => {
     console.log(`seed step on ${device}: ${recorded} launches recorded, ${kernels / steps} kernels, ${dispatches / steps} dispatches per step (${steps} steps, one graph)`);
     expect(kernels).toBeLessThanOrEqual(perStep * steps + 2);
     if (device === 'webgpu') expect(torch.webgpu.stats().dispatches - d0).toBeLessThanOrEqual(perStep * steps + 2);
+  });
+});
+
+describe.each(devices)('plan cache on %s', (device) => {
+  const opts = { device };
+  const vals = (t: Tensor) => t.data().then((d) => Array.from(d));
+
+  it('a repeated graph replays its plan; outputs of replays never share memory', async () => {
+    const x = torch.tensor([1, 2, 3], opts);
+    const step = torch.compile(() => {
+      const y = x.mul(2).add(1);
+      x.add_(1);
+      return y;
+    });
+    const r0 = torch.planStats.replayed;
+    const outs = [step(), step(), step()];
+    expect(torch.planStats.replayed - r0).toBeGreaterThanOrEqual(2);
+    // y = 2x + 1 with x = [1, 2, 3], then [2, 3, 4], then [3, 4, 5]; each kept y holds its own step.
+    expect(await vals(outs[0]!)).toEqual([3, 5, 7]);
+    expect(await vals(outs[1]!)).toEqual([5, 7, 9]);
+    expect(await vals(outs[2]!)).toEqual([7, 9, 11]);
+    expect(await vals(x)).toEqual([4, 5, 6]);
+  });
+
+  it('kernels of one pipeline with different parameters before one submit each see their own', async () => {
+    const x = torch.tensor([1, 2, 3], opts);
+    // Three graphs, one fused kernel text, three scalars: all encoded before the first read submits.
+    const ys = [2, 3, 4].map((k) => torch.compile(() => x.mul(k).add(k))());
+    expect(await vals(ys[0]!)).toEqual([4, 6, 8]); // 2x + 2
+    expect(await vals(ys[1]!)).toEqual([6, 9, 12]); // 3x + 3
+    expect(await vals(ys[2]!)).toEqual([8, 12, 16]); // 4x + 4
+  });
+
+  it('a replayed plan binds the buffers of its new launches, not buffers the pool gave away', async () => {
+    const f = torch.compile((t: Tensor) => t.mul(10).add(t));
+    const a = torch.tensor([1, 2], opts);
+    const fa = f(a);
+    expect(await vals(fa)).toEqual([11, 22]);
+    a.dispose();
+    fa.dispose();
+    if (device === 'webgpu') torch.webgpu.emptyCache();
+    const b = torch.tensor([3, 4], opts); // may reuse a's buffer, or a new one after emptyCache
+    const c = torch.tensor([5, 6], opts);
+    const r0 = torch.planStats.replayed;
+    const fb = f(b), fc = f(c);
+    expect(torch.planStats.replayed - r0).toBe(2);
+    expect(await vals(fc)).toEqual([55, 66]);
+    expect(await vals(fb)).toEqual([33, 44]);
+  });
+
+  it('the seed loop as written replays plans after its first graphs (no compile, no reads)', async () => {
+    torch.manualSeed(1);
+    const x = torch.randn(8, 20, opts), y = torch.randn(8, 3, opts);
+    const w1 = torch.randn(20, 6, { ...opts, requiresGrad: true }), w2 = torch.randn(6, 3, { ...opts, requiresGrad: true });
+    torch.setGraphBound(64); // a graph is realized at the first backward() after 32 launches: every 2 steps
+    const b0 = torch.planStats.built, r0 = torch.planStats.replayed;
+    let loss: Tensor | null = null;
+    for (let t = 0; t < 12; t++) {
+      loss = x.mm(w1).clamp({ min: 0 }).mm(w2).sub(y).pow(2).sum();
+      loss.backward();
+      torch.noGrad(() => {
+        w1.sub_(w1.grad!.mul(1e-3));
+        w2.sub_(w2.grad!.mul(1e-3));
+        w1.grad!.zero_();
+        w2.grad!.zero_();
+      });
+    }
+    const replayed = torch.planStats.replayed - r0, built = torch.planStats.built - b0;
+    expect(replayed).toBeGreaterThanOrEqual(3);
+    expect(built).toBeLessThanOrEqual(3);
+    expect(Number.isFinite(await loss!.item())).toBe(true);
   });
 });
 

@@ -32,6 +32,56 @@ function nodeKey(n: KNode): string {
   }
 }
 
+/**
+ * WGSL statements computing every node of k as `v<j>` (in its storage type), with `load(input)`
+ * as the expression of an input's element. Node values (constants, unary parameters) go into `p`.
+ */
+function statements(k: FusedKernel, p: Params, load: (input: number) => string): string[] {
+  const dt = (j: number) => k.nodes[j]!.dtype;
+  const stmts: string[] = [];
+  k.nodes.forEach((node, j) => {
+    const S = storageType(node.dtype);
+    const v = `v${j}`;
+    switch (node.op) {
+      case 'load':
+        stmts.push(`  let ${v} = ${load(node.input)};`);
+        return;
+      case 'const':
+        stmts.push(`  let ${v} = ${p.scalar(node.value, S)};`);
+        return;
+      case 'unary': {
+        const T = computeType(node.compute);
+        const p0 = p.scalar(node.params[0] ?? 0, 'f32'), p1 = p.scalar(node.params[1] ?? 0, 'f32');
+        const e = nanSafe(withT(unaryOps[node.f].wgsl, T), T);
+        stmts.push(`  var ${v}: ${S};\n  {\n    let x: ${T} = ${convertLoad(dt(node.x), T, `v${node.x}`)};\n    let p0 = ${p0};\n    let p1 = ${p1};\n    let r = ${e};\n    ${v} = ${convertStore(node.dtype, T, 'r')};\n  }`);
+        return;
+      }
+      case 'binary': {
+        const T = computeType(node.compute);
+        const def = binaryOps[node.f];
+        const e = nanSafe(withT(def.wgsl, T), T);
+        stmts.push(
+          `  var ${v}: ${S};\n  {\n    let a: ${T} = ${convertLoad(dt(node.a), T, `v${node.a}`)};\n    let b: ${T} = ${convertLoad(dt(node.b), T, `v${node.b}`)};\n` +
+            `    let r = ${e};\n    ${v} = ${convertStore(node.dtype, def.result === 'bool' ? 'bool' : T, 'r')};\n  }`,
+        );
+        return;
+      }
+      case 'where': {
+        const T = computeType(node.dtype);
+        const c = storageType(dt(node.c)) === 'f32' ? `v${node.c} != 0.0` : `v${node.c} != ${storageType(dt(node.c))}(0)`;
+        stmts.push(`  let ${v} = ${convertStore(node.dtype, T, `select(${convertLoad(dt(node.b), T, `v${node.b}`)}, ${convertLoad(dt(node.a), T, `v${node.a}`)}, ${c})`)};`);
+        return;
+      }
+      case 'copy': {
+        const T = computeType(dt(node.x));
+        stmts.push(`  let ${v} = ${convertStore(node.dtype, T, convertLoad(dt(node.x), T, `v${node.x}`))};`);
+        return;
+      }
+    }
+  });
+  return stmts;
+}
+
 /** A fused kernel's WGSL pieces, with its parameters appended to `p`. */
 interface Rendered {
   /** Buffers to bind, in order from the first binding. */
@@ -73,48 +123,7 @@ function render(ctx: Ctx, k: FusedKernel, p: Params, first: number, acc = -1, ac
   // Parameters: rank, offsets, node values; the dims last (text independent of the rank).
   const rank = p.u32(shape.length);
   const offs = views.map((v) => p.u32(v.offset));
-  const dt = (j: number) => k.nodes[j]!.dtype;
-  const stmts: string[] = [];
-  k.nodes.forEach((node, j) => {
-    const S = storageType(node.dtype);
-    const v = `v${j}`;
-    switch (node.op) {
-      case 'load':
-        stmts.push(`  let ${v} = ${node.input === acc ? accVar : `{{LOAD${node.input}}}`};`);
-        return;
-      case 'const':
-        stmts.push(`  let ${v} = ${p.scalar(node.value, S)};`);
-        return;
-      case 'unary': {
-        const T = computeType(node.compute);
-        const p0 = p.scalar(node.params[0] ?? 0, 'f32'), p1 = p.scalar(node.params[1] ?? 0, 'f32');
-        const e = nanSafe(withT(unaryOps[node.f].wgsl, T), T);
-        stmts.push(`  var ${v}: ${S};\n  {\n    let x: ${T} = ${convertLoad(dt(node.x), T, `v${node.x}`)};\n    let p0 = ${p0};\n    let p1 = ${p1};\n    let r = ${e};\n    ${v} = ${convertStore(node.dtype, T, 'r')};\n  }`);
-        return;
-      }
-      case 'binary': {
-        const T = computeType(node.compute);
-        const def = binaryOps[node.f];
-        const e = nanSafe(withT(def.wgsl, T), T);
-        stmts.push(
-          `  var ${v}: ${S};\n  {\n    let a: ${T} = ${convertLoad(dt(node.a), T, `v${node.a}`)};\n    let b: ${T} = ${convertLoad(dt(node.b), T, `v${node.b}`)};\n` +
-            `    let r = ${e};\n    ${v} = ${convertStore(node.dtype, def.result === 'bool' ? 'bool' : T, 'r')};\n  }`,
-        );
-        return;
-      }
-      case 'where': {
-        const T = computeType(node.dtype);
-        const c = storageType(dt(node.c)) === 'f32' ? `v${node.c} != 0.0` : `v${node.c} != ${storageType(dt(node.c))}(0)`;
-        stmts.push(`  let ${v} = ${convertStore(node.dtype, T, `select(${convertLoad(dt(node.b), T, `v${node.b}`)}, ${convertLoad(dt(node.a), T, `v${node.a}`)}, ${c})`)};`);
-        return;
-      }
-      case 'copy': {
-        const T = computeType(dt(node.x));
-        stmts.push(`  let ${v} = ${convertStore(node.dtype, T, convertLoad(dt(node.x), T, `v${node.x}`))};`);
-        return;
-      }
-    }
-  });
+  const stmts = statements(k, p, (input) => (input === acc ? accVar : `{{LOAD${input}}}`));
   const stridedViews = views.map((_, i) => i).filter((i) => !contiguous[i]);
   const base = p.words.length;
   if (stridedViews.length > 0) {
@@ -191,4 +200,22 @@ export function matmulEpilogue(ctx: Ctx, e: Epilogue, p: Params, first: number):
     code: `${r.decls}\n\nfn epi(i: u32, acc: T) {\n${r.body}\n}\n`,
     done: () => r.temps.forEach((t) => ctx.freeTemp(t)),
   };
+}
+
+/**
+ * A reduction's prologue as WGSL: `fn pro(j: u32) -> S` computes the value the reduction reads at
+ * memory index j of its x (every input shares x's strides and offset, so j indexes them all).
+ */
+export function reducePrologue(k: FusedKernel, p: Params, first: number): { bufs: GpuBuf[]; key: string; code: string } {
+  const bufs: GpuBuf[] = [];
+  const slot = k.inputs.map((v) => {
+    const i = bufs.indexOf(v.buf as GpuBuf);
+    return i >= 0 ? i : bufs.push(v.buf as GpuBuf) - 1;
+  });
+  const stmts = statements(k, p, (input) => `b${slot[input]! + first}[j]`);
+  const decls = bufs.map((_, b) => bindingDecl(b + first, `b${b + first}`, storageType(k.inputs[slot.indexOf(b)]!.dtype), false)).join('\n');
+  const out = k.outputs[0]!;
+  const S = storageType(out.view.dtype);
+  const key = ['pro', k.nodes.map(nodeKey).join(';'), out.node, slot.join(','), k.inputs.map((v) => v.dtype[0]).join('')].join('|');
+  return { bufs, key, code: `${decls}\n\nfn pro(j: u32) -> ${S} {\n${stmts.join('\n')}\n  return v${out.node};\n}\n` };
 }

@@ -13,7 +13,7 @@ import randomWgsl from '../../../shaders/random.wgsl?raw';
 import type { Ctx, Params } from './codegen.js';
 import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
-import { encodeFused, matmulEpilogue, type FusedCache } from './fused.js';
+import { encodeFused, matmulEpilogue, reducePrologue, type FusedCache } from './fused.js';
 import type { Epilogue, FusedKernel } from '../../kernel.js';
 import { encodeMatmul } from './matmul.js';
 import { BufferPool, GpuBuf, type PoolStats } from './pool.js';
@@ -212,11 +212,13 @@ export class WebGPUBackend implements Backend, Ctx {
     gpuStats.launches++;
   }
 
-  /** Matmul epilogues run inside the matmul kernel. */
+  /** Matmul epilogues run inside the matmul kernel, reduction prologues inside the reduction's. */
   readonly epilogues = true;
+  readonly prologues = true;
 
-  launch(l: Launch, label?: string, epilogue?: Epilogue): void {
+  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel): void {
     this.checkAlive();
+    for (const v of prologue?.inputs ?? []) this.own(v.buf);
     if (epilogue) {
       for (const v of epilogue.k.inputs) this.own(v.buf);
       for (const o of epilogue.k.outputs) this.own(o.view.buf);
@@ -224,7 +226,7 @@ export class WebGPUBackend implements Backend, Ctx {
     this.encode(label ?? launchName(l), () => {
       switch (l.kind) {
         case 'matmul': encodeMatmul(this, l, undefined, epilogue && ((p, first) => matmulEpilogue(this, epilogue, p, first))); break;
-        case 'reduce': encodeReduce(this, l); break;
+        case 'reduce': encodeReduce(this, l, prologue && ((p, first) => reducePrologue(prologue, p, first))); break;
         default: encodeElementwise(this, l);
       }
     });
