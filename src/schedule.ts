@@ -177,7 +177,8 @@ function bindings(s: Step): number {
 
 function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic: boolean): Step[] {
   const steps: Entry[] = [];
-  const groups: Group[] = [];
+  /** Groups still open (only these can be sealed). */
+  const openGroups = new Set<Group>();
   const lastWriter = new Map<BufferHandle, Writer>();
   /** The barrier that last wrote a buffer (when a barrier did). */
   const barrierOf = new Map<BufferHandle, LaunchEntry>();
@@ -205,9 +206,12 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   };
   /** Later work touching what an open group writes, or writing what it reads, seals it there. */
   const seal = (reads: readonly View[], writes: readonly View[], except: Group | null) => {
-    for (const g of groups) {
-      if (!g.open || g === except) continue;
-      if (reads.some((v) => g.writes.has(v.buf)) || writes.some((v) => g.writes.has(v.buf) || g.reads.has(v.buf))) g.open = false;
+    for (const g of openGroups) {
+      if (!g.open) openGroups.delete(g);
+      else if (g !== except && (reads.some((v) => g.writes.has(v.buf)) || writes.some((v) => g.writes.has(v.buf) || g.reads.has(v.buf)))) {
+        g.open = false;
+        openGroups.delete(g);
+      }
     }
   };
   const constantFor = (v: View): Writer['constant'] => {
@@ -369,7 +373,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
       let g = cands.reverse().find((c) => canJoin(c, l));
       if (!g) {
         g = { shape: l.out.shape, inputs: [], nodes: [], outputs: [], names: [], recs: [], reads: new Map(), writes: new Map(), bufs: new Set(), open: true, host: null };
-        groups.push(g);
+        openGroups.add(g);
         steps.push(g);
       }
       const loads = memoryLoads(g, l) ?? [];

@@ -4,7 +4,7 @@
  * the seed step's kernel count — on every device. Counts come from torch.launchStats (kernels after
  * fusion) and, on WebGPU, torch.webgpu.stats() (dispatches).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Device, Tensor } from '../src/index.js';
 import type { GpuBuf } from '../src/backends/webgpu/pool.js';
@@ -21,8 +21,11 @@ async function kernelsOf(device: Device, fn: () => Tensor | void): Promise<numbe
   return torch.launchStats.kernels - before;
 }
 
+// These tests are about the lazy executor: they run lazily even under WGTORCH_EAGER=1.
+const eagerDefault = torch.isEager();
+beforeEach(() => torch.setEager(false));
 afterEach(() => {
-  torch.setEager(false);
+  torch.setEager(eagerDefault);
   torch.setGraphBound(256);
 });
 
