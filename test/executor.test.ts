@@ -107,6 +107,21 @@ describe.each(devices)('executor on %s', (device) => {
     expect(await vals(yPred)).toEqual([11, 12, 13, 14]);
   });
 
+  it('a matmul absorbs its epilogue (bias add, clamp) and reads a transposed operand in place', async () => {
+    const x = torch.tensor([[1, 2], [3, 4]], opts), w = torch.tensor([[1, -1], [0, 1]], opts), b = torch.tensor([-5, 1], opts);
+    torch.realize();
+    const c0 = torch.launchStats.byKind.copy ?? 0;
+    let h: Tensor | null = null;
+    // x·wᵀ = [[1·1 + 2·(-1), 1·0 + 2·1], [3 - 4, 4]] = [[-1, 2], [-1, 4]]; + b = [[-6, 3], [-6, 5]]; clamp(min 0)
+    const k = await kernelsOf(device, () => {
+      h = torch.scope(() => x.mm(w.t()).add(b).clamp({ min: 0 }));
+      return h;
+    });
+    expect(k).toBe(1);
+    expect(torch.launchStats.byKind.copy ?? 0).toBe(c0); // wᵀ is read through its strides
+    expect(await vals(h!)).toEqual([0, 3, 0, 5]);
+  });
+
   it('write-after-read: a recorded reader sees the value before a later in-place write', async () => {
     const x = torch.tensor([1, 2, 3], opts);
     const y = x.mul(2); // recorded, not run
