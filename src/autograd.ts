@@ -1,5 +1,6 @@
 import { isFloating, type DType } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
+import { beginInternal, endInternal } from './executor.js';
 import { gradEnabled, noGrad } from './grad-mode.js';
 import type { Tensor } from './tensor.js';
 
@@ -194,6 +195,19 @@ export function runBackward(
     const prev = m.get(k);
     m.set(k, prev ? prev.add(g) : g);
   };
+  // What backward computes is internal to it (the executor need not store it), except what it
+  // delivers: leaves' .grad, retained .grad and the captured gradients.
+  const delivered: Tensor[] = [];
+  const device = roots[0]?.device;
+  if (device) beginInternal(device);
+  try {
+    noGradBackward();
+  } finally {
+    if (device) endInternal(device, [...delivered, ...captured.values()].map((t) => t.storage.buf));
+  }
+  return captured;
+
+  function noGradBackward(): void {
   noGrad(() => {
     const rootNodes: Node[] = [];
     roots.forEach((r, i) => {
@@ -209,11 +223,17 @@ export function runBackward(
       if (!g) continue;
       grads.delete(node);
       g = runHooks(node, g);
-      if (node.retained) node.retained.accumulateGrad(g);
+      if (node.retained) {
+        node.retained.accumulateGrad(g);
+        delivered.push(node.retained.grad!);
+      }
       const asked = wantNodes.get(node);
       if (asked) addTo(captured, asked, g);
       if (node instanceof AccumulateGrad) {
-        if (!capture) node.variable.accumulateGrad(g);
+        if (!capture) {
+          node.variable.accumulateGrad(g);
+          delivered.push(node.variable.grad!);
+        }
         continue;
       }
       const needs = node.next.map((e) => e !== null);
@@ -229,6 +249,6 @@ export function runBackward(
     }
     if (!retainGraph) for (const node of order) if (node.saved && node.saved.length) node.saved = null;
   });
-  return captured;
+  }
 }
 

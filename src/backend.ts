@@ -1,4 +1,5 @@
 import type { DType, HostArray } from './dtype.js';
+import type { Epilogue, FusedKernel } from './kernel.js';
 import type { UnaryOp, BinaryOp } from './ops/elementwise.js';
 
 /** The devices wgtorch runs on. */
@@ -59,6 +60,8 @@ export interface DeviceLimits {
   /** Largest buffer, in bytes. */
   readonly maxBufferSize: number;
   readonly dtypes: readonly DType[];
+  /** Most distinct buffers one kernel may bind (the scheduler splits fused kernels to fit). */
+  readonly maxKernelBuffers: number;
 }
 
 /**
@@ -78,8 +81,33 @@ export interface Backend {
   readSync?(buf: BufferHandle, dtype: DType, offset: number, numel: number): HostArray;
   /** Returns a buffer to the backend (a pool, or the garbage collector). */
   release(buf: BufferHandle, dtype: DType, numel: number): void;
-  /** Runs, or enqueues, one kernel launch. */
-  launch(l: Launch): void;
+  /**
+   * Runs, or enqueues, one kernel launch. Called by the executor (src/executor.ts) when the graph is
+   * realized; `label` names the op (and where it was called, when known) for error messages.
+   */
+  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel): void;
+  /**
+   * Whether launch() takes a matmul's epilogue into its kernel; otherwise the executor runs the
+   * epilogue as a fused kernel right after the matmul.
+   */
+  readonly epilogues?: boolean;
+  /**
+   * Whether launch() computes a reduction's prologue (its only output's view is the reduce's x,
+   * its inputs share x's strides and offset) as it reads; otherwise the executor runs it into a
+   * scratch buffer first.
+   */
+  readonly prologues?: boolean;
+  /**
+   * Runs, or enqueues, a fused elementwise kernel (src/kernel.ts) built by the scheduler. `cache`
+   * is the same object each time a cached plan replays this step: the backend may keep what it
+   * derived from the kernel's structure there (its pipeline, parameters), never buffers.
+   */
+  runFused(k: FusedKernel, label: string, cache?: object): void;
+  /**
+   * Checks a launch when it is recorded (the device is alive, the buffers are its own), so errors
+   * are thrown at the op's call site, not later when the graph runs; optional.
+   */
+  validate?(l: Launch): void;
   /** Waits until every enqueued launch has finished. */
   synchronize(): Promise<void>;
 }

@@ -1,25 +1,284 @@
-import type { Backend, Device, Launch } from './backend.js';
+import type { Backend, BufferHandle, Device, Launch } from './backend.js';
+import type { FusedKernel } from './kernel.js';
 import { cpuBackend } from './backends/cpu/index.js';
-import { RuntimeError } from './errors.js';
+import { DeviceError, RuntimeError, TorchError } from './errors.js';
+import { contiguousStrides } from './shape.js';
+import { clearPlans, planFor } from './plans.js';
+import { schedule, type Step } from './schedule.js';
 
 /**
- * The graph executor: every op hands its Launch records here, and they go to the device's backend,
- * which runs them (CPU) or encodes them into its pending command buffer (WebGPU).
+ * The graph executor. Ops hand their launches to `launch(device, l)`, which records them in the
+ * device's graph (or, in eager mode, runs them at once). The graph is realized — scheduled into
+ * fused kernels (schedule.ts), then run by the backend — when values are read, on
+ * synchronize(), and when it passes a size bound. Buffers a recorded launch still uses are
+ * released only after the graph ran; a buffer released before that is dead, so the scheduler
+ * need not store into it.
+ *
+ * Path of an op: record → schedule (fusion groups) → plan cache (plans.ts) → encode → submit.
  */
-const backends: Partial<Record<Device, Backend>> = { cpu: cpuBackend };
 
-/** Launch counts by kind, for tests and the bench (how many kernels a step costs). */
-export const launchStats = { total: 0, byKind: {} as Partial<Record<Launch['kind'], number>> };
+const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 
-/** Installs (or, with null, removes) the backend of a device. */
-export function registerBackend(device: Device, b: Backend | null): void {
-  if (b) backends[device] = b;
-  else delete backends[device];
+let eager = env('WGTORCH_EAGER') === '1';
+/** Launches a graph holds before it is realized without a read (memory stays bounded). */
+let bound = 256;
+
+/**
+ * Counts for tests and the bench: `total` recorded launches (the ops' kernels before fusion, by
+ * kind in `byKind`), `kernels` the kernels that ran after fusion (one dispatch each on the CPU; a
+ * WebGPU reduction may take several dispatches, counted in torch.webgpu.stats()), `fused` how many
+ * of those were fused elementwise kernels, and `realizations` how many graphs were realized.
+ */
+export const launchStats = {
+  total: 0,
+  byKind: {} as Partial<Record<Launch['kind'], number>>,
+  kernels: 0,
+  fused: 0,
+  realizations: 0,
+};
+export { planStats } from './plans.js';
+
+interface Graph {
+  recs: Launch[];
+  sites: (string | null)[];
+  touched: Set<BufferHandle>;
+  /** Buffers released (or declared dead) while the graph used them. */
+  dead: Set<BufferHandle>;
+  released: { buf: BufferHandle; dtype: Parameters<Backend['release']>[1]; numel: number }[];
+  /** Outputs recorded inside an internal region (autograd's backward). */
+  internal: Set<BufferHandle> | null;
+  /** Kernels carried from earlier graphs: computed only once something needs their outputs. */
+  kernels: { k: FusedKernel; label: string }[];
 }
 
-/** The backend of a device, with PyTorch's wording when it is not there. */
+const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: new Set(), released: [], internal: null, kernels: [] });
+
+/**
+ * What the tensor layer sees as a device's backend: the real backend behind a graph. Buffers,
+ * reads and writes pass through, ordered against the recorded launches.
+ */
+class Lazy implements Backend {
+  graph = newGraph();
+  constructor(readonly real: Backend) {}
+  get device(): Device {
+    return this.real.device;
+  }
+  get limits(): Backend['limits'] {
+    return this.real.limits;
+  }
+  alloc(numel: number, dtype: Parameters<Backend['alloc']>[1]): BufferHandle {
+    return this.real.alloc(numel, dtype);
+  }
+  write(buf: BufferHandle, dtype: Parameters<Backend['write']>[1], data: Parameters<Backend['write']>[2]): void {
+    if (this.graph.touched.has(buf)) this.realizeFor(buf);
+    this.real.write(buf, dtype, data);
+  }
+  async read(buf: BufferHandle, dtype: Parameters<Backend['read']>[1], offset: number, numel: number): ReturnType<Backend['read']> {
+    this.realizeFor(buf);
+    return this.real.read(buf, dtype, offset, numel);
+  }
+  get readSync(): Backend['readSync'] {
+    const rs = this.real.readSync;
+    if (!rs) return undefined;
+    return (buf, dtype, offset, numel) => {
+      this.realizeFor(buf);
+      return rs.call(this.real, buf, dtype, offset, numel);
+    };
+  }
+  release(buf: BufferHandle, dtype: Parameters<Backend['release']>[1], numel: number): void {
+    if (this.graph.touched.has(buf)) {
+      this.graph.dead.add(buf);
+      this.graph.released.push({ buf, dtype, numel });
+    } else this.real.release(buf, dtype, numel);
+  }
+  launch(l: Launch): void {
+    this.record(l);
+  }
+  runFused(): void {
+    throw new RuntimeError('runFused is called by the executor on the real backend');
+  }
+  async synchronize(): Promise<void> {
+    this.realize();
+    await this.real.synchronize();
+  }
+
+  record(l: Launch): void {
+    this.push(l, eager || debug ? callSite() : null);
+    const out = (l as { out?: { buf: BufferHandle } }).out;
+    if (this.graph.internal && out) this.graph.internal.add(out.buf);
+    if (eager || this.graph.recs.length >= bound) this.realize();
+  }
+
+  private push(l: Launch, site: string | null): void {
+    const g = this.graph;
+    g.recs.push(l);
+    g.sites.push(site);
+    for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) g.touched.add((v as { buf: BufferHandle }).buf);
+  }
+
+  /** Realizes what a read or write of `buf` depends on (a carried fill included). */
+  realizeFor(buf: BufferHandle): void {
+    this.realize();
+    if (this.graph.touched.has(buf)) this.realize(true);
+  }
+
+  /**
+   * Schedules and runs the recorded graph, then returns the buffers released meanwhile. Unless
+   * `all`, trailing fills of live buffers (a step's `grad.zero_()`) move to the next graph instead,
+   * where the next write usually makes them free (zero_() then add_() writes once).
+   */
+  realize(all = false): void {
+    const g = this.graph;
+    if (g.recs.length === 0 && (g.kernels.length === 0 || !(all || eager))) return;
+    const internal = g.internal;
+    this.graph = newGraph();
+    // An internal region still open continues in the next graph.
+    if (internal) this.graph.internal = new Set();
+    launchStats.realizations++;
+    let steps: Step[];
+    try {
+      const kept = this.runCarried(g, all);
+      const dead = (b: BufferHandle) => g.dead.has(b);
+      let slots: object[];
+      ({ steps, slots } = planFor(this.device, g.recs, dead, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
+      if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
+      const carried = all || eager ? new Set<number>() : trailing(steps, g.recs, bound / 4);
+      steps.forEach((s, i) => carried.has(i) || this.run(s, g, slots[i]!));
+      this.carry(kept, [...carried].sort((a, b) => a - b).map((i) => steps[i] as Extract<Step, { kind: 'fused' }>), g);
+    } finally {
+      for (const r of g.released) this.real.release(r.buf, r.dtype, r.numel);
+    }
+  }
+
+  /**
+   * Kernels carried from earlier graphs run first when this graph needs them (it touches their
+   * outputs or writes their inputs) or when everything must run; they are dropped when their
+   * outputs were released meanwhile; the rest stay carried (returned).
+   */
+  private runCarried(g: Graph, all: boolean): Graph['kernels'] {
+    if (g.kernels.length === 0) return [];
+    const touched = new Set<BufferHandle>(), written = new Set<BufferHandle>();
+    for (const l of g.recs) {
+      const a = launchBufs(l);
+      a.reads.forEach((b) => touched.add(b));
+      a.writes.forEach((b) => (touched.add(b), written.add(b)));
+    }
+    const kept: Graph['kernels'] = [];
+    for (const c of g.kernels) {
+      const outs = c.k.outputs.map((o) => o.view.buf);
+      if (outs.every((b) => g.dead.has(b) && !touched.has(b))) continue;
+      if (all || eager || outs.some((b) => touched.has(b)) || c.k.inputs.some((v) => written.has(v.buf))) {
+        launchStats.kernels++;
+        launchStats.fused++;
+        this.real.runFused(c.k, c.label);
+      } else kept.push(c);
+    }
+    return kept;
+  }
+
+  /**
+   * Moves trailing kernels into the new graph instead of running them: a fill becomes a fill
+   * launch (so the next write makes it free); another kernel is kept as it is (its recipe), with
+   * the releases of the buffers it uses. If nothing needs its outputs before they are released,
+   * it never runs.
+   */
+  private carry(kept: Graph['kernels'], steps: readonly Extract<Step, { kind: 'fused' }>[], g: Graph): void {
+    const next = this.graph;
+    const moved = new Set<BufferHandle>();
+    const keep = (c: Graph['kernels'][number]) => {
+      next.kernels.push(c);
+      c.k.inputs.forEach((v) => moved.add(v.buf));
+      c.k.outputs.forEach((o) => moved.add(o.view.buf));
+    };
+    kept.forEach(keep);
+    for (const s of steps) {
+      const k = s.k;
+      if (k.inputs.length === 0 && k.outputs.every((o) => k.nodes[o.node]!.op === 'const')) {
+        for (const o of k.outputs) this.push({ kind: 'fill', out: o.view, value: (k.nodes[o.node] as { value: number }).value }, null);
+      } else keep({ k, label: k.names.join('+') });
+    }
+    if (moved.size === 0) return;
+    for (const b of moved) {
+      next.touched.add(b);
+      if (g.dead.has(b)) next.dead.add(b);
+    }
+    g.released = g.released.filter((r) => {
+      if (!moved.has(r.buf)) return true;
+      next.released.push(r);
+      return false;
+    });
+  }
+
+  private run(s: Step, g: Graph, slot: object): void {
+    launchStats.kernels++;
+    const names = s.kind === 'fused' ? s.k.names : [...(s.prologue?.names ?? []), launchName(s.l), ...(s.epilogue?.k.names ?? [])];
+    const site = s.recs.map((r) => g.sites[r]).find((x) => x) ?? null;
+    const label = `${names.join('+')}${site ? ` at ${site}` : ''}`;
+    try {
+      if (s.kind === 'fused') {
+        launchStats.fused++;
+        this.real.runFused(s.k, label, slot);
+      } else if (s.prologue && !this.real.prologues) {
+        // Computed into a scratch buffer, then reduced: one pass each, as the CPU reference does.
+        const x = (s.l as Extract<Launch, { kind: 'reduce' }>).x;
+        const n = x.shape.reduce((a, b) => a * b, 1);
+        const buf = this.real.alloc(n, x.dtype);
+        const tmp = { buf, dtype: x.dtype, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
+        try {
+          this.real.runFused({ ...s.prologue, outputs: [{ view: tmp, node: s.prologue.outputs[0]!.node }] }, label, slot);
+          this.real.launch({ ...s.l, x: tmp } as Launch, label);
+        } finally {
+          g.released.push({ buf, dtype: x.dtype, numel: n });
+        }
+      } else if (s.prologue) {
+        this.real.launch(s.l, label, undefined, s.prologue);
+      } else if (s.epilogue && !this.real.epilogues) {
+        this.real.launch(s.l, label);
+        this.real.runFused(s.epilogue.k, label, slot);
+      } else this.real.launch(s.l, label, s.epilogue);
+    } catch (e) {
+      if (e instanceof TorchError && !(e instanceof DeviceError)) throw e;
+      const msg = (e as Error)?.message ?? String(e);
+      throw new DeviceError(
+        `${msg} (while running ${label}${site ? '' : '; run with WGTORCH_EAGER=1 to see where it was called'})`,
+      );
+    }
+  }
+}
+
+let debug = env('WGTORCH_DEBUG') === '1';
+
+/** Where the user called the op: the first stack frame outside wgtorch (eager or debug mode only). */
+const here = (() => {
+  try {
+    return decodeURIComponent(new URL('.', import.meta.url).pathname);
+  } catch {
+    return '\0';
+  }
+})();
+function callSite(): string | null {
+  const stack = new Error().stack?.split('\n').slice(1) ?? [];
+  const frame = stack.find((f) => !f.includes(here) && !/node_modules|node:internal|\(native\)/.test(f));
+  return frame ? frame.trim().replace(/^at /, '') : null;
+}
+
+function launchName(l: Launch): string {
+  const op = (l as { op?: unknown }).op;
+  return typeof op === 'string' ? `${l.kind}:${op}` : l.kind;
+}
+
+const lazies: Partial<Record<Device, Lazy>> = { cpu: new Lazy(cpuBackend) };
+
+/** Installs (or, with null, removes) the backend of a device; its pending graph is dropped. */
+export function registerBackend(device: Device, b: Backend | null): void {
+  clearPlans();
+  if (b) lazies[device] = new Lazy(b);
+  else delete lazies[device];
+}
+
+/** The backend of a device (behind its graph), with PyTorch's wording when it is not there. */
 export function backendFor(device: Device): Backend {
-  const b = backends[device];
+  const b = lazies[device];
   if (!b) {
     throw new RuntimeError(
       device === 'webgpu'
@@ -30,9 +289,149 @@ export function backendFor(device: Device): Backend {
   return b;
 }
 
-/** Sends one launch to the backend that owns its output buffer. */
+/** Records one launch in its device's graph (runs it at once in eager mode). */
 export function launch(device: Device, l: Launch): void {
+  const b = backendFor(device) as Lazy;
   launchStats.total++;
   launchStats.byKind[l.kind] = (launchStats.byKind[l.kind] ?? 0) + 1;
-  backendFor(device).launch(l);
+  b.real.validate?.(l);
+  b.record(l);
+}
+
+/**
+ * Runs every device's recorded graph now (the graph of `device` only, when given), fills held
+ * back for the next graph included. synchronize() runs the graph too, but keeps trailing fills
+ * for the next graph (they are invisible until a read, which runs them).
+ */
+export function realize(device?: Device, all = true): void {
+  for (const [d, b] of Object.entries(lazies) as [Device, Lazy][]) if (!device || d === device) b.realize(all);
+}
+
+/**
+ * A natural step boundary (the start of backward()): the graph is realized here once it holds
+ * half the bound, so a loop that never reads cuts its graphs at the same place every time and
+ * replays one plan (plans.ts).
+ */
+export function stepBoundary(device: Device): void {
+  const b = lazies[device];
+  if (b && b.graph.recs.length >= bound / 2) b.realize();
+}
+
+/**
+ * torch.compile(fn): fn's ops form one graph of their own, realized when fn returns, so every call
+ * with the same structure replays one cached plan (see plans.ts for what makes a plan rebuilt).
+ * Reads inside fn realize early and split the graph; shapes may change from call to call (a new
+ * plan is built for each new structure). The result is a function with fn's signature.
+ *
+ * @example
+ * const step = torch.compile(() => { const loss = net(x).sub(y).pow(2).sum(); loss.backward(); ...; return loss; });
+ * for (let t = 0; t < 500; t++) step();
+ */
+export function compile<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return (...args: A): R => {
+    realize(undefined, false);
+    const r = fn(...args);
+    realize(undefined, false);
+    return r;
+  };
+}
+
+/** The buffers a launch reads and writes (an unknown kind: all it names, both ways). */
+function launchBufs(l: Launch): { reads: BufferHandle[]; writes: BufferHandle[] } {
+  const all: BufferHandle[] = [];
+  for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) all.push((v as { buf: BufferHandle }).buf);
+  const out = (l as { out?: { buf: BufferHandle } }).out;
+  const known = ['unary', 'binary', 'where', 'copy', 'fill', 'random', 'reduce', 'matmul'].includes(l.kind);
+  return known && out ? { reads: all.filter((b) => b !== out.buf), writes: [out.buf] } : { reads: all, writes: all };
+}
+
+/**
+ * Trailing fused kernels: no later step touches what their launches write or writes what they
+ * read, so they may run in the next graph instead (fills always; other kernels while their
+ * launches stay under `limit`, so a graph never fills up with carried work).
+ */
+function trailing(steps: readonly Step[], recs: readonly Launch[], limit: number): Set<number> {
+  const out = new Set<number>();
+  const touched = new Set<BufferHandle>(), written = new Set<BufferHandle>();
+  let budget = limit;
+  const note = (reads: Iterable<BufferHandle>, writes: Iterable<BufferHandle>) => {
+    for (const b of reads) touched.add(b);
+    for (const b of writes) {
+      touched.add(b);
+      written.add(b);
+    }
+  };
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const s = steps[i]!;
+    const reads: BufferHandle[] = [], writes: BufferHandle[] = [];
+    for (const r of s.recs) {
+      const l = recs[r]!;
+      const a = launchBufs(l);
+      // A reduction with a prologue reads the prologue's inputs, not its x.
+      const pro = s.kind === 'launch' && l === s.l ? s.prologue : undefined;
+      reads.push(...(pro ? pro.inputs.map((v) => v.buf) : a.reads));
+      writes.push(...a.writes);
+    }
+    if (s.kind === 'fused') {
+      const consts = s.k.inputs.length === 0 && s.k.outputs.every((o) => s.k.nodes[o.node]!.op === 'const');
+      const free = writes.every((b) => !touched.has(b)) && reads.every((b) => !written.has(b));
+      if (free && (consts || s.recs.length <= budget)) {
+        if (!consts) budget -= s.recs.length;
+        out.add(i);
+        // What a carried kernel reads must be computed now: it never depends on another carried one.
+        note(reads, []);
+        continue;
+      }
+    }
+    note(reads, writes);
+  }
+  return out;
+}
+
+/**
+ * Eager mode runs each op when it is called (for debugging: a device error then names the op and
+ * the line that called it). Also set by WGTORCH_EAGER=1.
+ */
+export function setEager(on: boolean): void {
+  realize();
+  eager = on;
+}
+
+/** Whether ops run when called (eager) or are recorded and realized later (the default). */
+export function isEager(): boolean {
+  return eager;
+}
+
+/** Records call sites of ops in lazy mode too (WGTORCH_DEBUG=1), so device errors name the line. */
+export function setDebug(on: boolean): void {
+  debug = on;
+}
+
+/** Launches a graph may hold before it is realized without a read (default 256). */
+export function setGraphBound(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RuntimeError(`graph bound must be a positive integer, got ${n}`);
+  bound = n;
+}
+
+/**
+ * Autograd's backward runs inside an internal region: the buffers its launches write are
+ * temporaries nobody can read afterwards, except the gradients it delivers (`keep`). At the end of
+ * the region they are dead, so fused kernels need not store them.
+ */
+export function beginInternal(device: Device, bufs: readonly BufferHandle[] = []): void {
+  const b = lazies[device];
+  if (!b) return;
+  const set = (b.graph.internal ??= new Set());
+  for (const x of bufs) set.add(x);
+}
+
+/** Ends an internal region (see beginInternal); `keep` are the buffers that stay observable. */
+export function endInternal(device: Device, keep: readonly BufferHandle[]): void {
+  const b = lazies[device];
+  const g = b?.graph;
+  if (!g?.internal) return;
+  const set = g.internal;
+  g.internal = null;
+  for (const k of keep) set.delete(k);
+  for (const buf of set) if (g.touched.has(buf)) g.dead.add(buf);
 }

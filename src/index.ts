@@ -14,7 +14,7 @@ export * from './functional.js';
 export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
 export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
 export { pyFloatRepr } from './format.js';
-export { launchStats } from './executor.js';
+export { launchStats, planStats, realize, setEager, isEager, setDebug, setGraphBound, compile } from './executor.js';
 export { webgpu, type KernelChoice, type KernelConfig } from './webgpu.js';
 export type { AdapterInfo } from './backends/webgpu/device.js';
 export type { PoolStats } from './backends/webgpu/pool.js';

@@ -4,6 +4,7 @@
  */
 import type { Node } from './autograd.js';
 import { RuntimeError, TypeError } from './errors.js';
+import { realize } from './executor.js';
 // A cycle (tensor.ts calls trackTensor); Tensor is only used inside functions, after both load.
 import { Tensor } from './tensor.js';
 
@@ -106,5 +107,7 @@ function release(frame: Frame, result: unknown): void {
     if (keep.has(t)) outer?.made.add(t);
     else t.dispose();
   }
+  // Prompt release: run what the scope recorded, so the buffers it disposed go back now.
+  realize();
   if (outer) for (const r of frame.roots) if (!outer.made.has(r)) outer.roots.add(r);
 }

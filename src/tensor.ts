@@ -2,7 +2,7 @@ import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, ty
 import type { Backend, BufferHandle, Device, View } from './backend.js';
 import { canCast, castScalar, cpuAllocError, hostArray, isDTypeName, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
-import { backendFor, launch } from './executor.js';
+import { backendFor, beginInternal, launch, stepBoundary } from './executor.js';
 import { formatTensor } from './format.js';
 import * as inplace from './ops/inplace.js';
 import * as views from './ops/views.js';
@@ -328,6 +328,9 @@ export class Tensor {
     // x.copy_(x) and the like: the same elements already hold the result (PyTorch's is_same_data).
     const same = result.storage === this.storage && result.offset === this.offset && sameArray(result.strides, this.strides);
     if (!same) launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
+    // A result nobody else holds is this op's temporary: released now, so the executor never stores
+    // it (the op becomes one kernel writing this tensor). A saved result is replaced by `this` below.
+    if (result.storage.refs === 1 && result.storage !== this.storage && !inputs.includes(result)) result.dispose();
     this.storage.bump();
     if (node && saved) {
       // A saved output is this tensor now, at its new version: a later in-place change is caught.
@@ -401,11 +404,13 @@ export class Tensor {
     if (!this.requiresGrad) {
       throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
     }
+    stepBoundary(this.device);
     let g = gradient ?? null;
     if (g !== null && !(g instanceof Tensor)) throw new TypeError(`backward(): argument 'gradient' must be Tensor, not ${typeof g}`);
     if (g === null) {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       g = this.onesLike();
+      beginInternal(this.device, [g.storage.buf]); // the implicit ones are backward's temporary (runBackward ends the region)
     } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);
     }

@@ -9,7 +9,7 @@ import { requestDevice, type AdapterInfo } from './backends/webgpu/device.js';
 import { kernelChoice, kernelsFor, setKernelChoice, type KernelChoice, type KernelConfig } from './backends/webgpu/kernels.js';
 import type { PoolStats } from './backends/webgpu/pool.js';
 import { RuntimeError } from './errors.js';
-import { registerBackend } from './executor.js';
+import { realize, registerBackend } from './executor.js';
 
 let backend: WebGPUBackend | null = null;
 let pending: Promise<WebGPUBackend | string> | null = null;
@@ -101,7 +101,9 @@ export const webgpu = {
 
   /** Submits every queued launch and waits for the device; throws the errors they raised. */
   async synchronize(): Promise<void> {
-    if (backend) await backend.synchronize();
+    if (!backend) return;
+    realize('webgpu', false);
+    await backend.synchronize();
   },
 
   /** Bytes and buffers held by live tensors and kept in the pool for reuse. */

@@ -3,6 +3,7 @@ import { castScalar, DTYPES, type DType, type HostArray } from '../../dtype.js';
 import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import { normalAt, uniformAt } from '../../random.js';
 import { isContiguous } from '../../shape.js';
+import { runFused } from './fused.js';
 import { matmulInto } from './matmul.js';
 import { runIndexing } from './indexing.js';
 import { HostPool } from './pool.js';
@@ -268,7 +269,7 @@ const pool = new HostPool();
 /** The JS backend. Buffers are typed arrays, pooled by size; every launch runs synchronously. */
 export const jsBackend: Backend = {
   device: 'cpu',
-  limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES },
+  limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES, maxKernelBuffers: 64 },
   alloc: (numel, dtype) => pool.acquire(dtype, numel),
   write: (buf, _dtype, data) => (buf as HostArray).set(data),
   readSync: (buf, _dtype, offset, numel) => (buf as HostArray).slice(offset, offset + numel),
@@ -282,6 +283,7 @@ export const jsBackend: Backend = {
   },
   release: (buf, dtype) => pool.release(buf as HostArray, dtype),
   launch: run,
+  runFused,
   synchronize: async () => {},
 };
 

@@ -21,7 +21,7 @@ const WG = 256;
  */
 const OPERAND = String.raw`[A-Za-z_]\w*(?:\([^()]*\))?`;
 const NE = new RegExp(`(${OPERAND}) != (${OPERAND})`, 'g');
-function nanSafe(expr: string, T: 'f32' | 'i32'): string {
+export function nanSafe(expr: string, T: 'f32' | 'i32'): string {
   if (T !== 'f32') return expr;
   return expr.replace(NE, (_, a: string, b: string) => (a === b ? `wg_isnan(${a})` : `!(${a} == ${b})`));
 }

@@ -15,6 +15,8 @@ import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
 import { isCpuAdapter } from './kernels.js';
 import { encodeIndexing } from './indexing.js';
+import { encodeFused, matmulEpilogue, reducePrologue, type FusedCache } from './fused.js';
+import type { Epilogue, FusedKernel } from '../../kernel.js';
 import { encodeMatmul } from './matmul.js';
 import { BufferPool, GpuBuf, memoryStats, type PoolStats } from './pool.js';
 import { encodeReduce } from './reduce.js';
@@ -23,8 +25,12 @@ import { encodeReduce } from './reduce.js';
 export const gpuStats = {
   /** queue.submit calls. */
   submits: 0,
-  /** Launches received from the executor. */
+  /** Launches recorded by ops (before fusion). */
   launches: 0,
+  /** Kernels encoded after fusion (fused elementwise kernels and launches run as recorded). */
+  kernels: 0,
+  /** Of those, fused elementwise kernels. */
+  fused: 0,
   /** dispatchWorkgroups calls (a reduction may take several). */
   dispatches: 0,
   /** Pipelines compiled (cache misses). */
@@ -112,7 +118,8 @@ export class WebGPUBackend implements Backend, Ctx {
     this.gpu = info.device;
     const lim = info.limits;
     const maxBytes = Math.min(lim.maxBufferSize, lim.maxStorageBufferBindingSize);
-    this.limits = { maxBufferSize: maxBytes, dtypes: ['float32', 'int32', 'bool'] };
+    // At most 8 buffers per kernel, what browsers give by default (the scheduler splits to fit).
+    this.limits = { maxBufferSize: maxBytes, dtypes: ['float32', 'int32', 'bool'], maxKernelBuffers: Math.min(8, lim.maxStorageBuffersPerShaderStage) };
     this.maxWorkgroupsPerDim = lim.maxComputeWorkgroupsPerDimension;
     this.subgroups = info.subgroups;
     this.subgroupMinSize = info.subgroupMinSize;
@@ -205,21 +212,51 @@ export class WebGPUBackend implements Backend, Ctx {
 
   // ---- Backend: launches ---------------------------------------------------------------------
 
-  launch(l: Launch): void {
+  validate(l: Launch): void {
     this.checkAlive();
     for (const v of viewsOf(l)) this.own(v.buf);
-    const b = this.begin();
-    b.launches++;
     gpuStats.launches++;
-    this.label = `launch ${gpuStats.launches} (${launchName(l)})`;
-    b.labels.push(this.label);
-    try {
+  }
+
+  /** Matmul epilogues run inside the matmul kernel, reduction prologues inside the reduction's. */
+  readonly epilogues = true;
+  readonly prologues = true;
+
+  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel): void {
+    this.checkAlive();
+    for (const v of prologue?.inputs ?? []) this.own(v.buf);
+    if (epilogue) {
+      for (const v of epilogue.k.inputs) this.own(v.buf);
+      for (const o of epilogue.k.outputs) this.own(o.view.buf);
+    }
+    this.encode(label ?? launchName(l), () => {
       switch (l.kind) {
-        case 'matmul': encodeMatmul(this, l); break;
-        case 'reduce': encodeReduce(this, l); break;
+        case 'matmul': encodeMatmul(this, l, epilogue && ((p, first) => matmulEpilogue(this, epilogue, p, first))); break;
+        case 'reduce': encodeReduce(this, l, prologue && ((p, first) => reducePrologue(prologue, p, first))); break;
         case 'gather': case 'scatter': case 'sort': case 'scan': encodeIndexing(this, l); break;
         default: encodeElementwise(this, l);
       }
+    });
+  }
+
+  runFused(k: FusedKernel, label: string, cache?: object): void {
+    this.checkAlive();
+    for (const v of k.inputs) this.own(v.buf);
+    for (const o of k.outputs) this.own(o.view.buf);
+    gpuStats.fused++;
+    this.encode(label, () => encodeFused(this, k, this.label, cache as FusedCache | undefined));
+  }
+
+  /** Encodes one kernel into the open batch, labelled for Dawn's messages and ours. */
+  private encode(name: string, body: () => void): void {
+    const b = this.begin();
+    b.launches++;
+    gpuStats.kernels++;
+    const at = name.indexOf(' at ');
+    this.label = at < 0 ? `launch ${gpuStats.kernels} (${name})` : `launch ${gpuStats.kernels} (${name.slice(0, at)})${name.slice(at)}`;
+    b.labels.push(this.label);
+    try {
+      body();
     } catch (e) {
       if (e instanceof TorchError) throw e;
       throw new DeviceError(`WebGPU could not encode ${this.label}: ${(e as Error).message}`);
@@ -344,7 +381,7 @@ export class WebGPUBackend implements Backend, Ctx {
 
   private toError(e: GPUError, labels: readonly string[] | null): DeviceError {
     const oom = typeof GPUOutOfMemoryError !== 'undefined' && e instanceof GPUOutOfMemoryError;
-    const named = /launch \d+ \([^)]*\)/.exec(e.message)?.[0];
+    const named = /launch \d+ \([^)]*\)(?: at [^"\]\n]*)?/.exec(e.message)?.[0];
     const where = named ?? (labels && labels.length ? `a batch of ${labels.length} launches (${labels.slice(0, 8).map((s) => s.replace(/^launch \d+ /, '')).join(', ')}${labels.length > 8 ? ', ...' : ''})` : 'a WebGPU call');
     return new DeviceError(`WebGPU ${oom ? 'out-of-memory' : 'validation'} error in ${where}: ${e.message.trim()}`);
   }

@@ -33,6 +33,18 @@ declareVariants(({ matmul: cfg }) => [
 ]);
 
 /**
+ * An elementwise epilogue fused into the matmul (the executor's, rendered by fused.ts): WGSL
+ * declaring `fn epi(i: u32, acc: T)`, called for every output element after it is stored; its
+ * buffers bind after the matmul's.
+ */
+export interface MatmulEpilogue {
+  bufs: readonly GpuBuf[];
+  key: string;
+  code: string;
+  done(): void;
+}
+
+/**
  * How one operand is read: X[base + o * so + k * sk], o along M (A) or N (B). 'v*' read vec4 along
  * o or k, 's*' scalars with o or k fastest across invocations.
  */
@@ -118,8 +130,11 @@ function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number
   return { rows: rows.join('\n'), body: body.join('\n') };
 }
 
-/** Encodes a batched matmul with the kernel that kernels.ts chooses for this adapter and switch. */
-export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>): void {
+/**
+ * Encodes a batched matmul with the kernel that kernels.ts chooses for this adapter and switch,
+ * with the executor's elementwise epilogue when one is given.
+ */
+export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, epilogue?: (p: Params, firstBinding: number) => MatmulEpilogue): void {
   const { a, b, out } = l;
   const [B, M, K] = a.shape as [number, number, number];
   const N = b.shape[2]!;
@@ -151,6 +166,7 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>): 
       aoff: p.u32(a.offset), aBs: p.u32(aBs), aRs: p.u32(aRs), aCs: p.u32(aCs),
       boff: p.u32(b.offset), bBs: p.u32(bBs), bRs: p.u32(bRs), bCs: p.u32(bCs), ooff: p.u32(out.offset),
     };
+    const epi = epilogue?.(p, 4);
     const code = (): string => {
       const prologue = [
         `  let M = ${ref.M}; let N = ${ref.N}; let K = ${ref.K};`,
@@ -175,11 +191,19 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>): 
         }
         store.push('  } }');
       }
+      // The epilogue reads back this invocation's own stores (one call site keeps the shader small).
+      if (epi) {
+        store.push(`  for (var ei = 0u; ei < ${TM * TN}u; ei = ei + 1u) {`);
+        store.push(`    let gm = ${row0} + ei / ${TN}u; let gn = ${col0} + ei % ${TN}u;`);
+        store.push(`    if (gm < M && gn < N) { let o = oBase + gm * N + gn; epi(o - ${ref.ooff}, ${vecOut ? 'O[o / 4u][o % 4u]' : 'O[o]'}); }`);
+        store.push('  }');
+      }
       const elem = (vec: boolean) => (vec ? `vec4<${T}>` : T);
       const bindings = [
         bindingDecl(1, 'A', elem(modeA[0] === 'v'), false),
         bindingDecl(2, 'Bm', elem(modeB[0] === 'v'), false),
         bindingDecl(3, 'O', elem(vecOut), true),
+        epi?.code ?? '',
       ].join('\n');
       if (direct) {
         const { rows, body } = directBody(modeA, modeB, TM, TN, KU, T, ref);
@@ -209,8 +233,9 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>): 
     const gy = Math.ceil(tiles / grid);
     const gx = Math.ceil(tiles / gy);
     const variant = readVariant(cfg.kind, modeA, modeB);
-    const key = ['mm', JSON.stringify(cfg), modeA, modeB, T, vecOut, KU, p.vec4s].join('|');
-    ctx.dispatch(ctx.pipeline(key, code, variant), p, [a.buf, b.buf, out.buf] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+    const key = ['mm', JSON.stringify(cfg), modeA, modeB, T, vecOut, KU, p.vec4s, epi?.key ?? ''].join('|');
+    ctx.dispatch(ctx.pipeline(key, code, variant), p, [a.buf, b.buf, out.buf, ...(epi?.bufs ?? [])] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
     countVariant(variant, storeVariant(cfg.kind, vecOut));
+    epi?.done();
   }
 }

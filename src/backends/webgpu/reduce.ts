@@ -91,8 +91,11 @@ function layout(cfg: ReduceKernel, O: number, R: number, outer: boolean): { TX: 
   return { TX, TY, items, G: Math.ceil(R / (TY * items)) };
 }
 
+/** The executor's prologue (fused.ts): WGSL `fn pro(j)` giving x's element at memory index j. */
+export type ReducePrologue = (p: Params, firstBinding: number) => { bufs: readonly GpuBuf[]; key: string; code: string };
+
 /** One pass: reduces `R` elements per output for `O` outputs into G chunks each. */
-function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In, O: number, R: number, output: Out, outer: boolean): void {
+function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtype: DType, input: In, O: number, R: number, output: Out, outer: boolean, prologue?: ReducePrologue): void {
   const arg = op === 'argmax' || op === 'argmin';
   const WG = cfg.workgroupSize;
   const { TX, TY, items, G } = layout(cfg, O, R, outer);
@@ -108,18 +111,25 @@ function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtyp
     ? { off: p.u32(view.x.offset), kr: p.u32(view.kept.shape.length), rr: p.u32(view.red.shape.length), rs0: red1 ? p.u32(view.red.strides[0]!) : '' }
     : { gin: p.u32((input as Extract<In, { kind: 'partial' }>).G) };
   const outOff = output.kind === 'final' ? p.u32(output.out.offset) : '';
+  // The prologue's parameters go before the dims, whose count varies with the rank; its buffers
+  // bind after the reduction's own (no x when there is a prologue, the output and its indices).
+  const usePro = input.kind === 'view' && prologue !== undefined;
+  const pro = usePro ? prologue(p, 1 + (output.kind === 'partial' && output.idx ? 2 : 1)) : undefined;
   const kb = p.words.length;
   if (view) {
     [...view.kept.shape, ...view.kept.strides].forEach((v) => p.u32(v));
     if (!red1) [...view.red.shape, ...view.red.strides].forEach((v) => p.u32(v));
   }
   const bufs: GpuBuf[] = [];
-  if (input.kind === 'view') bufs.push(input.x.buf as GpuBuf);
-  else bufs.push(input.vals, ...(input.idx ? [input.idx] : []));
+  // With a prologue, x itself is not read (its values are computed) and not bound.
+  if (input.kind === 'view') {
+    if (!usePro) bufs.push(input.x.buf as GpuBuf);
+  } else bufs.push(input.vals, ...(input.idx ? [input.idx] : []));
   if (output.kind === 'final') bufs.push(output.out.buf as GpuBuf);
   else bufs.push(output.vals, ...(output.idx ? [output.idx] : []));
+  if (pro) bufs.push(...pro.bufs);
   const outDtype = output.kind === 'final' ? output.out.dtype : 'partial';
-  const key = ['red', op, T, xDtype, input.kind, red1, input.kind === 'partial' && !!input.idx, outDtype, outer, useSub, WG, kb, p.vec4s].join('|');
+  const key = ['red', op, T, xDtype, input.kind, red1, input.kind === 'partial' && !!input.idx, outDtype, outer, useSub, WG, kb, p.vec4s, pro?.key ?? ''].join('|');
 
   const code = (): string => {
     const c = combineCode(op, T);
@@ -133,7 +143,7 @@ function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtyp
     let idxExpr = 'r';
     if (input.kind === 'view') {
       const { off, kr, rr, rs0 } = inRefs as { off: string; kr: string; rr: string; rs0: string };
-      const X = bind(storageType(xDtype), false);
+      const X = usePro ? '' : bind(storageType(xDtype), false);
       const rb = `${kb}u + 2u * ${kr}`;
       base = `    var base = ${off};
     var q = o;
@@ -152,7 +162,8 @@ function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtyp
         e = e + qr % s * pr(${rb} + ${rr} + d - 1u);
         qr = qr / s;
       }\n`;
-      elem += `      let v = ${convertLoad(xDtype, T, `${X}[${red1 ? `base + r * ${rs0}` : 'e'}]`)};`;
+      const at = red1 ? `base + r * ${rs0}` : 'e';
+      elem += `      let v = ${convertLoad(xDtype, T, pro ? `pro(${at})` : `${X}[${at}]`)};`;
     } else {
       const V = bind(T, false);
       base = `    let base = o * ${(inRefs as { gin: string }).gin};`;
@@ -213,6 +224,7 @@ function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtyp
       write = `    ${bind(T, true)}[o * G + g] = res;`;
       if (output.idx) write += `\n    ${bind('u32', true)}[o * G + g] = resi;`;
     }
+    if (pro) decls.push(pro.code);
     return fill(template, {
       ...refs, T, PARAMS: p.decl(), WG, BINDINGS: decls.join('\n'), COMBINE: c.code, SG_ARGS: sgArgs,
       TXI: outer ? 'lid % TX' : 'lid / TY', TYI: outer ? 'lid / TX' : 'lid % TY',
@@ -225,8 +237,8 @@ function pass(ctx: Ctx, cfg: ReduceKernel, op: ReduceOp, T: 'f32' | 'i32', xDtyp
   countVariant(variant, inVariant, output.kind === 'final' ? 'reduce:out-final' : 'reduce:out-partial');
 }
 
-/** Encodes a reduction as one or more passes (see the file comment). */
-export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>): void {
+/** Encodes a reduction as one or more passes (see the file comment), with the executor's prologue when given. */
+export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>, prologue?: ReducePrologue): void {
   const { op, x, out } = l;
   const dims = new Set(l.dims);
   const pick = (red: boolean) => {
@@ -254,13 +266,13 @@ export function encodeReduce(ctx: Ctx, l: Extract<Launch, { kind: 'reduce' }>): 
   for (;;) {
     const { G } = layout(cfg, O, n, isOuter);
     if (G === 1) {
-      pass(ctx, cfg, op, T, x.dtype, input, O, n, { kind: 'final', out }, isOuter);
+      pass(ctx, cfg, op, T, x.dtype, input, O, n, { kind: 'final', out }, isOuter, prologue);
       break;
     }
     const bytes = O * G * 4;
     const vals = ctx.temp(bytes);
     const idx = arg ? ctx.temp(bytes) : null;
-    pass(ctx, cfg, op, T, x.dtype, input, O, n, { kind: 'partial', vals, idx }, isOuter);
+    pass(ctx, cfg, op, T, x.dtype, input, O, n, { kind: 'partial', vals, idx }, isOuter, prologue);
     if (input.kind === 'partial') {
       ctx.freeTemp(input.vals);
       if (input.idx) ctx.freeTemp(input.idx);

@@ -5,6 +5,8 @@ import { colSumKernel, compareKernel, compareOps, extremeKernel, logicalAndKerne
 import { ITEM_BYTES as ITEM, WasmHeap } from './heap.js';
 import { KernelCache, Scratch, WasmMatmul } from './kernels.js';
 import { nextTask, YIELD_AFTER } from '../tasks.js';
+import { runFused as runFusedJs } from '../fused.js';
+import type { FusedKernel } from '../../../kernel.js';
 
 /** A CPU buffer: its byte address in the wasm memory and its element count. */
 interface WasmBuf {
@@ -69,6 +71,21 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     const m: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(l)) m[k] = host(v);
     return m as Launch;
+  }
+
+  /**
+   * The executor's fused kernel on typed arrays over the memory: one typed array per buffer, so
+   * the JS renderer still sees two views of one buffer as the same memory.
+   */
+  function fusedOnHost(k: FusedKernel): FusedKernel {
+    const arrays = new Map<WasmBuf, HostArray>();
+    const host = (v: View): View => {
+      const b = buf(v);
+      let a = arrays.get(b);
+      if (!a) arrays.set(b, (a = view(b, v.dtype)));
+      return { ...v, buf: a };
+    };
+    return { ...k, inputs: k.inputs.map(host), outputs: k.outputs.map((o) => ({ ...o, view: host(o.view) })) };
   }
 
   function elementwise(op: WasmOpName, xs: Operand[], out: View, params: readonly number[]): boolean {
@@ -190,7 +207,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
 
   return {
     device: 'cpu',
-    limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES },
+    limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES, maxKernelBuffers: 64 },
     heap,
     kernels,
     alloc(numel, dtype) {
@@ -215,6 +232,8 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     launch: (l) => {
       if (!fast(l)) runJs(onHost(l));
     },
+    // Fused groups run through the JS renderer for now; rendering them to wasm is the next step.
+    runFused: (k) => runFusedJs(fusedOnHost(k)),
     synchronize: async () => {},
   };
 }

@@ -1,0 +1,143 @@
+/**
+ * The plan cache: a graph whose structure was seen before replays its cached schedule instead of
+ * being scheduled again, and each step keeps a cache slot the backend fills on first use (WebGPU:
+ * the fused kernel's pipeline, parameter words and binding order), so a repeated training step
+ * costs little more than encoding its dispatches.
+ *
+ * The key is the graph's structure, with buffers numbered by first use (tinygrad's trick for
+ * schedule-cache keys): per launch its kind, op, dtypes, shapes, strides, offsets, the scalars of
+ * elementwise launches (they are baked into fused kernels), and which buffers are dead at the end.
+ * A plan is rebuilt when any of these differ — another shape, a view with other strides, another
+ * pattern of buffer reuse, a tensor released (or kept) where it was kept (or released), another
+ * scalar. Values of barrier launches (a random seed, a fill value) are not part of the key: replay
+ * takes them from the new launches. Buffers are never part of a plan: replay binds the new
+ * launches' buffers, so outputs of one replay never share memory with another's.
+ */
+import type { BufferHandle, Launch, View } from './backend.js';
+import type { FusedKernel } from './kernel.js';
+import type { Step } from './schedule.js';
+
+/** Where a view sits in the recorded launches: launch index, field, array index (-1: none). */
+type Ref = readonly [number, string, number];
+
+interface Template {
+  k: FusedKernel;
+  inputs: Ref[];
+  outputs: Ref[];
+}
+
+type TemplateStep =
+  | { kind: 'fused'; t: Template; recs: number[]; slot: object }
+  | { kind: 'launch'; rec: number; recs: number[]; epi: { t: Template; acc: number } | null; pro: Template | null; slot: object };
+
+interface Plan {
+  steps: TemplateStep[];
+}
+
+/** Plans kept (least recently used dropped first). */
+const MAX_PLANS = 128;
+const cache = new Map<string, Plan>();
+
+/** How many graphs were scheduled (plan built) and replayed from a cached plan. */
+export const planStats = { built: 0, replayed: 0 };
+
+const isView = (v: unknown): v is View => typeof v === 'object' && v !== null && 'buf' in v && 'strides' in v;
+const fusable = (k: Launch['kind']) => k === 'unary' || k === 'binary' || k === 'where' || k === 'copy' || k === 'fill';
+
+/** The structural key of a graph (see the file comment). */
+function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): string {
+  const ids = new Map<BufferHandle, number>();
+  const view = (v: View) => {
+    let id = ids.get(v.buf);
+    if (id === undefined) ids.set(v.buf, (id = ids.size));
+    return `${id}${dead(v.buf) ? 'd' : ''}:${v.dtype}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
+  };
+  const parts: string[] = [];
+  for (const l of recs) {
+    const fus = fusable(l.kind);
+    let s = l.kind;
+    for (const [f, v] of Object.entries(l)) {
+      if (f === 'kind') continue;
+      if (isView(v)) s += `|${f}=${view(v)}`;
+      else if (Array.isArray(v)) s += `|${f}=[${v.map((x) => (isView(x) ? view(x) : String(x))).join(';')}]`;
+      else if (fus || typeof v !== 'number') s += `|${f}=${String(v)}`;
+    }
+    parts.push(s);
+  }
+  return parts.join('\n');
+}
+
+/** Refs of every view of the recorded launches, by view object. */
+function refsOf(recs: readonly Launch[]): Map<View, Ref> {
+  const m = new Map<View, Ref>();
+  recs.forEach((l, r) => {
+    for (const [f, v] of Object.entries(l)) {
+      if (isView(v)) m.set(v, [r, f, -1]);
+      else if (Array.isArray(v)) v.forEach((x, i) => isView(x) && m.set(x, [r, f, i]));
+    }
+  });
+  return m;
+}
+
+function template(k: FusedKernel, refs: Map<View, Ref>): Template | null {
+  const inputs = k.inputs.map((v) => refs.get(v));
+  const outputs = k.outputs.map((o) => refs.get(o.view));
+  if (inputs.some((r) => !r) || outputs.some((r) => !r)) return null;
+  return { k, inputs: inputs as Ref[], outputs: outputs as Ref[] };
+}
+
+function instantiate(t: Template, recs: readonly Launch[]): FusedKernel {
+  const get = ([r, f, i]: Ref): View => {
+    const v = (recs[r] as unknown as Record<string, unknown>)[f];
+    return (i < 0 ? v : (v as unknown[])[i]) as View;
+  };
+  return { ...t.k, inputs: t.inputs.map(get), outputs: t.k.outputs.map((o, j) => ({ view: get(t.outputs[j]!), node: o.node })) };
+}
+
+/**
+ * The steps of a graph: from its cached plan when its structure was seen before, else from
+ * `build()` (the scheduler), cached for next time. `slots[i]` is step i's cache slot for the backend.
+ */
+export function planFor(device: string, recs: readonly Launch[], dead: (b: BufferHandle) => boolean, build: () => Step[]): { steps: Step[]; slots: object[] } {
+  const key = `${device}\n${keyOf(recs, dead)}`;
+  const plan = cache.get(key);
+  if (plan) {
+    cache.delete(key);
+    cache.set(key, plan);
+    planStats.replayed++;
+    const steps: Step[] = plan.steps.map((s) =>
+      s.kind === 'fused'
+        ? { kind: 'fused', k: instantiate(s.t, recs), recs: s.recs }
+        : {
+            kind: 'launch', l: recs[s.rec]!, recs: s.recs,
+            ...(s.epi ? { epilogue: { k: instantiate(s.epi.t, recs), acc: s.epi.acc } } : {}),
+            ...(s.pro ? { prologue: instantiate(s.pro, recs) } : {}),
+          },
+    );
+    return { steps, slots: plan.steps.map((s) => s.slot) };
+  }
+  planStats.built++;
+  const steps = build();
+  const refs = refsOf(recs);
+  const tsteps: TemplateStep[] = [];
+  for (const s of steps) {
+    if (s.kind === 'fused') {
+      const t = template(s.k, refs);
+      if (!t) return { steps, slots: steps.map(() => ({})) };
+      tsteps.push({ kind: 'fused', t, recs: s.recs, slot: {} });
+    } else {
+      const t = s.epilogue ? template(s.epilogue.k, refs) : null;
+      const pro = s.prologue ? template(s.prologue, refs) : null;
+      if ((s.epilogue && !t) || (s.prologue && !pro)) return { steps, slots: steps.map(() => ({})) };
+      tsteps.push({ kind: 'launch', rec: recs.indexOf(s.l), recs: s.recs, epi: t && s.epilogue ? { t, acc: s.epilogue.acc } : null, pro, slot: {} });
+    }
+  }
+  cache.set(key, { steps: tsteps });
+  if (cache.size > MAX_PLANS) cache.delete(cache.keys().next().value!);
+  return { steps, slots: tsteps.map((s) => s.slot) };
+}
+
+/** Forgets every plan (a device was replaced: cached pipelines belong to the old one). */
+export function clearPlans(): void {
+  cache.clear();
+}

@@ -1,0 +1,298 @@
+/**
+ * The graph executor (src/executor.ts, src/schedule.ts): lazy recording, realization on reads and
+ * at the bound, fusion, in-place writes without copies, write-after-read ordering, eager mode, and
+ * the seed step's kernel count — on every device. Counts come from torch.launchStats (kernels after
+ * fusion) and, on WebGPU, torch.webgpu.stats() (dispatches).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as torch from '../src/index.js';
+import type { Device, Tensor } from '../src/index.js';
+import type { GpuBuf } from '../src/backends/webgpu/pool.js';
+import { devices } from './devices.js';
+
+/** Kernels (after fusion) that `fn` costs once realized. */
+async function kernelsOf(device: Device, fn: () => Tensor | void): Promise<number> {
+  torch.realize();
+  const before = torch.launchStats.kernels;
+  const out = fn();
+  if (out) await out.data();
+  torch.realize();
+  if (device === 'webgpu') await torch.webgpu.synchronize();
+  return torch.launchStats.kernels - before;
+}
+
+// These tests are about the lazy executor: they run lazily even under WGTORCH_EAGER=1.
+const eagerDefault = torch.isEager();
+beforeEach(() => torch.setEager(false));
+afterEach(() => {
+  torch.setEager(eagerDefault);
+  torch.setGraphBound(256);
+});
+
+describe.each(devices)('executor on %s', (device) => {
+  const opts = { device };
+  const vals = (t: Tensor) => t.data().then((d) => Array.from(d));
+
+  it('records ops and runs them when a value is read', async () => {
+    const a = torch.tensor([1, 2, 3], opts);
+    torch.realize();
+    const k0 = torch.launchStats.kernels, r0 = torch.launchStats.total;
+    const b = a.mul(2).add(1);
+    expect(torch.launchStats.total - r0).toBe(2); // recorded
+    expect(torch.launchStats.kernels - k0).toBe(0); // nothing ran yet
+    expect(await vals(b)).toEqual([3, 5, 7]); // (1..3)·2 + 1
+    expect(torch.launchStats.kernels - k0).toBe(1); // one fused kernel
+  });
+
+  it('eager mode runs each op when called', async () => {
+    torch.setEager(true);
+    expect(torch.isEager()).toBe(true);
+    const a = torch.tensor([1, 2, 3], opts);
+    const k0 = torch.launchStats.kernels;
+    const b = a.mul(2);
+    expect(torch.launchStats.kernels - k0).toBe(1);
+    const c = b.add(1);
+    expect(torch.launchStats.kernels - k0).toBe(2);
+    expect(await vals(c)).toEqual([3, 5, 7]);
+  });
+
+  it('an elementwise chain is one kernel; a tensor the user keeps is still stored', async () => {
+    const p = torch.tensor([[1, 2], [3, 4]], opts), y = torch.tensor([[0, 1], [1, 5]], opts);
+    let d: Tensor | null = null;
+    // (p - y)^2 = [[1, 1], [4, 1]]; exp of that is not asked for.
+    const k = await kernelsOf(device, () => {
+      d = p.sub(y);
+      return d.pow(2).mul(3).add(1).clamp({ max: 10 });
+    });
+    expect(k).toBe(1);
+    expect(await vals(d!)).toEqual([1, 1, 2, -1]);
+  });
+
+  it('an in-place update is one kernel writing its target, and zero_() then add_() costs one kernel', async () => {
+    const w = torch.tensor([1, 2, 3], opts), g = torch.tensor([10, 20, 30], opts);
+    // w - 0.5 g = [-4, -8, -12]
+    expect(await kernelsOf(device, () => void w.sub_(g.mul(0.5)))).toBe(1);
+    expect(await vals(w)).toEqual([-4, -8, -12]);
+    // zero_() then add_(g): g is written, the zeros never are.
+    expect(await kernelsOf(device, () => void w.zero_().add_(g))).toBe(1);
+    expect(await vals(w)).toEqual([10, 20, 30]);
+  });
+
+  it('a reduction absorbs its elementwise prologue', async () => {
+    const a = torch.tensor([[1, 2], [3, 4]], opts), b = torch.tensor([[0, 0], [1, 1]], opts);
+    let loss: Tensor | null = null;
+    // Inside a scope the temporaries are released before the graph runs: nothing stores them.
+    const k = await kernelsOf(device, () => {
+      loss = torch.scope(() => a.sub(b).pow(2).sum());
+    });
+    expect(k).toBe(1);
+    expect(await loss!.item()).toBe(18); // Σ (a - b)^2 = 1 + 4 + 4 + 9
+    // Kept temporaries are stored as well, and the reduction over a dim still reads the recipe.
+    const d = a.sub(b);
+    const rows = d.mul(d).sum(1); // [1 + 4, 4 + 9]
+    expect(await vals(rows)).toEqual([5, 13]);
+    expect(await vals(d)).toEqual([1, 2, 2, 3]);
+  });
+
+  it('a temporary keeps its recipe: not computed unless read, never stale after an in-place write', async () => {
+    const yPred = torch.tensor([[1, 2], [3, 4]], opts), y = torch.tensor([[0, 0], [1, 1]], opts);
+    torch.realize();
+    const k0 = torch.launchStats.kernels;
+    const d = yPred.sub(y);
+    const loss = d.pow(2).sum();
+    expect(await loss.item()).toBe(18); // Σ (yPred - y)^2 = 1 + 4 + 4 + 9
+    expect(torch.launchStats.kernels - k0).toBe(1); // the sum with its prologue; d is not stored yet
+    yPred.add_(10); // d was recorded before: it must not see this
+    expect(await vals(d)).toEqual([1, 2, 2, 3]);
+    expect(await vals(yPred)).toEqual([11, 12, 13, 14]);
+  });
+
+  it('a matmul absorbs its epilogue (bias add, clamp) and reads a transposed operand in place', async () => {
+    const x = torch.tensor([[1, 2], [3, 4]], opts), w = torch.tensor([[1, -1], [0, 1]], opts), b = torch.tensor([-5, 1], opts);
+    torch.realize();
+    const c0 = torch.launchStats.byKind.copy ?? 0;
+    let h: Tensor | null = null;
+    // x·wᵀ = [[1·1 + 2·(-1), 1·0 + 2·1], [3 - 4, 4]] = [[-1, 2], [-1, 4]]; + b = [[-6, 3], [-6, 5]]; clamp(min 0)
+    const k = await kernelsOf(device, () => {
+      h = torch.scope(() => x.mm(w.t()).add(b).clamp({ min: 0 }));
+      return h;
+    });
+    expect(k).toBe(1);
+    expect(torch.launchStats.byKind.copy ?? 0).toBe(c0); // wᵀ is read through its strides
+    expect(await vals(h!)).toEqual([0, 3, 0, 5]);
+  });
+
+  it('write-after-read: a recorded reader sees the value before a later in-place write', async () => {
+    const x = torch.tensor([1, 2, 3], opts);
+    const y = x.mul(2); // recorded, not run
+    x.add_(10);
+    const z = x.mul(2);
+    expect(await vals(y)).toEqual([2, 4, 6]);
+    expect(await vals(z)).toEqual([22, 24, 26]);
+    // A kept intermediate is never stale after an in-place write to its input.
+    const a = torch.tensor([1, 1], opts);
+    const b = a.add(1);
+    a.mul_(5);
+    const c = b.add(a);
+    expect(await vals(b)).toEqual([2, 2]);
+    expect(await vals(c)).toEqual([7, 7]);
+  });
+
+  it('a graph that is never read is realized at the bound', async () => {
+    torch.setGraphBound(8);
+    const r0 = torch.launchStats.realizations;
+    let t = torch.ones([4], opts);
+    for (let i = 0; i < 30; i++) t = t.add(1);
+    expect(torch.launchStats.realizations - r0).toBeGreaterThanOrEqual(3);
+    expect(await vals(t)).toEqual([31, 31, 31, 31]);
+  });
+
+  it('values through views, broadcasts, dtype changes and self-overlapping copies', async () => {
+    const a = torch.arange(6, opts).float().reshape(2, 3);
+    const b = a.t().mul(torch.tensor([1, 10], opts)).add(a.t()); // [[0, 3·11], ...]: a.t() · (1 + [1, 10])
+    expect(await vals(b)).toEqual([0, 33, 2, 44, 4, 55]);
+    const m = torch.tensor([[1, 2], [3, 4]], opts);
+    m.copy_(m.t()); // transposes in place
+    expect(await vals(m)).toEqual([1, 3, 2, 4]);
+    const i = torch.tensor([1.7, -2.5, 3.2], opts).int().add(1).gt(0); // [2, -1, 4] > 0
+    expect(await vals(i)).toEqual([1, 0, 1]);
+  });
+
+  it('splits a kernel that would bind more buffers than a shader stage allows', async () => {
+    const xs = Array.from({ length: 12 }, (_, k) => torch.full([5], k, opts));
+    torch.realize();
+    const before = torch.launchStats.kernels;
+    let s = xs[0]!;
+    for (const x of xs.slice(1)) s = s.add(x); // 0 + 1 + ... + 11 = 66
+    expect(await vals(s)).toEqual([66, 66, 66, 66, 66]);
+    const k = torch.launchStats.kernels - before;
+    // WebGPU kernels bind at most 8 buffers: 12 inputs and an output need at least two kernels.
+    if (device === 'webgpu') expect(k).toBeGreaterThanOrEqual(2);
+    else expect(k).toBe(1);
+  });
+
+  it('the seed step costs 6 kernels after fusion (31 launches recorded)', async () => {
+    torch.manualSeed(0);
+    const x = torch.randn(64, 1000, opts), y = torch.randn(64, 10, opts);
+    const w1 = torch.randn(1000, 100, { ...opts, requiresGrad: true }), w2 = torch.randn(100, 10, { ...opts, requiresGrad: true });
+    const step = () => {
+      const loss = x.mm(w1).clamp({ min: 0 }).mm(w2).sub(y).pow(2).sum();
+      loss.backward();
+      torch.noGrad(() => {
+        w1.sub_(w1.grad!.mul(1e-6));
+        w2.sub_(w2.grad!.mul(1e-6));
+        w1.grad!.zero_();
+        w2.grad!.zero_();
+      });
+      return loss;
+    };
+    for (let i = 0; i < 2; i++) step();
+    torch.realize();
+    if (device === 'webgpu') await torch.webgpu.synchronize();
+    const steps = 6;
+    const r0 = torch.launchStats.total, k0 = torch.launchStats.kernels;
+    const d0 = device === 'webgpu' ? torch.webgpu.stats().dispatches : 0;
+    torch.setGraphBound(10_000);
+    for (let i = 0; i < steps; i++) step();
+    torch.realize();
+    if (device === 'webgpu') await torch.webgpu.synchronize();
+    const recorded = (torch.launchStats.total - r0) / steps;
+    const kernels = torch.launchStats.kernels - k0;
+    expect(recorded).toBe(31);
+    // Per step: x·w1 with clamp fused in, ·w2 with (sub, pow) and the loss gradient fused in, the
+    // sum, and the three gradient matmuls with the clamp mask and both updates fused in (zero_()
+    // then add_() writes the gradient once, then w -= lr·grad): 6 kernels. The zero_() of the last
+    // step of the graph is the only extra (2 fills).
+    const perStep = 6;
+    const dispatches = device === 'webgpu' ? torch.webgpu.stats().dispatches - d0 : kernels;
+    console.log(`seed step on ${device}: ${recorded} launches recorded, ${kernels / steps} kernels, ${dispatches / steps} dispatches per step (${steps} steps, one graph)`);
+    expect(kernels).toBeLessThanOrEqual(perStep * steps + 2);
+    if (device === 'webgpu') expect(torch.webgpu.stats().dispatches - d0).toBeLessThanOrEqual(perStep * steps + 2);
+  });
+});
+
+describe.each(devices)('plan cache on %s', (device) => {
+  const opts = { device };
+  const vals = (t: Tensor) => t.data().then((d) => Array.from(d));
+
+  it('a repeated graph replays its plan; outputs of replays never share memory', async () => {
+    const x = torch.tensor([1, 2, 3], opts);
+    const step = torch.compile(() => {
+      const y = x.mul(2).add(1);
+      x.add_(1);
+      return y;
+    });
+    const r0 = torch.planStats.replayed;
+    const outs = [step(), step(), step()];
+    expect(torch.planStats.replayed - r0).toBeGreaterThanOrEqual(2);
+    // y = 2x + 1 with x = [1, 2, 3], then [2, 3, 4], then [3, 4, 5]; each kept y holds its own step.
+    expect(await vals(outs[0]!)).toEqual([3, 5, 7]);
+    expect(await vals(outs[1]!)).toEqual([5, 7, 9]);
+    expect(await vals(outs[2]!)).toEqual([7, 9, 11]);
+    expect(await vals(x)).toEqual([4, 5, 6]);
+  });
+
+  it('kernels of one pipeline with different parameters before one submit each see their own', async () => {
+    const x = torch.tensor([1, 2, 3], opts);
+    // Three graphs, one fused kernel text, three scalars: all encoded before the first read submits.
+    const ys = [2, 3, 4].map((k) => torch.compile(() => x.mul(k).add(k))());
+    expect(await vals(ys[0]!)).toEqual([4, 6, 8]); // 2x + 2
+    expect(await vals(ys[1]!)).toEqual([6, 9, 12]); // 3x + 3
+    expect(await vals(ys[2]!)).toEqual([8, 12, 16]); // 4x + 4
+  });
+
+  it('a replayed plan binds the buffers of its new launches, not buffers the pool gave away', async () => {
+    const f = torch.compile((t: Tensor) => t.mul(10).add(t));
+    const a = torch.tensor([1, 2], opts);
+    const fa = f(a);
+    expect(await vals(fa)).toEqual([11, 22]);
+    a.dispose();
+    fa.dispose();
+    if (device === 'webgpu') torch.webgpu.emptyCache();
+    const b = torch.tensor([3, 4], opts); // may reuse a's buffer, or a new one after emptyCache
+    const c = torch.tensor([5, 6], opts);
+    const r0 = torch.planStats.replayed;
+    const fb = f(b), fc = f(c);
+    expect(torch.planStats.replayed - r0).toBe(2);
+    expect(await vals(fc)).toEqual([55, 66]);
+    expect(await vals(fb)).toEqual([33, 44]);
+  });
+
+  it('the seed loop as written replays plans after its first graphs (no compile, no reads)', async () => {
+    torch.manualSeed(1);
+    const x = torch.randn(8, 20, opts), y = torch.randn(8, 3, opts);
+    const w1 = torch.randn(20, 6, { ...opts, requiresGrad: true }), w2 = torch.randn(6, 3, { ...opts, requiresGrad: true });
+    torch.setGraphBound(64); // a graph is realized at the first backward() after 32 launches: every 2 steps
+    const b0 = torch.planStats.built, r0 = torch.planStats.replayed;
+    let loss: Tensor | null = null;
+    for (let t = 0; t < 12; t++) {
+      loss = x.mm(w1).clamp({ min: 0 }).mm(w2).sub(y).pow(2).sum();
+      loss.backward();
+      torch.noGrad(() => {
+        w1.sub_(w1.grad!.mul(1e-3));
+        w2.sub_(w2.grad!.mul(1e-3));
+        w1.grad!.zero_();
+        w2.grad!.zero_();
+      });
+    }
+    const replayed = torch.planStats.replayed - r0, built = torch.planStats.built - b0;
+    expect(replayed).toBeGreaterThanOrEqual(3);
+    expect(built).toBeLessThanOrEqual(3);
+    expect(Number.isFinite(await loss!.item())).toBe(true);
+  });
+});
+
+describe.skipIf(!devices.includes('webgpu'))('executor errors on webgpu', () => {
+  it('a device error raised while realizing names the op, and in eager mode where it was called', async () => {
+    torch.setEager(true);
+    const a = torch.ones([8], { device: 'webgpu' });
+    await torch.webgpu.synchronize();
+    (a.storage.buf as GpuBuf).buffer.destroy();
+    const b = a.mul(3);
+    const err = await b.data().then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(torch.DeviceError);
+    expect((err as Error).message).toMatch(/binary:mul/);
+    expect((err as Error).message).toMatch(/executor\.test\.ts/);
+    await torch.webgpu.synchronize();
+  });
+});
