@@ -157,10 +157,14 @@ function checkSaved(node: Node): void {
   });
 }
 
-/** Runs a node's hooks over the gradient flowing into it. */
-function runHooks(node: Node, g: Tensor): Tensor {
+/**
+ * Runs a node's hooks over the gradient flowing into it. A gradient a hook sees may be kept by
+ * the user, so it is delivered (the executor must store it) like a leaf's .grad.
+ */
+function runHooks(node: Node, g: Tensor, delivered: Tensor[]): Tensor {
   if (!node.hooks) return g;
   for (const hook of [...node.hooks.values()]) {
+    delivered.push(g);
     const r = hook(g);
     if (r === undefined || r === null) continue;
     if (typeof r !== 'object' || !('storage' in r)) throw new TypeError(`expected Variable, but hook returned '${typeof r === 'number' ? (Number.isInteger(r) ? 'int' : 'float') : typeof r}'`);
@@ -222,7 +226,7 @@ export function runBackward(
       let g = grads.get(node);
       if (!g) continue;
       grads.delete(node);
-      g = runHooks(node, g);
+      g = runHooks(node, g, delivered);
       if (node.retained) {
         node.retained.accumulateGrad(g);
         delivered.push(node.retained.grad!);

@@ -379,7 +379,10 @@ function trailing(steps: readonly Step[], recs: readonly Launch[], limit: number
         if (!consts) budget -= s.recs.length;
         out.add(i);
         // What a carried kernel reads must be computed now: it never depends on another carried one.
-        note(reads, []);
+        // What it writes is noted too: an earlier step writing or reading that buffer runs now, so
+        // carried work (run first in the next graph) never jumps ahead of it (fill, then a partial
+        // copy_ into the same buffer).
+        note(reads, writes);
         continue;
       }
     }

@@ -47,6 +47,16 @@ function checkShapes(name: string, self: T, index: T, dim: number, src: T | null
   if (name && self.ndim === 0 && index.numel() > 1) throw new RuntimeError(`${name}(): index of a 0-dim tensor must have one element`);
 }
 
+/**
+ * PyTorch's CPU kernels check every index when the op is called; so does the CPU here, reading the
+ * index synchronously (so the error stays at the call site with lazy execution). WebGPU cannot.
+ * Gradient rules pass indices the forward already checked.
+ */
+function checkRange(index: T, dim: number, size: number, checked: boolean): void {
+  if (checked || index.device !== 'cpu' || index.numel() === 0) return;
+  for (const k of index.dataSync()) if (k < 0 || k >= size) throw new RuntimeError(`index ${k} is out of bounds for dimension ${dim} with size ${size}`);
+}
+
 /** out[i] = x[i with its dim coordinate replaced by index[i]] over `shape`, on x's device. */
 function gatherLaunch(x: T, dim: number, index: View, shape: readonly number[]): T {
   const out = Tensor.empty(shape, x.dtype, x.device);
@@ -72,23 +82,24 @@ function padTo(t: T, shape: readonly number[]): T {
 }
 
 /** torch.gather(x, dim, index): out[i][j] = x[i][index[i][j]] (dim = 1). */
-export function gather(x: T, dim: number, index: T): T {
+export function gather(x: T, dim: number, index: T, checked = false): T {
   checkIndex(index, 'gather');
   sameDevice([x, index]);
   const d = normDim(dim, x.ndim);
   checkShapes('', x, index, d, null);
+  checkRange(index, d, x.shape[d] ?? 1, checked);
   const xs = atLeast1d(x), is = atLeast1d(index);
   const out = gatherLaunch(xs, d, is.kernelView(), is.shape).reshape(index.shape.slice());
   if (!isFloating(x.dtype)) return out;
   const from = x.shape.slice();
-  return record(out, 'GatherBackward0', [x], [index], (g, [idx]) => [scatter(filled(from, 0, g.dtype, g.device), d, idx!, g, 'add')]);
+  return record(out, 'GatherBackward0', [x], [index], (g, [idx]) => [scatter(filled(from, 0, g.dtype, g.device), d, idx!, g, 'add', true)]);
 }
 
 /**
  * torch.scatter / scatterAdd: a copy of self with src written (or, with 'add', added) at index along
  * dim. With 'assign' and repeated indices the last write in row-major order wins.
  */
-export function scatter(self: T, dim: number, index: T, src: T | number, mode: 'assign' | 'add'): T {
+export function scatter(self: T, dim: number, index: T, src: T | number, mode: 'assign' | 'add', checked = false): T {
   const name = mode === 'add' ? 'scatter_add' : 'scatter';
   checkIndex(index, name);
   const s = typeof src === 'number' ? filled(index.shape, src, self.dtype, self.device) : src;
@@ -98,12 +109,13 @@ export function scatter(self: T, dim: number, index: T, src: T | number, mode: '
   if (s.dtype !== self.dtype) {
     throw new RuntimeError(`${name}(): Expected self.dtype to be equal to src.dtype`);
   }
+  checkRange(index, d, self.shape[d] ?? 1, checked);
   const out = scatterLaunch(mode, atLeast1d(self), d, atLeast1d(index), atLeast1d(s)).reshape(self.shape.slice());
   if (!isFloating(self.dtype)) return out;
   const srcShape = s.shape.slice();
   return record(out, mode === 'add' ? 'ScatterAddBackward0' : typeof src === 'number' ? 'ScatterBackward1' : 'ScatterBackward0', [self, typeof src === 'number' ? null : s], [index], (g, [idx], needs) => [
-    needs[0] ? (mode === 'add' ? g : scatter(g, d, idx!, 0, 'assign')) : null,
-    needs[1] ? padTo(gather(g, d, idx!), srcShape) : null,
+    needs[0] ? (mode === 'add' ? g : scatter(g, d, idx!, 0, 'assign', true)) : null,
+    needs[1] ? padTo(gather(g, d, idx!, true), srcShape) : null,
   ]);
 }
 
@@ -114,6 +126,7 @@ export function indexSelect(x: T, dim: number, index: T): T {
   if (index.dtype !== 'int32') throw new RuntimeError('index_select(): Expected dtype int32 or int64 for index');
   sameDevice([x, index]);
   const d = normDim(dim, x.ndim);
+  checkRange(index, d, x.shape[d] ?? 1, false);
   const xs = atLeast1d(x), i1 = atLeast1d(index);
   const shape = xs.shape.map((s, k) => (k === d ? i1.shape[0]! : s));
   // The 1-D index read as if expanded over out's shape: stride 0 off dim, no copy.
@@ -124,7 +137,7 @@ export function indexSelect(x: T, dim: number, index: T): T {
   return record(out, 'IndexSelectBackward0', [x], [index], (g, [idx]) => {
     const gs = atLeast1d(g);
     const ie = atLeast1d(idx!).reshape(gs.shape.map((s, k) => (k === d ? s : 1))).expand(gs.shape.slice());
-    return [scatter(filled(from.length ? from : [1], 0, g.dtype, g.device), d, ie, gs, 'add').reshape(from)];
+    return [scatter(filled(from.length ? from : [1], 0, g.dtype, g.device), d, ie, gs, 'add', true).reshape(from)];
   });
 }
 
