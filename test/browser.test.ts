@@ -79,6 +79,8 @@ interface Browser {
   dir: string;
   /** Console errors and uncaught exceptions of every page since the last takeProblems(). */
   problems: string[];
+  /** URL paths the pages requested, in order. */
+  requests: string[];
 }
 
 /** The problems since the last call, clearing the list (none are expected: the pages print no errors). */
@@ -96,13 +98,14 @@ async function launch(webgpu: boolean): Promise<Browser> {
     viewport: { width: 1280, height: 900 },
     timeout: 120_000,
   });
-  const problems: string[] = [];
-  context.on('page', (p) => watch(p, problems));
-  context.pages().forEach((p) => watch(p, problems));
-  return { context, dir, problems };
+  const problems: string[] = [], requests: string[] = [];
+  context.on('page', (p) => watch(p, problems, requests));
+  context.pages().forEach((p) => watch(p, problems, requests));
+  return { context, dir, problems, requests };
 }
 
-function watch(page: Page, problems: string[]): void {
+function watch(page: Page, problems: string[], requests: string[]): void {
+  page.on('request', (r) => { const u = new URL(r.url()); requests.push(u.pathname); });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
 }
@@ -218,6 +221,9 @@ describe.skipIf(!haveChromium)('wgtorch in headless Chromium', () => {
         expect(r.webgpuMs, r.name).toBeGreaterThan(0);
       }
       expect(await page.locator('#bars rect').count()).toBe(6);
+      await page.locator('section:has(#iris-chart)').screenshot({ path: path.join(artifacts, 'browser-classifier-webgpu.png') });
+      // The iris data is in the bundle: the page fetched its three files and nothing else.
+      expect(new Set(b!.requests.splice(0).filter((p) => p !== '/favicon.ico' && p !== '/main.js.map'))).toEqual(new Set(['/', '/style.css', '/main.js']));
       webgpuLosses = s.losses;
       webgpuIris = s.classifier.history;
       await page.close();
