@@ -1,15 +1,19 @@
 /**
  * The browser demo: the device in use, the seed's tensor section as PyTorch prints it, the seed's
- * two-layer net trained with a live loss curve, and a cpu-vs-webgpu comparison.
+ * two-layer net trained with a live loss curve and, beside it at the same time, examples/classifier.ts's
+ * iris MLP (torch.nn, CrossEntropyLoss, Adam) with its loss and train/test accuracy per epoch, then
+ * a cpu-vs-webgpu comparison.
  *
- * Query: ?steps=500 (training steps), ?device=cpu, ?nogpu=1 (hide navigator.gpu), ?compare=1 (run
- * the comparison after training), ?compareSteps=100, ?sizes=128,256,512 (matmul sizes).
+ * Query: ?steps=500 (training steps), ?epochs=30 (classifier epochs), ?device=cpu, ?nogpu=1 (hide
+ * navigator.gpu), ?compare=1 (run the comparison after training), ?compareSteps=100,
+ * ?sizes=128,256,512 (matmul sizes).
  * State for tests: window.__wgtorch (see state.ts).
  */
 import * as torch from 'wgtorch';
 import { tensorBasics } from '../tensor-basics.js';
+import { trainClassifier } from '../classifier.js';
 import { trainTwoLayerNet } from '../two-layer-net.js';
-import { drawLossCurve, renderBars } from './charts.js';
+import { drawClassifierChart, drawLossCurve, renderBars } from './charts.js';
 import { errorText, pickDevice, tick } from './device.js';
 import type { CompareRow, DemoState } from './state.js';
 
@@ -22,7 +26,9 @@ const $ = <T extends Element = HTMLElement>(sel: string) => document.querySelect
 
 const state: DemoState = {
   device: null, adapter: null, fallbackReason: null, tensorText: null, steps: intParam('steps', 500),
-  losses: [], iterationLines: [], trainMs: null, curveDraws: 0, heartbeats: 0, compare: null, done: false, error: null,
+  losses: [], iterationLines: [], trainMs: null, curveDraws: 0, heartbeats: 0,
+  classifier: { epochs: intParam('epochs', 30), history: [], lines: [], ms: null, chartDraws: 0, heartbeats: 0, done: false },
+  compare: null, done: false, error: null,
 };
 window.__wgtorch = state;
 // For poking at from the devtools console: torch.randn(3, 3, {device: 'webgpu'}).format().then(console.log)
@@ -61,6 +67,12 @@ function runTensorSection(): void {
   $('#tensor-out').textContent = state.tensorText;
 }
 
+/** Counts a 50 ms timer's runs until the returned function is called: it runs only while the page yields. */
+function heartbeat(beat: () => void): () => void {
+  const id = setInterval(beat, 50);
+  return () => clearInterval(id);
+}
+
 async function train(): Promise<void> {
   const canvas = $<HTMLCanvasElement>('#loss');
   const log = $('#train-log');
@@ -72,9 +84,7 @@ async function train(): Promise<void> {
   let lastDraw = 0;
   const t0 = performance.now();
   // A heartbeat: it beats only while training yields to the event loop.
-  const heartbeat = setInterval(() => {
-    state.heartbeats++;
-  }, 50);
+  const stopHeartbeat = heartbeat(() => { state.heartbeats++; });
   try {
     await trainTwoLayerNet({
       device,
@@ -102,12 +112,53 @@ async function train(): Promise<void> {
     setStatus('#train-status', `stopped at step ${state.losses.length} by an error (see above)`);
     throw e;
   } finally {
-    clearInterval(heartbeat);
+    stopHeartbeat();
   }
   state.trainMs = performance.now() - t0;
   drawLossCurve(canvas, state.losses, state.steps);
   const first = state.losses[0]!, last = state.losses[state.losses.length - 1]!;
   setStatus('#train-status', `${state.steps} steps on ${device} in ${(state.trainMs / 1000).toFixed(1)} s · loss ${fmtLoss(first)} → ${fmtLoss(last)}`);
+}
+
+/** examples/classifier.ts's training, drawn after every epoch (the data is bundled with the page). */
+async function trainIris(): Promise<void> {
+  const c = state.classifier;
+  const canvas = $<HTMLCanvasElement>('#iris-chart');
+  const rows = $<HTMLTableSectionElement>('#iris-log tbody');
+  const scroller = $('#iris-log');
+  const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
+  drawClassifierChart(canvas, c.history, c.epochs);
+  const t0 = performance.now();
+  const stop = heartbeat(() => { c.heartbeats++; });
+  try {
+    await trainClassifier({
+      device,
+      seed: 0,
+      epochs: c.epochs,
+      // The example's printed lines go to the state; the page shows the same numbers as a table.
+      print: (line) => { c.lines.push(line); },
+      onEpoch: async (epoch, stats) => {
+        c.history.push(stats);
+        const tr = rows.insertRow();
+        for (const text of [String(epoch), stats.loss.toFixed(4), pct(stats.trainAccuracy), pct(stats.testAccuracy)]) tr.insertCell().textContent = text;
+        scroller.scrollTop = scroller.scrollHeight;
+        drawClassifierChart(canvas, c.history, c.epochs);
+        c.chartDraws++;
+        setStatus('#iris-status', `epoch ${epoch}/${c.epochs} · loss ${stats.loss.toFixed(4)} · test accuracy ${pct(stats.testAccuracy)} on ${device}`);
+        await tick(); // let the page paint and the seed's net run between epochs
+      },
+    });
+  } catch (e) {
+    setStatus('#iris-status', `stopped at epoch ${c.history.length + 1} by an error (see above)`);
+    throw e;
+  } finally {
+    stop();
+  }
+  c.ms = performance.now() - t0;
+  c.done = true;
+  const last = c.history[c.history.length - 1]!;
+  setStatus('#iris-status', `${c.epochs} epochs on ${device} in ${(c.ms / 1000).toFixed(1)} s · loss ${c.history[0]!.loss.toFixed(4)} → ${last.loss.toFixed(4)} · ` +
+    `test accuracy ${pct(last.testAccuracy)} on 30 held-out flowers`);
 }
 
 // ---- cpu vs webgpu -----------------------------------------------------------------------------
@@ -190,10 +241,13 @@ async function compare(): Promise<void> {
 
 async function main(): Promise<void> {
   $('#steps').textContent = String(state.steps);
+  $('#epochs').textContent = String(state.classifier.epochs);
   await showDevice();
   runTensorSection();
   await tick();
-  await train();
+  // Both train at once, each yielding between its steps or epochs. Each seeds the generator and
+  // draws its initial values before its first await, so both start from the values they draw alone.
+  await Promise.all([train(), trainIris()]);
   const button = $<HTMLButtonElement>('#compare-btn');
   button.disabled = false;
   setStatus('#compare-status', device === 'webgpu'

@@ -1,4 +1,5 @@
 import type { KernelChoice } from 'wgtorch';
+import type { EpochStats } from '../classifier.js';
 
 /**
  * What the browser pages publish on `window` for tests and for anyone poking at the console:
@@ -35,12 +36,32 @@ export interface DemoState {
   curveDraws: number;
   /** A 50 ms timer's runs during training: at most one per step's yield; a page that never yields runs none. */
   heartbeats: number;
+  /** The iris classifier, trained beside the seed's net (examples/classifier.ts). */
+  classifier: ClassifierState;
   /** The cpu-vs-webgpu comparison, once run (?compare=1 or the button). */
   compare: { rows: CompareRow[]; done: boolean } | null;
   /** Training (and the comparison, when ?compare=1) finished. */
   done: boolean;
   /** The first error the page hit, as shown on it. */
   error: string | null;
+}
+
+/** The classifier panel: examples/classifier.ts's MLP on the iris flowers, on the page's device. */
+export interface ClassifierState {
+  /** Epochs the page trains for (?epochs=, default 30, as `npm run example -- classifier`). */
+  epochs: number;
+  /** Loss and train/test accuracy after every epoch, in order. */
+  history: EpochStats[];
+  /** The example's "Epoch  n: loss …, train accuracy …%, test accuracy …%" lines. */
+  lines: string[];
+  /** Milliseconds the training took (set when it ends). */
+  ms: number | null;
+  /** Times its chart was redrawn during training. */
+  chartDraws: number;
+  /** A 50 ms timer's runs while it trained (0 if the page never yielded). */
+  heartbeats: number;
+  /** Training finished. */
+  done: boolean;
 }
 
 /** Result of one ops.json case: forward value, and gradients when the fixture has them. */
