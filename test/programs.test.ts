@@ -180,7 +180,10 @@ async function replay(p: Program, device: Device): Promise<string> {
         if (r instanceof Promise) r = await r;
       } catch (e) {
         if (e instanceof Disagreement) throw e;
-        if (!want.error) throw new Disagreement(`raised ${(e as Error).constructor.name}: ${(e as Error).message}; PyTorch gives a result`);
+        if (!want.error) {
+          const kind = e instanceof torch.TorchError ? '' : 'a non-torch ';
+          throw new Disagreement(`raised ${kind}${(e as Error).constructor.name}: ${(e as Error).message}; PyTorch gives a result`);
+        }
         const d = diffError(e, want.error);
         if (d) throw new Disagreement(d);
         continue;
