@@ -173,6 +173,7 @@ export function arange(start: number, end?: number | TensorOptions, step?: numbe
   const [s, e] = end === undefined ? [0, start] : [start, end];
   const st = step ?? 1;
   if (st === 0) throw new RuntimeError('step must be nonzero');
+  if (![s, e].every(Number.isFinite)) throw new RuntimeError(`unsupported range: ${pyNum(s)} -> ${pyNum(e)}`);
   if ((e - s) / st < 0) throw new RuntimeError('upper bound and larger bound inconsistent with step sign');
   const n = Math.max(0, Math.ceil((e - s) / st));
   const { dtype, device } = resolve(opts, [s, e, st].every(Number.isInteger) ? 'int32' : 'float32');
@@ -181,8 +182,13 @@ export function arange(start: number, end?: number | TensorOptions, step?: numbe
   return finish(fromHost(host, [n], dtype, device), opts);
 }
 
+const pyNum = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
+
 export function linspace(start: number, end: number, steps: number, opts?: TensorOptions): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new RuntimeError('number of steps must be non-negative');
+  if (typeof steps !== 'number' || !Number.isInteger(steps)) {
+    throw new TypeError(`linspace(): argument 'steps' (position 3) must be int, not ${typeof steps === 'number' ? 'float' : typeof steps}`);
+  }
+  if (steps < 0) throw new RuntimeError('number of steps must be non-negative');
   const { dtype, device } = resolve(opts, 'float32');
   const host = hostArray(dtype, steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;

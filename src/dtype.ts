@@ -1,4 +1,4 @@
-import { TypeError } from './errors.js';
+import { RuntimeError, TypeError } from './errors.js';
 
 /** Element types. int32 plays the part of PyTorch's int64; float64 exists on the CPU backend only. */
 export type DType = 'float32' | 'float64' | 'int32' | 'bool';
@@ -15,21 +15,38 @@ const CTORS = {
   bool: Uint8Array,
 } as const satisfies Record<DType, unknown>;
 
+/** User-facing dtype names, with PyTorch's aliases (`float`, `long`, ...). */
+const NAMES: Readonly<Record<string, DType>> = {
+  float32: 'float32', float: 'float32',
+  float64: 'float64', double: 'float64',
+  int32: 'int32', int: 'int32', int64: 'int32', long: 'int32',
+  bool: 'bool',
+};
+
+/** Whether v names a dtype (so `t.to(v)` converts rather than moves). */
+export function isDTypeName(v: unknown): v is string {
+  return typeof v === 'string' && Object.hasOwn(NAMES, v);
+}
+
 /** Checks a user-given dtype name, with PyTorch's aliases (`float`, `long`, ...). */
 export function parseDType(d: unknown): DType {
-  switch (d) {
-    case 'float32': case 'float': return 'float32';
-    case 'float64': case 'double': return 'float64';
-    case 'int32': case 'int': case 'int64': case 'long': return 'int32';
-    case 'bool': return 'bool';
-    default:
-      throw new TypeError(`dtype must be torch.dtype, not ${JSON.stringify(d)} (one of ${DTYPES.join(', ')})`);
-  }
+  if (isDTypeName(d)) return NAMES[d]!;
+  throw new TypeError(`dtype must be torch.dtype, not ${typeof d === 'string' ? JSON.stringify(d) : String(d)} (one of ${DTYPES.join(', ')})`);
 }
 
 /** A fresh zeroed host array of `n` elements. */
 export function hostArray(dtype: DType, n: number): HostArray {
-  return new CTORS[dtype](n);
+  try {
+    return new CTORS[dtype](n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new RuntimeError(cpuAllocError(n * CTORS[dtype].BYTES_PER_ELEMENT));
+  }
+}
+
+/** PyTorch's CPU out-of-memory text. */
+export function cpuAllocError(bytes: number): string {
+  return `[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes. Error code 12 (Cannot allocate memory)`;
 }
 
 export function isFloating(d: DType): boolean {

@@ -118,6 +118,11 @@ export function inferShape(shape: readonly number[], n: number): number[] {
   });
   const out = shape.slice();
   if (infer >= 0) {
+    if (known === 0 && n === 0) {
+      throw new RuntimeError(
+        `cannot reshape tensor of 0 elements into shape ${fmtShape(shape)} because the unspecified dimension size -1 can be any value and is ambiguous`,
+      );
+    }
     if (known === 0 || n % known !== 0) throw new RuntimeError(`shape '${fmtShape(shape)}' is invalid for input of size ${n}`);
     out[infer] = n / known;
   } else if (known !== n) {

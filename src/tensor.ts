@@ -1,6 +1,6 @@
 import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
-import type { Device, View } from './backend.js';
-import { canCast, castScalar, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
+import type { Backend, BufferHandle, Device, View } from './backend.js';
+import { canCast, castScalar, cpuAllocError, hostArray, isDTypeName, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, launch } from './executor.js';
 import { formatTensor } from './format.js';
@@ -84,7 +84,7 @@ export class Tensor {
       throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
     }
     const n = numel(shape);
-    return new Tensor(new Storage(b, b.alloc(n, dtype), dtype, n), shape.slice(), contiguousStrides(shape), 0);
+    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), contiguousStrides(shape), 0);
   }
 
   get dtype(): DType {
@@ -389,14 +389,39 @@ export class Tensor {
     return this.type('bool');
   }
   /**
-   * Moves to a device: `t.to('webgpu')` returns the new tensor at once; `await t.to('cpu')` reads
-   * the values back. The result is a new leaf (device copies are not recorded by autograd).
+   * PyTorch's to(): a dtype, a device, both, another tensor's, or `{dtype, device}`. A dtype change
+   * alone returns the tensor at once (recorded by autograd as ToCopyBackward0); `to('webgpu')` returns
+   * the new tensor at once; a target of 'cpu' gives a Promise (`await t.to('cpu')` reads the values
+   * back). Device copies are new leaves (not recorded by autograd).
    */
-  to(device: 'webgpu'): Tensor;
-  to(device: Device | string): Tensor | Promise<Tensor>;
-  to(device: Device | string): Tensor | Promise<Tensor> {
-    const d = parseDevice(device);
-    if (d === this.device) return d === 'cpu' ? Promise.resolve(this) : this;
+  to(dtype: DType): Tensor;
+  to(device: 'webgpu', dtype?: DType | string): Tensor;
+  to(device: Device | string, dtype?: DType | string): Tensor | Promise<Tensor>;
+  to(other: Tensor): Tensor | Promise<Tensor>;
+  to(opts: { dtype?: DType | string; device?: Device | string }): Tensor | Promise<Tensor>;
+  to(target: Device | DType | string | Tensor | { dtype?: DType | string; device?: Device | string }, dtype?: DType | string): Tensor | Promise<Tensor> {
+    let device: Device | undefined, d: DType | undefined;
+    if (target instanceof Tensor) [device, d] = [target.device, target.dtype];
+    else if (target !== null && typeof target === 'object') {
+      device = target.device === undefined ? undefined : parseDevice(target.device);
+      d = target.dtype === undefined ? undefined : parseDType(target.dtype);
+    } else if (isDTypeName(target)) d = parseDType(target);
+    else {
+      device = parseDevice(target);
+      if (dtype !== undefined) d = parseDType(dtype);
+    }
+    if (device === undefined || device === this.device) {
+      const out = d === undefined ? this : this.type(d);
+      return device === 'cpu' ? Promise.resolve(out) : out;
+    }
+    // Convert where the dtype exists: float64 lives on the CPU only.
+    if (device === 'cpu') return this.moveTo('cpu').then((t) => (d === undefined ? t : t.type(d)));
+    return (d === undefined ? this : this.type(d)).moveTo(device);
+  }
+  /** A copy on another device: a new leaf that requires grad when this is a leaf that does. */
+  private moveTo(d: 'cpu'): Promise<Tensor>;
+  private moveTo(d: Device): Tensor | Promise<Tensor>;
+  private moveTo(d: Device): Tensor | Promise<Tensor> {
     const make = (data: HostArray) => {
       const out = Tensor.empty(this.shape, this.dtype, d);
       backendFor(d).write(out.storage.buf, this.dtype, data);
@@ -516,6 +541,7 @@ export class Tensor {
       throw new RuntimeError('element 0 of tensors does not require grad and does not have a grad_fn');
     }
     let g = gradient ?? null;
+    if (g !== null && !(g instanceof Tensor)) throw new TypeError(`backward(): argument 'gradient' must be Tensor, not ${typeof g}`);
     if (g === null) {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       g = this.onesLike();
@@ -641,6 +667,23 @@ export class Tensor {
     const out = Tensor.empty(this.shape, this.dtype, this.device);
     launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(value, this.dtype) });
     return out;
+  }
+}
+
+/** A buffer for n elements, with PyTorch's out-of-memory RuntimeError instead of a raw RangeError. */
+function allocate(b: Backend, n: number, dtype: DType): BufferHandle {
+  const bytes = n * (b.device === 'webgpu' ? 4 : hostArray(dtype, 0).BYTES_PER_ELEMENT);
+  if (b.device === 'webgpu' && bytes > b.limits.maxBufferSize) {
+    throw new RuntimeError(
+      `WebGPU: can't allocate memory: you tried to allocate ${bytes} bytes for a ${torchName(dtype)} tensor of ${n} elements, ` +
+        `more than this adapter's per-buffer binding limit of ${b.limits.maxBufferSize} bytes (the adapter's maxStorageBufferBindingSize / maxBufferSize; real GPUs allow more)`,
+    );
+  }
+  try {
+    return b.alloc(n, dtype);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new RuntimeError(cpuAllocError(bytes));
   }
 }
 

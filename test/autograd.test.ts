@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import { devices } from './devices.js';
+import { createGradMode } from '../src/grad-mode.js';
 
 describe.each(devices)('autograd on %s', (device) => {
   const opts = { device };
@@ -100,6 +101,75 @@ describe.each(devices)('autograd on %s', (device) => {
     expect(torch.isGradEnabled()).toBe(true);
     expect(() => torch.noGrad(() => { throw new Error('boom'); })).toThrow('boom');
     expect(torch.isGradEnabled()).toBe(true);
+  });
+
+  it('an async noGrad body does not turn grad mode off for code running meanwhile', async () => {
+    const x = leaf([1, 2]);
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const inside = torch.noGrad(async () => {
+      await gate;
+      // still off inside the body after its await
+      return { enabled: torch.isGradEnabled(), y: x.mul(2) };
+    });
+    // Elsewhere, while the body is pending, graphs are recorded as usual.
+    expect(torch.isGradEnabled()).toBe(true);
+    const meanwhile = x.mul(3);
+    expect(meanwhile.requiresGrad).toBe(true);
+    await Promise.resolve();
+    expect(x.mul(3).gradFn!.name).toBe('MulBackward0');
+    open();
+    const r = await inside;
+    expect(r.enabled).toBe(false);
+    expect(r.y.requiresGrad).toBe(false);
+    // enableGrad inside an async noGrad body, across an await
+    const back = await torch.noGrad(() => torch.enableGrad(async () => {
+      await Promise.resolve();
+      return x.mul(2);
+    }));
+    expect(back.requiresGrad).toBe(true);
+  });
+
+  it('without an async context (browsers), an async body is refused instead of leaking the mode', async () => {
+    const mode = createGradMode(null);
+    expect(mode.noGrad(() => mode.isGradEnabled())).toBe(false);
+    expect(mode.isGradEnabled()).toBe(true);
+    const body = async () => 1;
+    expect(() => mode.noGrad(body)).toThrow(torch.RuntimeError);
+    expect(() => mode.enableGrad(body)).toThrow('torch.enableGrad(fn): fn returned a Promise');
+    // the mode is restored after the refusal
+    expect(mode.isGradEnabled()).toBe(true);
+  });
+
+  it('to(): dtype, device, both, another tensor, options; ToCopyBackward0', async () => {
+    // torch.tensor([1, 2]).to(torch.float64) → tensor([1., 2.], dtype=torch.float64) (float32 where float64 is CPU-only)
+    const i = torch.tensor([1, 2], { ...opts, dtype: 'int32' });
+    const wide = device === 'cpu' ? 'float64' : 'float32';
+    const a = i.to(wide);
+    expect(a.dtype).toBe(wide);
+    expect(a.device).toBe(device);
+    expect(await a.tolist()).toEqual([1, 2]);
+    // to(device, dtype), to(other), to({dtype}), to({dtype, device})
+    expect((await i.to(device, 'float32')).dtype).toBe('float32');
+    const other = torch.zeros([1], { ...opts, dtype: wide });
+    expect((await i.to(other)).dtype).toBe(wide);
+    expect((await i.to({ dtype: 'bool' })).dtype).toBe('bool');
+    const moved = await i.to({ device: 'cpu', dtype: 'float32' });
+    expect([moved.device, moved.dtype]).toEqual(['cpu', 'float32']);
+    expect(await moved.tolist()).toEqual([1, 2]);
+    // the same dtype returns the tensor itself (x.to(torch.float32) is x)
+    const f = torch.tensor([1], opts);
+    expect(f.to('float32')).toBe(f);
+    // x.to(torch.float64) under grad: ToCopyBackward0, x.grad [1, 1]
+    const x = leaf([1, 2]);
+    const y = x.to(wide === 'float64' ? 'float64' : 'int32');
+    if (wide === 'float64') {
+      expect(y.gradFn!.name).toBe('ToCopyBackward0');
+      y.sum().backward();
+      expect(x.grad!.dtype).toBe('float32');
+      expect(await x.grad!.tolist()).toEqual([1, 1]);
+    } else expect(y.requiresGrad).toBe(false);
+    expect(() => i.to('foo')).toThrow('Expected one of cpu, webgpu device type at start of device string: foo');
   });
 
   it('torch.autograd.grad returns gradients without touching .grad', async () => {

@@ -76,6 +76,126 @@ describe.each(devices)('errors on %s', (device) => {
   });
 });
 
+describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
+  const opts = { device };
+  const isTorchError = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return e instanceof torch.TorchError;
+    }
+    return true;
+  };
+
+  it('max/min over empty and non-empty dims (PyTorch 1.13)', async () => {
+    // torch.zeros(5, 0).amin(0) → tensor([]); .amin(1) → IndexError "amin(): Expected reduction dim 1 to have non-zero size."
+    const z = torch.zeros([5, 0], opts);
+    const r = z.amin(0);
+    expect(r.shape).toEqual([0]);
+    expect(await r.tolist()).toEqual([]);
+    expect(() => z.amin(1)).toThrow(torch.IndexError);
+    expect(() => z.amin(1)).toThrow('amin(): Expected reduction dim 1 to have non-zero size.');
+    // torch.zeros(0, 5).amax(1) → tensor([]); .amax(0) → IndexError (dim 0)
+    expect(torch.zeros([0, 5], opts).amax(1).shape).toEqual([0]);
+    expect(() => torch.zeros([0, 5], opts).amax(0)).toThrow('amax(): Expected reduction dim 0 to have non-zero size.');
+    // zeros(5, 0).amin() → RuntimeError "amin(): Expected reduction dim to be specified for input.numel() == 0. ..."
+    expect(() => z.amin()).toThrow(torch.RuntimeError);
+    expect(() => z.amin()).toThrow("amin(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
+    // zeros(5, 0).max(0) → values tensor([]); .max(1) → IndexError
+    expect(z.max(0).values.shape).toEqual([0]);
+    expect(() => z.max(1)).toThrow('max(): Expected reduction dim 1 to have non-zero size.');
+  });
+
+  it('0-dim tensors: dims out of range and slicing raise as in PyTorch', async () => {
+    const s = torch.tensor(0, opts);
+    // torch.tensor(0).squeeze(1) / .flatten(2) / .flatten(0, 1) → IndexError "Dimension out of range (expected to be in range of [-1, 0], but got 1)"
+    expect(() => s.squeeze(1)).toThrow(torch.IndexError);
+    expect(() => s.squeeze(1)).toThrow('Dimension out of range (expected to be in range of [-1, 0], but got 1)');
+    expect(() => s.flatten(2)).toThrow('Dimension out of range (expected to be in range of [-1, 0], but got 2)');
+    expect(() => s.flatten(0, 1)).toThrow('Dimension out of range (expected to be in range of [-1, 0], but got 1)');
+    // squeeze(0), squeeze(-1) → tensor(0); flatten(0), flatten(-1) → tensor([0])
+    expect(s.squeeze(0).shape).toEqual([]);
+    expect(s.squeeze(-1).shape).toEqual([]);
+    expect(s.flatten(0).shape).toEqual([1]);
+    expect(s.flatten(-1).shape).toEqual([1]);
+    // t[0:1] → IndexError "slice() cannot be applied to a 0-dim tensor."; narrow → RuntimeError
+    expect(() => s.slice(0, 0, 1)).toThrow(torch.IndexError);
+    expect(() => s.slice(0, 0, 1)).toThrow('slice() cannot be applied to a 0-dim tensor.');
+    expect(() => s.narrow(0, 0, 1)).toThrow(torch.RuntimeError);
+    expect(() => s.narrow(0, 0, 1)).toThrow('narrow() cannot be applied to a 0-dim tensor.');
+    expect(() => s.select(0, 0)).toThrow('select() cannot be applied to a 0-dim tensor.');
+    // permute([0]) on 0-dim → PyTorch's text, "(sparse_coo)" included
+    expect(() => s.permute(0)).toThrow(
+      'permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = 0 is not equal to len(dims) = 1',
+    );
+    expect(await s.tolist()).toEqual(0);
+  });
+
+  it('select, slice and their backward on zero-size tensors', async () => {
+    // x = zeros(0, 3, requires_grad=True); x.select(1, 0).sum().backward() → x.grad = tensor([], size=(0, 3))
+    const x = torch.zeros([0, 3], { ...opts, requiresGrad: true });
+    const y = x.select(1, 0);
+    expect(y.shape).toEqual([0]);
+    y.sum().backward();
+    expect(x.grad!.shape).toEqual([0, 3]);
+    // x = zeros(2, 0); x[:, 0:0].sum().backward() → x.grad size (2, 0)
+    const x2 = torch.zeros([2, 0], { ...opts, requiresGrad: true });
+    x2.slice(1, 0, 0).sum().backward();
+    expect(x2.grad!.shape).toEqual([2, 0]);
+    // zeros(0, 3).select(0, 0) → IndexError "select(): index 0 out of range for tensor of size [0, 3] at dimension 0"
+    expect(() => torch.zeros([0, 3], opts).select(0, 0)).toThrow('select(): index 0 out of range for tensor of size [0, 3] at dimension 0');
+    // zeros(0, 3).reshape(-1, 0) → "cannot reshape tensor of 0 elements into shape [-1, 0] because ..."
+    expect(() => torch.zeros([0, 3], opts).reshape(-1, 0)).toThrow(
+      'cannot reshape tensor of 0 elements into shape [-1, 0] because the unspecified dimension size -1 can be any value and is ambiguous',
+    );
+  });
+
+  it('allocations too large for the device raise a RuntimeError that says how many bytes', () => {
+    // torch.zeros(1000000, 1000000) → "... DefaultCPUAllocator: can't allocate memory: you tried to allocate 4000000000000 bytes. ..."
+    const f = () => torch.zeros(1e6, 1e6, opts);
+    expect(f).toThrow(torch.RuntimeError);
+    if (device === 'cpu') {
+      expect(f).toThrow(
+        "[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate 4000000000000 bytes. Error code 12 (Cannot allocate memory)",
+      );
+      // the host arrays of arange / eye / linspace too
+      expect(() => torch.arange(0, 1e12)).toThrow('you tried to allocate 4000000000000 bytes');
+      expect(() => torch.eye(1e6)).toThrow('you tried to allocate 4000000000000 bytes');
+    } else {
+      expect(f).toThrow(/you tried to allocate 4000000000000 bytes .*per-buffer binding limit of \d+ bytes .*real GPUs allow more/);
+    }
+  });
+
+  it('bad arguments raise torch errors, never raw JS errors', () => {
+    const x = torch.ones([2, 2], opts);
+    const cases: [string, () => unknown, string][] = [
+      // PyTorch: "linspace(): argument 'steps' (position 3) must be int, not float"
+      ['linspace', () => torch.linspace(0, 1, 2.5, opts), "linspace(): argument 'steps' (position 3) must be int, not float"],
+      ['linspace neg', () => torch.linspace(0, 1, -1, opts), 'number of steps must be non-negative'],
+      // arange(0, nan) → "unsupported range: 0 -> nan"; arange(0, inf) → "unsupported range: 0 -> inf"
+      ['arange nan', () => torch.arange(0, NaN, opts), 'unsupported range: 0 -> nan'],
+      ['arange inf', () => torch.arange(0, Infinity, opts), 'unsupported range: 0 -> inf'],
+      // mm(None) → "mm(): argument 'mat2' (position 1) must be Tensor, not NoneType"; matmul: 'other'; dot: 'tensor'
+      ['mm', () => x.mm(null as unknown as torch.Tensor), "mm(): argument 'mat2' (position 1) must be Tensor, not NoneType"],
+      ['matmul', () => x.matmul(undefined as unknown as torch.Tensor), "matmul(): argument 'other' (position 1) must be Tensor, not NoneType"],
+      ['dot', () => x.select(0, 0).dot(null as unknown as torch.Tensor), "dot(): argument 'tensor' (position 1) must be Tensor, not NoneType"],
+      // expand(1.5) → "expand(): argument 'size' (position 1) must be tuple of SymInts, not float"; expand(-2) → overflow
+      ['expand float', () => x.expand(1.5, 2), "expand(): argument 'size' (position 1) must be tuple of SymInts, not float"],
+      ['expand -2', () => torch.zeros([1], opts).expand(-2), 'numel: integer multiplication overflow'],
+      ['select float', () => x.select(0, 0.5), "select(): argument 'index' (position 2) must be int, not float"],
+      ['narrow float', () => x.narrow(0, 0.5, 1), "narrow(): argument 'start' (position 2) must be int, not float"],
+      ['sum dim', () => x.sum('a' as unknown as number), "argument 'dim' must be tuple of ints"],
+      ['dtype', () => x.type(1n as unknown as string), 'dtype must be torch.dtype, not 1'],
+    ];
+    for (const [name, f, msg] of cases) {
+      expect(isTorchError(f), name).toBe(true);
+      if (msg) expect(f, name).toThrow(msg);
+    }
+    const w = torch.ones([2], { ...opts, requiresGrad: true });
+    expect(() => w.mul(2).sum().backward(3 as unknown as torch.Tensor)).toThrow(torch.TypeError);
+  });
+});
+
 describe.skipIf(!devices.includes('webgpu'))('mixing devices', () => {
   it('throws PyTorch\'s same-device error and leaves both tensors intact', async () => {
     const a = torch.tensor([1, 2]), b = torch.tensor([3, 4], { device: 'webgpu' });

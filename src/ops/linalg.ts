@@ -1,11 +1,19 @@
 /** The matmul family: one batched matmul launch (any strides) and PyTorch's shape rules around it. */
 import { noGrad, record } from '../autograd.js';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { broadcastShapes, numel } from '../shape.js';
 import { Tensor, sameDevice } from '../tensor.js';
 
 const dtypeName = { float32: 'float', float64: 'double', int32: 'long', bool: 'bool' } as const;
+
+/** PyTorch's TypeError when the second operand is not a tensor. */
+function checkTensorArg(fn: string, name: string, b: unknown): void {
+  if (!(b instanceof Tensor)) {
+    const t = b === null || b === undefined ? 'NoneType' : typeof b === 'number' ? (Number.isInteger(b) ? 'int' : 'float') : typeof b;
+    throw new TypeError(`${fn}(): argument '${name}' (position 1) must be Tensor, not ${t}`);
+  }
+}
 
 function checkPair(a: Tensor, b: Tensor): void {
   sameDevice([a, b]);
@@ -45,6 +53,7 @@ function checkInner(a: Tensor, b: Tensor, ka: number, kb: number): void {
 }
 
 export function mm(a: Tensor, b: Tensor): Tensor {
+  checkTensorArg('mm', 'mat2', b);
   if (a.ndim !== 2) throw new RuntimeError('self must be a matrix');
   if (b.ndim !== 2) throw new RuntimeError('mat2 must be a matrix');
   checkPair(a, b);
@@ -53,6 +62,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 }
 
 export function bmm(a: Tensor, b: Tensor): Tensor {
+  checkTensorArg('bmm', 'mat2', b);
   if (a.ndim !== 3) throw new RuntimeError('batch1 must be a 3D tensor');
   if (b.ndim !== 3) throw new RuntimeError('batch2 must be a 3D tensor');
   checkPair(a, b);
@@ -63,6 +73,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
 }
 
 export function dot(a: Tensor, b: Tensor): Tensor {
+  checkTensorArg('dot', 'tensor', b);
   if (a.ndim !== 1 || b.ndim !== 1) throw new RuntimeError(`1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
   checkPair(a, b);
   if (a.shape[0] !== b.shape[0]) {
@@ -77,6 +88,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
 
 /** torch.matmul: every case of PyTorch's rules (1-D·1-D, 1-D·2-D, 2-D·1-D, batched N-D). */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensorArg('matmul', 'other', b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new RuntimeError(`both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
   }

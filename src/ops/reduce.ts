@@ -2,13 +2,16 @@
 import { record } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
 import { isFloating, type DType } from '../dtype.js';
-import { IndexError, RuntimeError } from '../errors.js';
+import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { normDims, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /** Resolves dims (null = all) into sorted, normalized dims and the keepdim / final shapes. */
 function plan(x: Tensor, dims: number[] | null, keepdim: boolean) {
+  if (dims !== null && (!Array.isArray(dims) || dims.some((d) => typeof d !== 'number'))) {
+    throw new TypeError(`argument 'dim' must be tuple of ints, not ${Array.isArray(dims) ? 'a list with non-ints' : typeof dims}`);
+  }
   const all = dims === null || (dims.length === 0 && x.ndim > 0);
   const d = all ? x.shape.map((_, i) => i) : normDims(dims!, x.ndim).filter((i) => i < x.ndim);
   const keepShape = x.shape.map((s, i) => (d.includes(i) ? 1 : s));
@@ -51,18 +54,24 @@ export function mean(x: Tensor, dims: number[] | null, keepdim: boolean): Tensor
   return record(out, dims === null ? 'MeanBackward0' : 'MeanBackward1', [x], [], (g) => [g.reshape(p.keepShape).expand(from).div(p.count)]);
 }
 
-function checkNonEmpty(x: Tensor, name: string, count: number): void {
-  if (numel(x.shape) === 0 || count === 0) {
-    throw new RuntimeError(
-      `${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
-    );
+/**
+ * A max/min needs something to choose from: without dims the input must not be empty; with dims,
+ * each reduced dim must be non-empty (zeros(5, 0).amin(0) is an empty result, as in PyTorch).
+ */
+function checkNonEmpty(x: Tensor, name: string, dims: number[] | null, reduced: readonly number[]): void {
+  if (dims === null) {
+    if (numel(x.shape) === 0) {
+      throw new RuntimeError(`${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
+    }
+    return;
   }
+  for (const d of reduced) if (x.shape[d] === 0) throw new IndexError(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
 }
 
 /** amax/amin/max()/min(): the gradient is shared evenly among the tied extremes, as in PyTorch. */
 export function extreme(op: 'max' | 'min', x: Tensor, dims: number[] | null, keepdim: boolean, node: string): Tensor {
   const p = plan(x, dims, keepdim);
-  checkNonEmpty(x, node.startsWith('A') ? `a${op}` : op, p.count);
+  checkNonEmpty(x, node.startsWith('A') ? `a${op}` : op, dims, p.dims);
   const kept = reduceLaunch(op, x, p.dims, p.keepShape, x.dtype);
   const out = finalView(kept, p.finalShape);
   if (!isFloating(x.dtype)) return out;

@@ -1,6 +1,6 @@
 /** View ops: new shape/strides/offset over the same storage, each with its gradient rule. */
 import { record, type GradRule } from '../autograd.js';
-import { IndexError, RuntimeError } from '../errors.js';
+import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { contiguousStrides, fmtShape, inferShape, normDim, viewStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -46,8 +46,8 @@ export function reshape(t: Tensor, shape: readonly number[], strict: boolean): T
 }
 
 export function flatten(t: Tensor, startDim: number, endDim: number): Tensor {
-  if (t.ndim === 0) return reshape(t, [1], false);
   const s = dimOf(t, startDim), e = dimOf(t, endDim);
+  if (t.ndim === 0) return reshape(t, [1], false);
   if (s > e) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
   const mid = t.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
   return reshape(t, [...t.shape.slice(0, s), mid, ...t.shape.slice(e + 1)], false);
@@ -55,7 +55,8 @@ export function flatten(t: Tensor, startDim: number, endDim: number): Tensor {
 
 export function permute(t: Tensor, dims: readonly number[]): Tensor {
   if (dims.length !== t.ndim) {
-    throw new RuntimeError(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${t.ndim} is not equal to len(dims) = ${dims.length}`.replace('(sparse_coo)', ''));
+    // PyTorch 1.13's text, "(sparse_coo)" included.
+    throw new RuntimeError(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${t.ndim} is not equal to len(dims) = ${dims.length}`);
   }
   const d = dims.map((x) => dimOf(t, x));
   if (new Set(d).size !== d.length) throw new RuntimeError('permute(): duplicate dims are not allowed.');
@@ -90,7 +91,8 @@ export function unsqueeze(t: Tensor, dim: number): Tensor {
 }
 
 export function squeeze(t: Tensor, dim?: number): Tensor {
-  const keep = t.shape.map((s, i) => (dim === undefined ? s !== 1 : i !== dimOf(t, dim) || s !== 1));
+  const d = dim === undefined ? -1 : dimOf(t, checkInt('squeeze', 'dim', 1, dim));
+  const keep = t.shape.map((s, i) => (dim === undefined ? s !== 1 : i !== d || s !== 1));
   const out = viewOf(t, t.shape.filter((_, i) => keep[i]), t.strides.filter((_, i) => keep[i]), t.offset);
   return record(out, dim === undefined ? 'SqueezeBackward0' : 'SqueezeBackward1', [t], [], reshapeTo(t.shape.slice()));
 }
@@ -100,6 +102,13 @@ export function expand(t: Tensor, sizes: readonly number[]): Tensor {
     throw new RuntimeError(
       `expand(${t.typeName()}{[${t.shape.join(', ')}]}, size=[${sizes.join(', ')}]): the number of sizes provided (${sizes.length}) must be greater or equal to the number of dimensions in the tensor (${t.ndim})`,
     );
+  }
+  for (const s of sizes) {
+    if (typeof s !== 'number' || !Number.isInteger(s)) {
+      throw new TypeError(`expand(): argument 'size' (position 1) must be tuple of SymInts, not ${pyType(s)}`);
+    }
+    // PyTorch multiplies the sizes before it looks at them; a negative one other than -1 overflows.
+    if (s < -1) throw new RuntimeError('numel: integer multiplication overflow');
   }
   const lead = sizes.length - t.ndim;
   const shape: number[] = [], strides: number[] = [];
@@ -128,6 +137,14 @@ export function expand(t: Tensor, sizes: readonly number[]): Tensor {
  * as torch.narrow does instead of being clipped.
  */
 export function slice(t: Tensor, dim: number, start: number | null, end: number | null, step: number, strictNarrow: boolean): Tensor {
+  if (t.ndim === 0) {
+    if (strictNarrow) throw new RuntimeError('narrow() cannot be applied to a 0-dim tensor.');
+    throw new IndexError('slice() cannot be applied to a 0-dim tensor.');
+  }
+  if (strictNarrow) {
+    checkInt('narrow', 'start', 2, start);
+    checkInt('narrow', 'length', 3, end === null || start === null ? 0 : end - start);
+  }
   const d = dimOf(t, dim);
   const n = t.shape[d]!;
   if (!Number.isInteger(step) || step <= 0) throw new RuntimeError('slice step must be positive');
@@ -155,6 +172,7 @@ export function slice(t: Tensor, dim: number, start: number | null, end: number 
 
 export function select(t: Tensor, dim: number, index: number): Tensor {
   if (t.ndim === 0) throw new IndexError('select() cannot be applied to a 0-dim tensor.');
+  checkInt('select', 'index', 2, index);
   const d = dimOf(t, dim);
   const n = t.shape[d]!;
   if (!Number.isInteger(index) || index < -n || index >= n) {
@@ -165,6 +183,21 @@ export function select(t: Tensor, dim: number, index: number): Tensor {
   const strides = t.strides.filter((_, k) => k !== d);
   const out = viewOf(t, shape, strides, t.offset + i * t.strides[d]!);
   return record(out, 'SelectBackward0', [t], [], intoZeros(t.shape.slice(), (z) => z.select(d, i)));
+}
+
+/** Python's type name of a JS value, as PyTorch's argument errors print it. */
+function pyType(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'boolean') return 'bool';
+  return Array.isArray(v) ? 'list' : typeof v;
+}
+
+/** PyTorch's TypeError for an int argument given something else. */
+function checkInt(fn: string, name: string, pos: number, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be int, not ${pyType(v)}`);
+  return v;
 }
 
 // Gradient rules come from these top-level factories, so each closure captures only the numbers
