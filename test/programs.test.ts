@@ -31,7 +31,7 @@ interface Desc {
 }
 interface Result {
   /** A tensor's description, { py } for a call that returns no tensor, null for backward. */
-  ok?: Desc | { py: unknown } | null;
+  ok?: Desc | { py: unknown } | { tensors: (FixtureTensor | null)[] } | null;
   grads?: Record<string, FixtureTensor | null>;
   error?: { type: string; message: string };
 }
@@ -195,6 +195,16 @@ async function replay(p: Program, device: Device): Promise<string> {
       } else if (step.name !== 'backward') producer[step.self!] = step.name;
       if (want.ok && 'py' in want.ok) {
         if (JSON.stringify(r) !== JSON.stringify(want.ok.py)) throw new Disagreement(`gave ${JSON.stringify(r)}, want ${JSON.stringify(want.ok.py)}`);
+        continue;
+      }
+      if (want.ok && 'tensors' in want.ok) {
+        const got = r as (Tensor | null)[];
+        if (got.length !== want.ok.tensors.length) throw new Disagreement(`gave ${got.length} gradients, want ${want.ok.tensors.length}`);
+        for (const [k, g] of want.ok.tensors.entries()) {
+          const t = got[k] ?? null;
+          const d = g === null ? (t ? `gradient ${k} is set, want null` : '') : t ? await diffTensor(`gradient ${k}`, t, g) : `gradient ${k} is null`;
+          if (d) throw new Disagreement(d);
+        }
         continue;
       }
       if (want.grads) {
