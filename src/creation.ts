@@ -140,6 +140,8 @@ export function empty(...args: SizeArgs): Tensor {
 }
 /** full(size, value): float32 unless dtype says otherwise (booleans make bool). */
 export function full(size: readonly number[], value: number | boolean, opts?: TensorOptions): Tensor {
+  if (!Array.isArray(size)) throw new TypeError(`full(): argument 'size' (position 1) must be tuple of ints, not ${typeof size}`);
+  checkNumber('full', 'fill_value', 2, value);
   const shape = checkSizes(size);
   const { dtype, device } = resolve(opts, typeof value === 'boolean' ? 'bool' : 'float32');
   return finish(filled(shape, +value, dtype, device), opts);
@@ -185,6 +187,8 @@ export function arange(start: number, end?: number | TensorOptions, step?: numbe
 const pyNum = (v: number) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
 
 export function linspace(start: number, end: number, steps: number, opts?: TensorOptions): Tensor {
+  checkNumber('linspace', 'start', 1, start);
+  checkNumber('linspace', 'end', 2, end);
   if (typeof steps !== 'number' || !Number.isInteger(steps)) {
     throw new TypeError(`linspace(): argument 'steps' (position 3) must be int, not ${typeof steps === 'number' ? 'float' : typeof steps}`);
   }
@@ -209,18 +213,28 @@ export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions)
 }
 
 const likeOpts = (t: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: t.dtype, device: t.device, ...opts });
+/** The shape of the tensor a *Like function copies, with PyTorch's TypeError for a non-tensor. */
+function likeShape(t: Tensor): number[] {
+  if (!(t instanceof Tensor)) throw new TypeError(`argument 'input' (position 1) must be Tensor, not ${t === null ? 'NoneType' : typeof t}`);
+  return t.shape.slice();
+}
+
+/** PyTorch's TypeError for a number argument given something else. */
+function checkNumber(fn: string, name: string, pos: number, v: unknown): void {
+  if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be Number, not ${v === null ? 'NoneType' : typeof v}`);
+}
 export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return zeros(t.shape.slice(), likeOpts(t, opts));
+  return zeros(likeShape(t), likeOpts(t, opts));
 }
 export function onesLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return ones(t.shape.slice(), likeOpts(t, opts));
+  return ones(likeShape(t), likeOpts(t, opts));
 }
 export function fullLike(t: Tensor, value: number | boolean, opts?: TensorOptions): Tensor {
-  return full(t.shape.slice(), value, likeOpts(t, opts));
+  return full(likeShape(t), value, likeOpts(t, opts));
 }
 export function randnLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return randn(t.shape.slice(), likeOpts(t, opts));
+  return randn(likeShape(t), likeOpts(t, opts));
 }
 export function randLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return rand(t.shape.slice(), likeOpts(t, opts));
+  return rand(likeShape(t), likeOpts(t, opts));
 }

@@ -1,6 +1,6 @@
 /** torch.* functions: the same ops as the Tensor methods, with PyTorch's argument order. */
 import { runBackward } from './autograd.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError, TypeError } from './errors.js';
 import * as apply from './ops/apply.js';
 import { Tensor, type Dims, type ReduceOptions } from './tensor.js';
 
@@ -64,6 +64,13 @@ export const narrow = (x: T, dim: number, start: number, length: number): T => x
 export const select = (x: T, dim: number, index: number): T => x.select(dim, index);
 export const clone = (x: T): T => x.clone();
 
+/** A tensor or an array of tensors, with PyTorch's TypeError for anything else. */
+function tensorList(name: string, v: T | readonly T[]): T[] {
+  const list = v instanceof Tensor ? [v] : Array.isArray(v) ? v.slice() : null;
+  if (!list || list.some((t) => !(t instanceof Tensor))) throw new TypeError(`grad(): argument '${name}' must be a Tensor or a sequence of Tensors`);
+  return list;
+}
+
 /** torch.autograd: grad() returns gradients instead of accumulating them into .grad. */
 export const autograd = {
   grad(
@@ -71,8 +78,8 @@ export const autograd = {
     inputs: T | readonly T[],
     opts: { gradOutputs?: T | readonly (T | null)[] | null; retainGraph?: boolean; allowUnused?: boolean } = {},
   ): (T | null)[] {
-    const outs = outputs instanceof Tensor ? [outputs] : outputs.slice();
-    const ins = inputs instanceof Tensor ? [inputs] : inputs.slice();
+    const outs = tensorList('outputs', outputs);
+    const ins = tensorList('inputs', inputs);
     const go = opts.gradOutputs instanceof Tensor ? [opts.gradOutputs] : (opts.gradOutputs ?? []);
     const grads = outs.map((o, i) => {
       if (!o.requiresGrad) throw new RuntimeError(`element ${i} of tensors does not require grad and does not have a grad_fn`);

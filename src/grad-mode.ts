@@ -4,7 +4,7 @@
  * AsyncLocalStorage) the mode follows the body's own continuations; elsewhere an async body is
  * rejected with an error instead of running with the wrong mode.
  */
-import { RuntimeError } from './errors.js';
+import { RuntimeError, TypeError } from './errors.js';
 
 /** The part of AsyncLocalStorage grad mode uses. */
 export interface ContextStore {
@@ -28,6 +28,7 @@ export function createGradMode(context: ContextStore | null) {
   let syncMode = true;
   const isGradEnabled = (): boolean => (context ? (context.getStore() ?? true) : syncMode);
   function withGradMode<T>(mode: boolean, fn: () => T, name: string): T {
+    if (typeof fn !== 'function') throw new TypeError(`torch.${name}(fn): fn must be a function, not ${typeof fn}`);
     if (context) return context.run(mode, fn);
     const prev = syncMode;
     syncMode = mode;

@@ -3,7 +3,7 @@
  * not wait for the garbage collector (tf.tidy's idea, with autograd taken into account).
  */
 import type { Node } from './autograd.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError, TypeError } from './errors.js';
 // A cycle (tensor.ts calls trackTensor); Tensor is only used inside functions, after both load.
 import { Tensor } from './tensor.js';
 
@@ -75,6 +75,7 @@ function keepGraph(roots: Iterable<Tensor>, keep: Set<Tensor>): void {
  * fn must be synchronous (await outside: `const loss = torch.scope(() => step()); await loss.item()`).
  */
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`torch.scope(fn): fn must be a function, not ${typeof fn}`);
   const frame: Frame = { made: new Set(), roots: new Set() };
   frames.push(frame);
   let result: T;

@@ -31,6 +31,51 @@ export function isContiguous(shape: Shape, strides: readonly number[]): boolean 
   return true;
 }
 
+/**
+ * The strides a copy of (shape, strides) gets under PyTorch's preserve_format: the same strides
+ * when they are dense and do not overlap (a transposed tensor stays transposed), otherwise dense
+ * strides in the order of the input's (PyTorch's infer_dense_strides).
+ */
+export function denseStridesLike(shape: Shape, strides: readonly number[]): number[] {
+  const n = shape.length;
+  const dense = () => {
+    if (n === 1) return shape[0]! < 2 || strides[0] === 1;
+    const dims = shape.map((_, i) => i).filter((i) => shape[i]! >= 2).sort((a, b) => strides[a]! - strides[b]!);
+    let want = 1;
+    for (const i of dims) {
+      if (strides[i] !== want) return false;
+      want *= shape[i]!;
+    }
+    return true;
+  };
+  if (dense()) return strides.slice();
+  // Insertion sort of dims from fastest to slowest; stride-0 dims are ambiguous and keep their place.
+  const perm = shape.map((_, i) => n - 1 - i);
+  const swap = (d0: number, d1: number) => {
+    const s0 = strides[d0]!, s1 = strides[d1]!;
+    if (s0 === 0 || s1 === 0) return 0;
+    if (s0 !== s1) return s0 < s1 ? -1 : 1;
+    return shape[d0]! > shape[d1]! ? 1 : 0;
+  };
+  for (let i = 1; i < n; i++) {
+    let d1 = i;
+    for (let d0 = i - 1; d0 >= 0; d0--) {
+      const c = swap(perm[d0]!, perm[d1]!);
+      if (c > 0) {
+        [perm[d0], perm[d1]] = [perm[d1]!, perm[d0]!];
+        d1 = d0;
+      } else if (c < 0) break;
+    }
+  }
+  const out = new Array<number>(n);
+  let cur = 1;
+  for (const d of perm) {
+    out[d] = cur;
+    cur *= Math.max(shape[d]!, 1);
+  }
+  return out;
+}
+
 /** Formats a shape as PyTorch prints torch.Size contents: [2, 3]. */
 export function fmtShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;

@@ -9,7 +9,7 @@ import * as inplace from './ops/inplace.js';
 import * as linalg from './ops/linalg.js';
 import * as red from './ops/reduce.js';
 import * as views from './ops/views.js';
-import { broadcastStrides, contiguousStrides, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
@@ -79,12 +79,16 @@ export class Tensor {
 
   /** A new contiguous tensor with uninitialized (zeroed) memory. */
   static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
+    return Tensor.emptyStrided(shape, contiguousStrides(shape), dtype, device);
+  }
+  /** A new tensor laid out with `strides`, which must be dense (a permutation of contiguous ones). */
+  static emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
     const b = backendFor(device);
     if (!b.limits.dtypes.includes(dtype)) {
       throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
     }
     const n = numel(shape);
-    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), contiguousStrides(shape), 0);
+    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), strides.slice(), 0);
   }
 
   get dtype(): DType {
@@ -107,7 +111,7 @@ export class Tensor {
   size(): number[];
   size(dim: number): number;
   size(dim?: number): number[] | number {
-    return dim === undefined ? this.shape.slice() : this.shape[views.dimOf(this, dim)]!;
+    return dim === undefined ? this.shape.slice() : this.shape[views.sizeDim(this, dim)]!;
   }
   stride(): number[] {
     return this.strides.slice();
@@ -335,6 +339,7 @@ export class Tensor {
     return views.expand(this, flatArgs(sizes));
   }
   expandAs(other: Tensor): Tensor {
+    if (!(other instanceof Tensor)) throw new TypeError(`expand_as(): argument 'other' (position 1) must be Tensor, not ${other === null ? 'NoneType' : typeof other}`);
     return views.expand(this, other.shape.slice());
   }
   contiguous(): Tensor {
@@ -367,7 +372,7 @@ export class Tensor {
   type(dtype: DType | string): Tensor {
     const d = parseDType(dtype);
     if (d === this.dtype) return this;
-    const out = Tensor.empty(this.shape, d, this.device);
+    const out = Tensor.emptyStrided(this.shape, denseStridesLike(this.shape, this.strides), d, this.device);
     launch(this.device, { kind: 'copy', x: this.kernelView(), out: out.kernelView() });
     if (!isFloating(d)) return out;
     const from = this.dtype;
@@ -422,10 +427,18 @@ export class Tensor {
   private moveTo(d: 'cpu'): Promise<Tensor>;
   private moveTo(d: Device): Tensor | Promise<Tensor>;
   private moveTo(d: Device): Tensor | Promise<Tensor> {
+    const strides = denseStridesLike(this.shape, this.strides);
     const make = (data: HostArray) => {
-      const out = Tensor.empty(this.shape, this.dtype, d);
+      let out = Tensor.empty(this.shape, this.dtype, d);
       backendFor(d).write(out.storage.buf, this.dtype, data);
       out.storage.hostCache = data;
+      if (!sameArray(strides, out.strides)) {
+        // keep the source's layout, as PyTorch's to() does (a transposed tensor stays transposed)
+        const laid = Tensor.emptyStrided(this.shape, strides, this.dtype, d);
+        launch(d, { kind: 'copy', x: out.kernelView(), out: laid.kernelView() });
+        out.dispose();
+        out = laid;
+      }
       if (this.requiresGrad && this.isLeaf) out.requiresGrad = true;
       return out;
     };
@@ -466,7 +479,9 @@ export class Tensor {
     const saved = node?.saved;
     // A rule that saved the pre-update value needs it after the overwrite: snapshot it first.
     const snap = saved?.includes(old) ? noGrad(() => views.clone(old)) : null;
-    launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
+    // x.copy_(x) and the like: the same elements already hold the result (PyTorch's is_same_data).
+    const same = result.storage === this.storage && result.offset === this.offset && sameArray(result.strides, this.strides);
+    if (!same) launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
     this.storage.bump();
     if (node && saved) {
       // A saved output is this tensor now, at its new version: a later in-place change is caught.
@@ -512,16 +527,16 @@ export class Tensor {
   /** Copies src (broadcast, converted) into this tensor (CopyBackwards: no gradient reaches the old value). */
   copy_(src: Tensor): this {
     sameDeviceOrThrow(this, src);
-    if (src.storage === this.storage && src.offset === this.offset && src.dtype === this.dtype && sameArray(src.shape, this.shape) && sameArray(src.strides, this.strides)) {
-      if (isGradEnabled() && this.requiresGrad) inplace.checkInplace(this);
-      return this; // the same elements: nothing to copy (PyTorch's is_same_data)
-    }
     return this.inplace((old) => {
+      // PyTorch broadcasts src against this and then requires this's shape.
+      const shape = broadcastShapes(this.shape, src.shape);
+      if (!sameArray(shape, this.shape)) throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
       const out = noGrad(() => views.expand(src, this.shape.slice()).type(this.dtype));
       return record(out, 'CopyBackwards', [old, src], [], copyRule(src.dtype));
     }, [src]);
   }
   fill_(value: number | boolean): this {
+    if (typeof value !== 'number' && typeof value !== 'boolean') throw new TypeError(`fill_(): argument 'value' (position 1) must be Number, not ${value === null ? 'NoneType' : typeof value}`);
     return this.inplace((s) => this.filled(s, value, 'FillBackward2'), [], false);
   }
   zero_(): this {
@@ -548,7 +563,7 @@ export class Tensor {
     } else if (g.shape.length !== this.shape.length || g.shape.some((s, i) => s !== this.shape[i])) {
       throw new RuntimeError(`Mismatch in shape: grad_output[0] has a shape of ${sizeText(g.shape)} and output[0] has a shape of ${sizeText(this.shape)}.`);
     }
-    runBackward([this], [g], opts.retainGraph ?? false, null);
+    runBackward([this], [g], opts?.retainGraph ?? false, null);
   }
   /** Keeps .grad of a non-leaf tensor after backward. */
   retainGrad(): void {

@@ -172,6 +172,21 @@ describe.each(devices)('autograd on %s', (device) => {
     expect(() => i.to('foo')).toThrow('Expected one of cpu, webgpu device type at start of device string: foo');
   });
 
+  it('copies keep the layout as PyTorch\'s preserve_format: clone, type, to', async () => {
+    // x = ones(2, 3): x.t().clone().stride() → (1, 3); x.t().int() → (1, 3); x.t().to('cpu') → (1, 3);
+    // x.t().contiguous() → (2, 1); x.expand(2, 2, 3).clone() → (6, 3, 1)
+    const x = torch.tensor([[1, 2, 3], [4, 5, 6]], opts);
+    const c = x.t().clone();
+    expect(c.stride()).toEqual([1, 3]);
+    expect(await c.tolist()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(x.t().int().stride()).toEqual([1, 3]);
+    const moved = await x.t().to('cpu');
+    expect(moved.stride()).toEqual([1, 3]);
+    expect(await moved.tolist()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(x.t().contiguous().stride()).toEqual([2, 1]);
+    expect(x.expand(2, 2, 3).clone().stride()).toEqual([6, 3, 1]);
+  });
+
   it('torch.autograd.grad returns gradients without touching .grad', async () => {
     const x = leaf([1, 2, 3]);
     const y = leaf([4, 5, 6]);

@@ -166,7 +166,36 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
     }
   });
 
-  it('bad arguments raise torch errors, never raw JS errors', () => {
+  it('matmul: every shape case with PyTorch 1.13 grad_fn names and error texts', () => {
+    // Printed by torch 1.13 for torch.ones(a, requires_grad=True).matmul(torch.ones(b, requires_grad=True)).
+    const ok: [number[], number[], string, number[]][] = [
+      [[3], [3, 4], 'SqueezeBackward3', [4]],
+      [[2, 3], [3], 'MvBackward0', [2]],
+      [[2, 3], [3, 4], 'MmBackward0', [2, 4]],
+      [[2, 2, 3], [3, 4], 'UnsafeViewBackward0', [2, 2, 4]],
+      [[2, 2, 3], [3], 'UnsafeViewBackward0', [2, 2]],
+      [[3], [2, 3, 4], 'UnsafeViewBackward0', [2, 4]],
+      [[2, 3], [5, 3, 4], 'CloneBackward0', [5, 2, 4]],
+      [[5, 2, 3], [1, 3, 4], 'UnsafeViewBackward0', [5, 2, 4]],
+      [[2, 1, 2, 3], [4, 3, 2], 'UnsafeViewBackward0', [2, 4, 2, 2]],
+    ];
+    for (const [a, b, name, shape] of ok) {
+      const r = torch.ones(a, { ...opts, requiresGrad: true }).matmul(torch.ones(b, { ...opts, requiresGrad: true }));
+      expect([r.gradFn!.name, r.shape], `${a} @ ${b}`).toEqual([name, shape]);
+    }
+    const bad: [number[], number[], string][] = [
+      [[2, 2], [2, 3, 3], 'mat1 and mat2 shapes cannot be multiplied (6x3 and 2x2)'],
+      [[2, 2, 3], [4, 5], 'mat1 and mat2 shapes cannot be multiplied (4x3 and 4x5)'],
+      [[2, 2, 3], [2, 4, 5], 'Expected size for first two dimensions of batch2 tensor to be: [2, 3] but got: [2, 4].'],
+      [[3], [2, 4, 5], 'size mismatch, got 10, 10x4,3'],
+      [[2, 2, 3], [4], 'size mismatch, got 4, 4x3,4'],
+      [[2, 3], [4], 'size mismatch, got 2, 2x3,4'],
+      [[4], [2, 3], 'mat1 and mat2 shapes cannot be multiplied (1x4 and 2x3)'],
+    ];
+    for (const [a, b, msg] of bad) expect(() => torch.ones(a, opts).matmul(torch.ones(b, opts)), `${a} @ ${b}`).toThrow(msg);
+  });
+
+  it('bad arguments raise torch errors, never raw JS errors', async () => {
     const x = torch.ones([2, 2], opts);
     const cases: [string, () => unknown, string][] = [
       // PyTorch: "linspace(): argument 'steps' (position 3) must be int, not float"
@@ -186,6 +215,18 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
       ['narrow float', () => x.narrow(0, 0.5, 1), "narrow(): argument 'start' (position 2) must be int, not float"],
       ['sum dim', () => x.sum('a' as unknown as number), "argument 'dim' must be tuple of ints"],
       ['dtype', () => x.type(1n as unknown as string), 'dtype must be torch.dtype, not 1'],
+      // arguments of the wrong kind anywhere in the API: torch errors, not "x is not a function"
+      ['full size', () => torch.full(3 as unknown as number[], 1, opts), "full(): argument 'size' (position 1) must be tuple of ints"],
+      ['full value', () => torch.full([2], 'a' as unknown as number, opts), "full(): argument 'fill_value' (position 2) must be Number"],
+      ['linspace start', () => torch.linspace('a' as unknown as number, 1, 2, opts), "linspace(): argument 'start' (position 1) must be Number"],
+      ['scope', () => torch.scope(3 as unknown as () => void), 'torch.scope(fn): fn must be a function'],
+      ['noGrad', () => torch.noGrad(3 as unknown as () => void), 'torch.noGrad(fn): fn must be a function'],
+      ['expandAs', () => x.expandAs(null as unknown as torch.Tensor), "expand_as(): argument 'other' (position 1) must be Tensor, not NoneType"],
+      ['zerosLike', () => torch.zerosLike(null as unknown as torch.Tensor), "argument 'input' (position 1) must be Tensor, not NoneType"],
+      ['fill_', () => x.clone().fill_('a' as unknown as number), "fill_(): argument 'value' (position 1) must be Number"],
+      ['slice', () => x.slice(0, 'a' as unknown as number), "slice(): argument 'start' (position 2) must be int"],
+      ['clamp', () => x.clamp('a' as unknown as number), "clamp(): argument 'min'/'max' must be Number"],
+      ['autograd.grad', () => torch.autograd.grad(3 as unknown as torch.Tensor, [x]), "grad(): argument 'outputs' must be a Tensor or a sequence of Tensors"],
     ];
     for (const [name, f, msg] of cases) {
       expect(isTorchError(f), name).toBe(true);
@@ -193,6 +234,9 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
     }
     const w = torch.ones([2], { ...opts, requiresGrad: true });
     expect(() => w.mul(2).sum().backward(3 as unknown as torch.Tensor)).toThrow(torch.TypeError);
+    // backward(null, null): the options may be null as well → d/dw sum(2w) = [2, 2]
+    w.mul(2).sum().backward(null, null as unknown as undefined);
+    expect(await w.grad!.tolist()).toEqual([2, 2]);
   });
 });
 

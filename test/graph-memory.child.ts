@@ -10,6 +10,7 @@ const gc = (globalThis as { gc?: () => void }).gc!;
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
 export async function main(device: Device): Promise<Record<string, unknown>> {
+  if (device === 'webgpu' && !(await torch.webgpu.isAvailable())) throw new Error('no WebGPU adapter in the child process');
   const x = torch.randn([8, 8], { device, requiresGrad: true });
   const w = torch.randn([8, 8], { device, requiresGrad: true });
   const refs: Record<string, WeakRef<Tensor>> = {};

@@ -5,7 +5,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +16,10 @@ async function bundleChild(): Promise<string> {
   const { build } = await import('esbuild');
   const common = pathToFileURL(path.join(here, '../scripts/esbuild-common.mjs')).href;
   const { rawPlugin } = (await import(/* @vite-ignore */ common)) as { rawPlugin: import('esbuild').Plugin };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wgtorch-graph-memory-'));
+  // Under node_modules so the child resolves the Dawn package (`webgpu`); a fresh folder per run.
+  const cache = path.join(here, '../node_modules/.cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const dir = fs.mkdtempSync(path.join(cache, 'wgtorch-graph-memory-'));
   const outfile = path.join(dir, 'child.mjs');
   await build({
     entryPoints: [path.join(here, 'graph-memory.child.ts')],
@@ -31,7 +33,12 @@ describe.each(devices)('graph memory on %s', (device) => {
   it('a node does not keep its inputs alive; saved tensors stay', async () => {
     const child = await bundleChild();
     const script = `const m = await import(${JSON.stringify(child)}); console.log(JSON.stringify(await m.main(${JSON.stringify(device)}))); process.exit(0);`;
-    const out = execFileSync('node', ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', env: process.env });
+    let out: string;
+    try {
+      out = execFileSync('node', ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8', env: process.env });
+    } finally {
+      fs.rmSync(path.dirname(child), { recursive: true, force: true });
+    }
     const r = JSON.parse(out.trim().split('\n').pop()!) as { alive: Record<string, boolean>; gradShape: number[]; gradFinite: boolean };
     // a, b, t, e: used by rules that save nothing of them → collected. s: saved by mm for w's
     // gradient → kept. y: sigmoid saves its output, not its input → collected.

@@ -317,6 +317,46 @@ describe.each(devices)('in-place ops and autograd on %s', (device) => {
     expect(() => y5.sum().backward()).toThrow("expected Variable, but hook returned 'int'");
   });
 
+  it('gradients through CopySlices match finite differences', async () => {
+    // f(x, w) = sum(exp(b) * c) with b = x * 2 (shape [2, 3]); b[:, 1:].mul_(w); b.select(0, 1).add_(x.select(0, 0));
+    // checked against central differences (float64 on the CPU, float32 with a looser bound on WebGPU).
+    const dtype = device === 'cpu' ? 'float64' : 'float32';
+    const tol = device === 'cpu' ? 1e-6 : 2e-2;
+    const c = torch.tensor([[0.5, -1, 2], [1.5, 0.25, -0.75]], { ...opts, dtype });
+    const f = (x: torch.Tensor, w: torch.Tensor) => {
+      const b = x.mul(2);
+      b.slice(1, 1).mul_(w);
+      b.select(0, 1).add_(x.select(0, 0));
+      return b.exp().mul(c).sum();
+    };
+    const x0 = [[0.1, -0.2, 0.3], [0.05, 0.4, -0.1]], w0 = [[0.7, -0.3], [0.2, 0.9]];
+    const x = torch.tensor(x0, { ...opts, dtype, requiresGrad: true });
+    const w = torch.tensor(w0, { ...opts, dtype, requiresGrad: true });
+    f(x, w).backward();
+    const numeric = async (which: 'x' | 'w') => {
+      const base = which === 'x' ? x0 : w0;
+      const out: number[] = [];
+      const h = device === 'cpu' ? 1e-6 : 1e-2;
+      for (let i = 0; i < base.length; i++) {
+        for (let j = 0; j < base[0]!.length; j++) {
+          const at = (d: number) => {
+            const v = base.map((r) => r.slice());
+            v[i]![j]! += d;
+            const t = torch.tensor(v, { ...opts, dtype });
+            return which === 'x' ? f(t, torch.tensor(w0, { ...opts, dtype })) : f(torch.tensor(x0, { ...opts, dtype }), t);
+          };
+          out.push(((await at(h).item()) - (await at(-h).item())) / (2 * h));
+        }
+      }
+      return out;
+    };
+    for (const [t, which] of [[x, 'x'], [w, 'w']] as const) {
+      const got = Array.from(await t.grad!.data());
+      const want = await numeric(which);
+      got.forEach((g, i) => expect(Math.abs(g - want[i]!), `${which}[${i}]: ${g} vs ${want[i]}`).toBeLessThan(tol * (1 + Math.abs(want[i]!))));
+    }
+  });
+
   it('retainGrad follows the tensor through an in-place op', async () => {
     // y = x*2; y.retain_grad(); y.add_(1); y.sum().backward(); y.grad → [1, 1]
     const x = leaf([1, 2]);

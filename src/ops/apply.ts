@@ -11,12 +11,13 @@ import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.
 /** Applies a unary op of the table; `node` overrides the grad_fn name (clamp's variants). */
 export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], node?: string): Tensor {
   if (op === 'clamp') {
+    for (const p of params) if (typeof p !== 'number') throw new TypeError(`clamp(): argument 'min'/'max' must be Number, not ${typeof p}`);
     // The bounds take part in type promotion: int.clamp({max: 1.5}) is float, bool.clamp({min: 0}) int.
     const dtype = resultType([x, ...params.filter(Number.isFinite)]);
     if (dtype !== x.dtype) return unary(op, x.type(dtype), params, node);
   }
   const def = unaryOps[op];
-  if (x.dtype === 'bool' && (op === 'neg' || op === 'sign')) {
+  if (x.dtype === 'bool' && op === 'neg') {
     throw new RuntimeError(
       'Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.',
     );
@@ -62,8 +63,11 @@ function operandsInfo(ops: readonly (Tensor | number)[]): { shape: number[]; dev
 const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
   typeof o === 'number' ? o : o.broadcastView(shape);
 
-/** Applies a binary op of the table with broadcasting; a scalar may stand on either side. */
-export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Tensor {
+/**
+ * Applies a binary op of the table with broadcasting; a scalar may stand on either side. `node`
+ * overrides the grad_fn name (rsub records RsubBackward0 / RsubBackward1 as PyTorch does).
+ */
+export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, node?: string): Tensor {
   if (op === 'sub') subCheck(a, b);
   if (typeof a === 'boolean') a = +a;
   if (typeof b === 'boolean') b = +b;
@@ -91,7 +95,9 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number): Te
     kept.push(n);
     saved.push(v);
   }
-  return record(out, def.node, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
+  // pow's node says which operand was a tensor: PowBackward0 (scalar exponent), 1 (both), 2 (scalar base).
+  const name = node ?? (op === 'pow' ? `PowBackward${typeof a === 'number' ? 2 : typeof b === 'number' ? 0 : 1}` : def.node);
+  return record(out, name, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
 }
 
 type Operand3 = 'a' | 'b' | 'y';

@@ -1,8 +1,8 @@
 /** The matmul family: one batched matmul launch (any strides) and PyTorch's shape rules around it. */
-import { noGrad, record } from '../autograd.js';
+import { noGrad, record, type GradRule } from '../autograd.js';
 import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
-import { broadcastShapes, numel } from '../shape.js';
+import { broadcastShapes, contiguousStrides, numel } from '../shape.js';
 import { Tensor, sameDevice } from '../tensor.js';
 
 const dtypeName = { float32: 'float', float64: 'double', int32: 'long', bool: 'bool' } as const;
@@ -81,12 +81,18 @@ export function dot(a: Tensor, b: Tensor): Tensor {
       `inconsistent tensor size, expected tensor [${a.shape[0]}] and src [${b.shape[0]}] to have the same number of elements, but got ${a.shape[0]} and ${b.shape[0]} elements respectively`,
     );
   }
-  const out = noGrad(() => batched(a.unsqueeze(0), b.unsqueeze(1), 'DotBackward0').reshape([]));
+  const prod = noGrad(() => batched(a.unsqueeze(0), b.unsqueeze(1), 'DotBackward0'));
+  // The 0-dim result is a fresh tensor, not a view of the [1, 1] product (in-place on it is fine).
+  const out = new Tensor(prod.storage, [], [], 0);
   // d(a·b)/da = b, d(a·b)/db = a
   return record(out, 'DotBackward0', [a, b], [a, b], (g, [sa, sb], needs) => [needs[0] ? sb!.mul(g) : null, needs[1] ? sa!.mul(g) : null]);
 }
 
-/** torch.matmul: every case of PyTorch's rules (1-D·1-D, 1-D·2-D, 2-D·1-D, batched N-D). */
+/**
+ * torch.matmul: every case of PyTorch 1.13's rules, with the grad_fn names and error texts its
+ * composite implementation gives (mv, folding a batch into mm, the transposed fold for a matrix
+ * times a batch, bmm over broadcast batches).
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkTensorArg('matmul', 'other', b);
   if (a.ndim === 0 || b.ndim === 0) {
@@ -94,11 +100,53 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   }
   if (a.ndim === 1 && b.ndim === 1) return dot(a, b);
   checkPair(a, b);
-  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
-  const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
-  checkInner(a2, b2, a2.shape[a2.ndim - 1]!, b2.shape[b2.ndim - 2]!);
-  let r = batched(a2, b2, a2.ndim <= 2 && b2.ndim <= 2 ? 'MmBackward0' : 'BmmBackward0');
-  if (a.ndim === 1) r = r.squeeze(-2);
-  if (b.ndim === 1) r = r.squeeze(-1);
-  return r;
+  const ka = a.shape[a.ndim - 1]!, kb = b.shape[b.ndim === 1 ? 0 : b.ndim - 2]!;
+  const rows = (t: Tensor) => numel(t.shape) / t.shape[t.ndim - 1]!; // rows of t folded into a matrix
+  const mvMismatch = (m: number, k1: number, k2: number) => new RuntimeError(`size mismatch, got ${m}, ${m}x${k1},${k2}`);
+  if (b.ndim === 1) {
+    // mv, or a batch folded into mv: [..., M, K] · [K]
+    if (ka !== kb) throw mvMismatch(rows(a), ka, kb);
+    const r = batched(a, b.unsqueeze(1), 'MvBackward0');
+    return reshaped(r, r.shape.slice(0, -1), a.ndim === 2 ? 'MvBackward0' : 'UnsafeViewBackward0');
+  }
+  if (a.ndim === 1) {
+    if (b.ndim === 2) {
+      checkInner(a, b, ka, kb); // "(1xK and K'xN)"
+      const r = batched(a.unsqueeze(0), b, 'MmBackward0');
+      return reshaped(r, [b.shape[1]!], 'SqueezeBackward3');
+    }
+    // a vector times a batch: PyTorch computes bᵀ · a, an mv over the folded batch
+    if (ka !== kb) throw mvMismatch(numel(b.shape.slice(0, -2)) * b.shape[b.ndim - 1]!, kb, ka);
+    const r = batched(a.unsqueeze(0), b, 'UnsafeViewBackward0');
+    return reshaped(r, [...b.shape.slice(0, -2), b.shape[b.ndim - 1]!], 'UnsafeViewBackward0');
+  }
+  if (b.ndim === 2 && a.ndim >= 2) {
+    // mm, or a batch folded into one mm: "mat1 and mat2 shapes cannot be multiplied (B·MxK and K'xN)"
+    if (ka !== kb) throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${rows(a)}x${ka} and ${kb}x${b.shape[1]})`);
+    return batched(a, b, a.ndim === 2 ? 'MmBackward0' : 'UnsafeViewBackward0');
+  }
+  if (a.ndim === 2) {
+    // a matrix times a batch: PyTorch folds bᵀ and multiplies by aᵀ, then makes the result contiguous
+    const foldedRows = numel(b.shape.slice(0, -2)) * b.shape[b.ndim - 1]!;
+    if (ka !== kb) throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${foldedRows}x${kb} and ${ka}x${a.shape[0]})`);
+    return reshaped(batched(a, b, 'CloneBackward0'), null, 'CloneBackward0');
+  }
+  // batch times batch: bmm over the broadcast batch
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (ka !== kb) {
+    throw new RuntimeError(`Expected size for first two dimensions of batch2 tensor to be: [${numel(batch)}, ${ka}] but got: [${numel(batch)}, ${kb}].`);
+  }
+  return batched(a, b, 'UnsafeViewBackward0');
 }
+
+/**
+ * r (a fresh contiguous result) as a new tensor of `shape` over the same memory, recorded as
+ * `name`: PyTorch's matmul results are not views, so in-place ops on them rebase plainly.
+ */
+function reshaped(r: Tensor, shape: readonly number[] | null, name: string): Tensor {
+  const s = shape ?? r.shape;
+  const out = new Tensor(r.storage, s.slice(), contiguousStrides(s), r.offset);
+  return record(out, name, [r], [], reshapeBack(r.shape.slice()));
+}
+
+const reshapeBack = (from: number[]): GradRule => (g) => [g.reshape(from)];

@@ -2,11 +2,17 @@
 import { record, type GradRule } from '../autograd.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
-import { contiguousStrides, fmtShape, inferShape, normDim, viewStrides } from '../shape.js';
+import { contiguousStrides, denseStridesLike, fmtShape, inferShape, normDim, viewStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /** Normalizes a dim of t with PyTorch's IndexError. */
 export function dimOf(t: Tensor, dim: number): number {
+  return normDim(dim, t.ndim);
+}
+
+/** A dim for size(d) / stride(d): a 0-dim tensor has none, as PyTorch says. */
+export function sizeDim(t: Tensor, dim: number): number {
+  if (t.ndim === 0) throw new IndexError(`Dimension specified as ${dim} but tensor has no dimensions`);
   return normDim(dim, t.ndim);
 }
 
@@ -18,11 +24,16 @@ function viewOf(t: Tensor, shape: readonly number[], strides: readonly number[],
 /** A contiguous copy of t (t itself when already contiguous). */
 export function contiguous(t: Tensor): Tensor {
   if (t.isContiguous()) return t;
-  return clone(t);
+  return copyAs(t, contiguousStrides(t.shape));
 }
 
+/** A copy in new memory that keeps t's layout (PyTorch's preserve_format: t.t().clone() stays transposed). */
 export function clone(t: Tensor): Tensor {
-  const out = Tensor.empty(t.shape, t.dtype, t.device);
+  return copyAs(t, denseStridesLike(t.shape, t.strides));
+}
+
+function copyAs(t: Tensor, strides: readonly number[]): Tensor {
+  const out = Tensor.emptyStrided(t.shape, strides, t.dtype, t.device);
   launch(t.device, { kind: 'copy', x: t.kernelView(), out: out.kernelView() });
   return record(out, 'CloneBackward0', [t], [], identity);
 }
@@ -38,7 +49,7 @@ export function reshape(t: Tensor, shape: readonly number[], strict: boolean): T
       "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
     );
   } else {
-    const c = clone(t);
+    const c = copyAs(t, contiguousStrides(t.shape));
     out = new Tensor(c.storage, target, contiguousStrides(target), 0);
   }
   const from = t.shape.slice();
@@ -48,6 +59,7 @@ export function reshape(t: Tensor, shape: readonly number[], strict: boolean): T
 export function flatten(t: Tensor, startDim: number, endDim: number): Tensor {
   const s = dimOf(t, startDim), e = dimOf(t, endDim);
   if (t.ndim === 0) return reshape(t, [1], false);
+  if (s === e) return t; // PyTorch returns the tensor itself
   if (s > e) throw new RuntimeError('flatten() has invalid args: start_dim cannot come after end_dim');
   const mid = t.shape.slice(s, e + 1).reduce((a, b) => a * b, 1);
   return reshape(t, [...t.shape.slice(0, s), mid, ...t.shape.slice(e + 1)], false);
@@ -141,8 +153,9 @@ export function slice(t: Tensor, dim: number, start: number | null, end: number 
     if (strictNarrow) throw new RuntimeError('narrow() cannot be applied to a 0-dim tensor.');
     throw new IndexError('slice() cannot be applied to a 0-dim tensor.');
   }
+  if (start !== null) checkInt(strictNarrow ? 'narrow' : 'slice', 'start', 2, start);
+  if (end !== null && !strictNarrow) checkInt('slice', 'end', 3, end);
   if (strictNarrow) {
-    checkInt('narrow', 'start', 2, start);
     checkInt('narrow', 'length', 3, end === null || start === null ? 0 : end - start);
   }
   const d = dimOf(t, dim);
