@@ -31,7 +31,7 @@ interface Desc {
 }
 interface Result {
   /** A tensor's description, { py } for a call that returns no tensor, null for backward. */
-  ok?: Desc | { py: unknown } | null;
+  ok?: Desc | { py: unknown } | { tensors: (FixtureTensor | null)[] } | null;
   grads?: Record<string, FixtureTensor | null>;
   error?: { type: string; message: string };
 }
@@ -59,8 +59,6 @@ const GRAD_FN_ALIASES: Record<string, [string, string]> = {
   // reshape of a viewable tensor is _reshape_alias in 1.13 and a plain view since 2.0 (same graph).
   ReshapeAliasBackward0: ['ViewBackward0', 'PyTorch 1.13 routes reshape through _reshape_alias; PyTorch 2 records ViewBackward0'],
 };
-/** Ops whose result's grad_fn is whichever op ends PyTorch's internal decomposition (only its presence is compared). */
-const DECOMPOSED = new Set(['matmul']);
 
 /** Thrown by the replay to stop a program at its first disagreement. */
 class Disagreement extends Error {}
@@ -94,7 +92,7 @@ async function diffTensor(what: string, t: Tensor, want: FixtureTensor): Promise
   return '';
 }
 
-async function diffDesc(what: string, t: Tensor | undefined, d: Desc, op?: string): Promise<string> {
+async function diffDesc(what: string, t: Tensor | undefined, d: Desc): Promise<string> {
   if (!t) return `${what}: undefined`;
   const v = await diffTensor(what, t, d.value);
   if (v) return v;
@@ -102,8 +100,7 @@ async function diffDesc(what: string, t: Tensor | undefined, d: Desc, op?: strin
   if (t.isLeaf !== d.is_leaf) return `${what}: isLeaf ${t.isLeaf}, want ${d.is_leaf}`;
   const fn = t.gradFn?.name ?? null;
   const sameName = fn === d.grad_fn || (d.grad_fn !== null && GRAD_FN_ALIASES[d.grad_fn]?.[0] === fn);
-  const decomposed = op !== undefined && DECOMPOSED.has(op) && (fn === null) === (d.grad_fn === null);
-  if (!sameName && !decomposed) return `${what}: gradFn ${fn}, want ${d.grad_fn}`;
+  if (!sameName) return `${what}: gradFn ${fn}, want ${d.grad_fn}`;
   return '';
 }
 
@@ -163,8 +160,6 @@ function call(step: Step, vars: (Tensor | undefined)[], device: Device): unknown
 /** Replays one program; returns its first disagreement, or '' when every step agrees. */
 async function replay(p: Program, device: Device): Promise<string> {
   const vars: (Tensor | undefined)[] = [];
-  /** The op that produced each var (while no in-place op changed its history). */
-  const producer: (string | undefined)[] = [];
   for (const [k, step] of p.steps.entries()) {
     const want = p.results[k]!;
     const where = `step ${k} \`${stepText(step)}\``;
@@ -180,18 +175,28 @@ async function replay(p: Program, device: Device): Promise<string> {
         if (r instanceof Promise) r = await r;
       } catch (e) {
         if (e instanceof Disagreement) throw e;
-        if (!want.error) throw new Disagreement(`raised ${(e as Error).constructor.name}: ${(e as Error).message}; PyTorch gives a result`);
+        if (!want.error) {
+          const kind = e instanceof torch.TorchError ? '' : 'a non-torch ';
+          throw new Disagreement(`raised ${kind}${(e as Error).constructor.name}: ${(e as Error).message}; PyTorch gives a result`);
+        }
         const d = diffError(e, want.error);
         if (d) throw new Disagreement(d);
         continue;
       }
       if (want.error) throw new Disagreement(`gave a result; PyTorch raised ${want.error.type}: ${want.error.message}`);
-      if (step.out !== null) {
-        vars[step.out] = r as Tensor;
-        producer[step.out] = step.name;
-      } else if (step.name !== 'backward') producer[step.self!] = step.name;
+      if (step.out !== null) vars[step.out] = r as Tensor;
       if (want.ok && 'py' in want.ok) {
         if (JSON.stringify(r) !== JSON.stringify(want.ok.py)) throw new Disagreement(`gave ${JSON.stringify(r)}, want ${JSON.stringify(want.ok.py)}`);
+        continue;
+      }
+      if (want.ok && 'tensors' in want.ok) {
+        const got = r as (Tensor | null)[];
+        if (got.length !== want.ok.tensors.length) throw new Disagreement(`gave ${got.length} gradients, want ${want.ok.tensors.length}`);
+        for (const [k, g] of want.ok.tensors.entries()) {
+          const t = got[k] ?? null;
+          const d = g === null ? (t ? `gradient ${k} is set, want null` : '') : t ? await diffTensor(`gradient ${k}`, t, g) : `gradient ${k} is null`;
+          if (d) throw new Disagreement(d);
+        }
         continue;
       }
       if (want.grads) {
@@ -200,7 +205,7 @@ async function replay(p: Program, device: Device): Promise<string> {
           if (d) throw new Disagreement(d);
         }
       } else {
-        const d = await diffDesc('result', step.out !== null ? vars[step.out] : vars[step.self!], want.ok as Desc, step.name);
+        const d = await diffDesc('result', step.out !== null ? vars[step.out] : vars[step.self!], want.ok as Desc);
         if (d) throw new Disagreement(d);
       }
     } catch (e) {
@@ -209,7 +214,7 @@ async function replay(p: Program, device: Device): Promise<string> {
   }
   for (const f of p.final) {
     const t = vars[f.var];
-    let d = await diffDesc(`final v${f.var}`, t, f, producer[f.var]);
+    let d = await diffDesc(`final v${f.var}`, t, f);
     if (!d && f.grad !== undefined) d = await diffGrad(`final v${f.var}`, t!, f.grad);
     if (d) return d;
   }
