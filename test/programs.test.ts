@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Device, Tensor } from '../src/index.js';
-import { devices } from './devices.js';
+import { describeDevices } from './devices.js';
 import { fixtureDType, fixtureNumber, fromFixture, type FixtureTensor } from './fixture-ops.js';
 import { loadFixture } from './helpers.js';
 
@@ -221,7 +221,7 @@ async function replay(p: Program, device: Device): Promise<string> {
   return '';
 }
 
-describe.each(devices)('random programs agree with PyTorch on %s', (device) => {
+describeDevices('random programs agree with PyTorch on %s', (device) => {
   it('every step: values, dtypes, shapes, autograd state, gradients and errors', async () => {
     const run = programs.filter((p) => device === 'cpu' || !p.cpu_only);
     expect(run.length).toBeGreaterThan(300);
