@@ -110,8 +110,13 @@ async function diffGrad(what: string, t: Tensor, want: FixtureTensor | null): Pr
   return diffTensor(`${what}.grad`, t.grad, want);
 }
 
-/** Error class and text against PyTorch's; '' when they agree. */
-function diffError(e: unknown, want: { type: string; message: string }): string {
+/**
+ * Error class and text against PyTorch's; '' when they agree. The fixtures come from PyTorch's CPU,
+ * whose kernel names end in _cpu ("abs_cpu" not implemented for 'Bool'); on WebGPU ours end in
+ * _webgpu, as PyTorch's CUDA kernels end in _cuda.
+ */
+function diffError(e: unknown, wanted: { type: string; message: string }, device: string): string {
+  const want = device === 'webgpu' ? { ...wanted, message: wanted.message.replace(/"(\w+)_cpu"/g, '"$1_webgpu"') } : wanted;
   if (!(e instanceof torch.TorchError)) {
     return `raised a non-torch ${(e as Error)?.constructor?.name}: ${(e as Error)?.message ?? String(e)}; want ${want.type}: ${want.message}`;
   }
@@ -179,7 +184,7 @@ async function replay(p: Program, device: Device): Promise<string> {
           const kind = e instanceof torch.TorchError ? '' : 'a non-torch ';
           throw new Disagreement(`raised ${kind}${(e as Error).constructor.name}: ${(e as Error).message}; PyTorch gives a result`);
         }
-        const d = diffError(e, want.error);
+        const d = diffError(e, want.error, device);
         if (d) throw new Disagreement(d);
         continue;
       }

@@ -129,7 +129,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     // a matrix times a batch: PyTorch folds bᵀ and multiplies by aᵀ, then makes the result contiguous
     const foldedRows = numel(b.shape.slice(0, -2)) * b.shape[b.ndim - 1]!;
     if (ka !== kb) throw new RuntimeError(`mat1 and mat2 shapes cannot be multiplied (${foldedRows}x${kb} and ${ka}x${a.shape[0]})`);
-    return reshaped(batched(a, b, 'CloneBackward0'), null, 'CloneBackward0');
+    // (its transposed result is already contiguous when M or N is 1: no clone, TransposeBackward0)
+    const name = a.shape[0] === 1 || b.shape[b.ndim - 1] === 1 ? 'TransposeBackward0' : 'CloneBackward0';
+    return reshaped(batched(a, b, name), null, name);
   }
   // batch times batch: bmm over the broadcast batch
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
