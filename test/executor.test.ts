@@ -7,8 +7,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Device, Tensor } from '../src/index.js';
-import type { GpuBuf } from '../src/backends/webgpu/pool.js';
 import { devices } from './devices.js';
+import { errorOfDestroyedBuffer } from './helpers.js';
+import { seedNet } from './seed-net.js';
 
 /** Kernels (after fusion) that `fn` costs once realized. */
 async function kernelsOf(device: Device, fn: () => Tensor | void): Promise<number> {
@@ -174,20 +175,7 @@ describe.each(devices)('executor on %s', (device) => {
   });
 
   it('the seed step costs 6 kernels after fusion (31 launches recorded)', async () => {
-    torch.manualSeed(0);
-    const x = torch.randn(64, 1000, opts), y = torch.randn(64, 10, opts);
-    const w1 = torch.randn(1000, 100, { ...opts, requiresGrad: true }), w2 = torch.randn(100, 10, { ...opts, requiresGrad: true });
-    const step = () => {
-      const loss = x.mm(w1).clamp({ min: 0 }).mm(w2).sub(y).pow(2).sum();
-      loss.backward();
-      torch.noGrad(() => {
-        w1.sub_(w1.grad!.mul(1e-6));
-        w2.sub_(w2.grad!.mul(1e-6));
-        w1.grad!.zero_();
-        w2.grad!.zero_();
-      });
-      return loss;
-    };
+    const { step } = seedNet(device, 0);
     for (let i = 0; i < 2; i++) step();
     torch.realize();
     if (device === 'webgpu') await torch.webgpu.synchronize();
@@ -261,22 +249,11 @@ describe.each(devices)('plan cache on %s', (device) => {
   });
 
   it('the seed loop as written replays plans after its first graphs (no compile, no reads)', async () => {
-    torch.manualSeed(1);
-    const x = torch.randn(8, 20, opts), y = torch.randn(8, 3, opts);
-    const w1 = torch.randn(20, 6, { ...opts, requiresGrad: true }), w2 = torch.randn(6, 3, { ...opts, requiresGrad: true });
+    const { step } = seedNet(device, 1, { n: 8, dIn: 20, h: 6, dOut: 3, lr: 1e-3 });
     torch.setGraphBound(64); // a graph is realized at the first backward() after 32 launches: every 2 steps
     const b0 = torch.planStats.built, r0 = torch.planStats.replayed;
     let loss: Tensor | null = null;
-    for (let t = 0; t < 12; t++) {
-      loss = x.mm(w1).clamp({ min: 0 }).mm(w2).sub(y).pow(2).sum();
-      loss.backward();
-      torch.noGrad(() => {
-        w1.sub_(w1.grad!.mul(1e-3));
-        w2.sub_(w2.grad!.mul(1e-3));
-        w1.grad!.zero_();
-        w2.grad!.zero_();
-      });
-    }
+    for (let t = 0; t < 12; t++) loss = step();
     const replayed = torch.planStats.replayed - r0, built = torch.planStats.built - b0;
     expect(replayed).toBeGreaterThanOrEqual(3);
     expect(built).toBeLessThanOrEqual(3);
@@ -287,11 +264,7 @@ describe.each(devices)('plan cache on %s', (device) => {
 describe.skipIf(!devices.includes('webgpu'))('executor errors on webgpu', () => {
   it('a device error raised while realizing names the op, and in eager mode where it was called', async () => {
     torch.setEager(true);
-    const a = torch.ones([8], { device: 'webgpu' });
-    await torch.webgpu.synchronize();
-    (a.storage.buf as GpuBuf).buffer.destroy();
-    const b = a.mul(3);
-    const err = await b.data().then(() => null, (e: unknown) => e);
+    const err = await errorOfDestroyedBuffer((a) => a.mul(3));
     expect(err).toBeInstanceOf(torch.DeviceError);
     expect((err as Error).message).toMatch(/binary:mul/);
     expect((err as Error).message).toMatch(/executor\.test\.ts/);

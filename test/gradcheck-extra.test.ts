@@ -2,21 +2,14 @@
  * Float64 finite-difference gradcheck on the CPU backend for every differentiable op of issue 13
  * (math, activations, reductions, joining, indexing), on shapes with broadcasting and views.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import * as torch from '../src/index.js';
-import type { Tensor } from '../src/index.js';
+import { C, expectGradientsMatchFiniteDifferences, initial, type GradCase } from './finite-difference.js';
 
-type Init = 'normal' | 'positive' | 'zeros-in';
-interface Case {
-  name: string;
-  leaves: [number[], Init?][];
-  f: (xs: Tensor[]) => Tensor;
-}
-const C = (name: string, leaves: [number[], Init?][], f: (xs: Tensor[]) => Tensor): Case => ({ name, leaves, f });
 const F = torch.nn.functional;
 const I = (v: number[], shape?: number[]) => torch.tensor(new Int32Array(v)).reshape(shape ?? [v.length]);
 
-const cases: Case[] = [
+const cases: GradCase[] = [
   C('sin / cos / tan of a transpose', [[[3, 4]]], ([x]) => x!.t().sin().add(x!.t().cos()).add(x!.t().mul(0.3).tan())),
   C('sinh / cosh / atan / asin / acos', [[[3, 4]]], ([x]) => x!.sinh().add(x!.cosh()).add(x!.atan()).add(x!.mul(0.4).asin()).add(x!.mul(0.4).acos())),
   C('reciprocal / rsqrt / log1p / log2 / log10', [[[3, 4], 'positive']], ([x]) => x!.reciprocal().add(x!.rsqrt()).add(x!.log1p()).add(x!.log2()).add(x!.log10())),
@@ -48,43 +41,10 @@ const cases: Case[] = [
   C('sort / topk values', [[[3, 5]]], ([x]) => x!.sort(1).values.mul(torch.arange(5).double()).add(x!.topk(5, 1, { largest: false }).values)),
 ];
 
-function initial(shape: number[], init: Init | undefined, seed: number): Float64Array {
-  torch.manualSeed(seed);
-  const r = init === 'positive' ? torch.rand(shape, { dtype: 'float64' }).mul(1.5).add(0.5) : torch.randn(shape, { dtype: 'float64' });
-  const v = r.dataSync() as Float64Array;
-  if (init === 'zeros-in') v[1] = 0;
-  return v;
-}
-
-function evaluate(c: Case, values: Float64Array[], upstream: Tensor): { loss: Tensor; leaves: Tensor[] } {
-  const leaves = values.map((v, i) => torch.tensor(v, { dtype: 'float64' }).reshape(c.leaves[i]![0]).detach().requiresGrad_());
-  return { loss: c.f(leaves).mul(upstream).sum(), leaves };
-}
-
 describe('float64 finite-difference gradcheck of the extra ops (cpu)', () => {
   for (const [k, c] of cases.entries()) {
     it(c.name, () => {
-      const values = c.leaves.map(([shape, init], i) => initial(shape, init, 1000 + 100 * k + i));
-      const probe = c.f(values.map((v, i) => torch.tensor(v, { dtype: 'float64' }).reshape(c.leaves[i]![0])));
-      torch.manualSeed(99);
-      const upstream = torch.randn(probe.shape.slice(), { dtype: 'float64' });
-      const { loss, leaves } = evaluate(c, values, upstream);
-      loss.backward();
-      const h = 1e-6;
-      values.forEach((v, li) => {
-        const analytic = leaves[li]!.grad!.dataSync();
-        expect(analytic.length).toBe(v.length);
-        for (let j = 0; j < v.length; j++) {
-          const plus = values.map((w) => w.slice());
-          const minus = values.map((w) => w.slice());
-          plus[li]![j]! += h;
-          minus[li]![j]! -= h;
-          const numeric = (evaluate(c, plus, upstream).loss.itemSync() - evaluate(c, minus, upstream).loss.itemSync()) / (2 * h);
-          if (Math.abs(analytic[j]! - numeric) > 1e-5 + 1e-4 * Math.abs(numeric)) {
-            expect.fail(`leaf ${li} element ${j}: analytic ${analytic[j]} vs numeric ${numeric}`);
-          }
-        }
-      });
+      expectGradientsMatchFiniteDifferences(c, c.leaves.map(([shape, init], i) => initial(shape, init, 1000 + 100 * k + i)));
     });
   }
 });

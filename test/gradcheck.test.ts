@@ -2,21 +2,12 @@
  * Float64 finite-difference gradient checks on the CPU backend, for every differentiable op,
  * on random shapes with broadcasting and non-contiguous views (transposes, stepped slices).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import * as torch from '../src/index.js';
-import type { Tensor } from '../src/index.js';
-
-type Init = 'normal' | 'positive';
-interface Case {
-  name: string;
-  leaves: [number[], Init?][];
-  f: (xs: Tensor[]) => Tensor;
-}
-
-const C = (name: string, leaves: [number[], Init?][], f: (xs: Tensor[]) => Tensor): Case => ({ name, leaves, f });
+import { C, expectGradientsMatchFiniteDifferences, initial, type GradCase } from './finite-difference.js';
 
 // Inputs are random draws, so values sit well away from the kinks of relu/abs/clamp/max.
-const cases: Case[] = [
+const cases: GradCase[] = [
   C('neg of a transpose', [[[3, 4]]], ([x]) => x!.t().neg()),
   C('abs', [[[3, 4]]], ([x]) => x!.abs()),
   C('exp of a stepped slice', [[[4, 6]]], ([x]) => x!.slice(1, 0, 6, 2).exp()),
@@ -60,46 +51,10 @@ const cases: Case[] = [
   C('seed loss', [[[8, 20]], [[20, 6]], [[6, 3]]], ([x, w1, w2]) => x!.mm(w1!).clamp({ min: 0 }).mm(w2!).sub(1).pow(2).sum()),
 ];
 
-function initial(shape: number[], init: Init | undefined, seed: number): Float64Array {
-  torch.manualSeed(seed);
-  const r = init === 'positive' ? torch.rand(shape, { dtype: 'float64' }).mul(1.5).add(0.5) : torch.randn(shape, { dtype: 'float64' });
-  return r.dataSync() as Float64Array;
-}
-
-function evaluate(c: Case, values: Float64Array[], upstream: Tensor | null): { loss: number; out: Tensor; leaves: Tensor[] } {
-  const leaves = values.map((v, i) => torch.tensor(v, { dtype: 'float64' }).reshape(c.leaves[i]![0]).detach().requiresGrad_());
-  const out = c.f(leaves);
-  const up = upstream ?? torch.randn(out.shape.slice(), { dtype: 'float64' });
-  const loss = out.mul(up).sum();
-  return { loss: loss.itemSync(), out: loss, leaves };
-}
-
 describe('float64 finite-difference gradcheck (cpu)', () => {
   for (const [k, c] of cases.entries()) {
     it(c.name, () => {
-      const values = c.leaves.map(([shape, init], i) => initial(shape, init, 100 * k + i));
-      torch.manualSeed(7 + k);
-      const probe = c.f(values.map((v, i) => torch.tensor(v, { dtype: 'float64' }).reshape(c.leaves[i]![0])));
-      torch.manualSeed(99);
-      const upstream = torch.randn(probe.shape.slice(), { dtype: 'float64' });
-      const { out, leaves } = evaluate(c, values, upstream);
-      out.backward();
-      const h = 1e-6;
-      values.forEach((v, li) => {
-        const analytic = leaves[li]!.grad!.dataSync();
-        expect(analytic.length).toBe(v.length);
-        for (let j = 0; j < v.length; j++) {
-          const plus = values.map((w) => w.slice());
-          const minus = values.map((w) => w.slice());
-          plus[li]![j]! += h;
-          minus[li]![j]! -= h;
-          const numeric = (evaluate(c, plus, upstream).loss - evaluate(c, minus, upstream).loss) / (2 * h);
-          const tol = 1e-5 + 1e-4 * Math.abs(numeric);
-          if (Math.abs(analytic[j]! - numeric) > tol) {
-            expect.fail(`leaf ${li} element ${j}: analytic ${analytic[j]} vs numeric ${numeric}`);
-          }
-        }
-      });
+      expectGradientsMatchFiniteDifferences(c, c.leaves.map(([shape, init], i) => initial(shape, init, 100 * k + i)));
     });
   }
 });

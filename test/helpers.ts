@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { expect } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Device, Tensor } from '../src/index.js';
+import type { GpuBuf } from '../src/backends/webgpu/pool.js';
 import { fixtureNumber, fromFixture as fromFixtureWith, type FixtureTensor } from './fixture-ops.js';
 
 export type { FixtureTensor } from './fixture-ops.js';
@@ -54,4 +55,17 @@ export function addSuffixes(body: string, suffixes: readonly string[]): string {
     }
   }
   return out + ')';
+}
+
+/**
+ * Destroys the WebGPU buffer under a live tensor `a` (ones([8])) and reads `op(a)`: the submit that
+ * uses the buffer is invalid. Returns what the read rejected with (null if it resolved). The op is
+ * the caller's, so an error naming where it was called names the caller's file.
+ */
+export async function errorOfDestroyedBuffer(op: (a: Tensor) => Tensor): Promise<unknown> {
+  const a = torch.ones([8], { device: 'webgpu' });
+  await torch.webgpu.synchronize();
+  (a.storage.buf as GpuBuf).buffer.destroy();
+  const b = op(a);
+  return b.data().then(() => null, (e: unknown) => e);
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
 import { describeDevices } from './devices.js';
+import { seedNet } from './seed-net.js';
 
 const disposed = (t: Tensor) => String(t) === 'tensor(<disposed>)';
 
@@ -27,23 +28,7 @@ describeDevices('torch.scope on %s', (device) => {
   });
 
   it('a training step inside a scope: grads kept, same values as without, memory released promptly', async () => {
-    const init = () => {
-      torch.manualSeed(3);
-      const x = torch.randn([64, 200], opts), y = torch.randn([64, 3], opts);
-      const w1 = torch.randn([200, 50], { ...opts, requiresGrad: true }), w2 = torch.randn([50, 3], { ...opts, requiresGrad: true });
-      return { x, y, w1, w2 };
-    };
-    const step = ({ x, y, w1, w2 }: ReturnType<typeof init>) => {
-      const loss = x.mm(w1).clamp({ min: 0 }).mm(w2).sub(y).pow(2).sum();
-      loss.backward();
-      torch.noGrad(() => {
-        w1.sub_(w1.grad!.mul(1e-3));
-        w2.sub_(w2.grad!.mul(1e-3));
-        w1.grad!.zero_();
-        w2.grad!.zero_();
-      });
-      return loss;
-    };
+    const init = () => seedNet(device, 3, { n: 64, dIn: 200, h: 50, dOut: 3, lr: 1e-3 });
     const plain = init(), scoped = init();
     const lossesPlain: number[] = [], lossesScoped: number[] = [];
     // Live bytes added by one step, measured with no await in between (so no finalizer runs).
@@ -51,11 +36,11 @@ describeDevices('torch.scope on %s', (device) => {
     const live = () => torch.webgpu.memoryStats().liveBytes;
     for (let i = 0; i < 4; i++) {
       let before = live();
-      const lp = step(plain);
+      const lp = plain.step();
       const plainGrew = live() - before;
       lossesPlain.push(await lp.item());
       before = live();
-      const loss = torch.scope(() => step(scoped));
+      const loss = torch.scope(() => scoped.step());
       grew.push([plainGrew, live() - before]);
       lossesScoped.push(await loss.item());
       loss.dispose();

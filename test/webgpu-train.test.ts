@@ -10,8 +10,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import type { GpuBuf } from '../src/backends/webgpu/pool.js';
 import type { MemorySamples } from './webgpu-memory-child.js';
+import { errorOfDestroyedBuffer } from './helpers.js';
 import { seedNet } from './seed-net.js';
 import { webgpuSuite } from './webgpu-suite.js';
 
@@ -103,12 +103,7 @@ describe.skipIf(!available)('webgpu training step', () => {
 
 describe.skipIf(!available)('webgpu errors', () => {
   it('a validation error is thrown as a DeviceError naming the launch, and the device keeps working', async () => {
-    const a = torch.ones([8], { device: 'webgpu' });
-    await torch.webgpu.synchronize();
-    // Destroy the buffer under a live tensor: the next submit that uses it is invalid.
-    (a.storage.buf as GpuBuf).buffer.destroy();
-    const b = a.mul(3);
-    const err = await b.data().then(() => null, (e: unknown) => e);
+    const err = await errorOfDestroyedBuffer((a) => a.mul(3));
     expect(err).toBeInstanceOf(torch.DeviceError);
     expect((err as Error).message).toMatch(/WebGPU validation error/);
     expect((err as Error).message).toMatch(/binary:mul/);

@@ -1,7 +1,7 @@
 /** torch.optim.Adagrad, as PyTorch 1.13's _single_tensor_adagrad. */
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, bumpStep, ownState, zerosState, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { bumpStep, decayedGrad, Optimizer, ownState, type ParamGroup, type ParamsInput, type ParamState, zerosState } from './optimizer.js';
 
 /** Adagrad's hyperparameters. */
 export interface AdagradOptions {
@@ -31,8 +31,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<AdagradOptions>): void {
     const step = bumpStep(state);
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p, { alpha: g.weightDecay });
+    const d = decayedGrad(p, grad, g);
     const clr = g.lr / (1 + (step - 1) * g.lrDecay);
     const sum = zerosState(state, 'sum', p);
     sum.add_(d.mul(d));

@@ -1,7 +1,7 @@
 /** torch.optim.Adam and AdamW, as PyTorch 1.13's _single_tensor_adam(w). */
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, bumpStep, zerosState, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { bumpStep, decayedGrad, Optimizer, type ParamGroup, type ParamsInput, type ParamState, zerosState } from './optimizer.js';
 
 /** Adam's (and AdamW's) hyperparameters. */
 export interface AdamOptions {
@@ -50,8 +50,7 @@ export class Adam extends Optimizer<AdamOptions> {
     checkAdam(g);
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<AdamOptions>): void {
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p, { alpha: g.weightDecay });
+    const d = decayedGrad(p, grad, g);
     adamUpdate(p, d, state, g);
   }
 }

@@ -161,3 +161,9 @@ export function bumpStep(state: ParamState): number {
   state.step = s;
   return s;
 }
+
+/** The gradient an update follows: negated under `maximize`, plus weightDecay·p (L2 penalty) when set. */
+export function decayedGrad(p: Tensor, grad: Tensor, g: { maximize: boolean; weightDecay: number }): Tensor {
+  const d = g.maximize ? grad.neg() : grad;
+  return g.weightDecay !== 0 ? d.add(p, { alpha: g.weightDecay }) : d;
+}

@@ -1,7 +1,7 @@
 /** torch.optim.RMSprop, as PyTorch 1.13's _single_tensor_rmsprop. */
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, bumpStep, zerosState, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { bumpStep, decayedGrad, Optimizer, type ParamGroup, type ParamsInput, type ParamState, zerosState } from './optimizer.js';
 
 /** RMSprop's hyperparameters. */
 export interface RMSpropOptions {
@@ -28,8 +28,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<RMSpropOptions>): void {
     bumpStep(state);
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p, { alpha: g.weightDecay });
+    const d = decayedGrad(p, grad, g);
     const sq = zerosState(state, 'squareAvg', p);
     sq.mul_(g.alpha).add_(d.mul(d), { alpha: 1 - g.alpha });
     let avg: Tensor;

@@ -1,7 +1,7 @@
 /** torch.optim.SGD, as PyTorch 1.13's _single_tensor_sgd. */
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { Optimizer, ownState, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
+import { decayedGrad, Optimizer, ownState, type ParamGroup, type ParamsInput, type ParamState } from './optimizer.js';
 
 /** SGD's hyperparameters. */
 export interface SGDOptions {
@@ -29,8 +29,7 @@ export class SGD extends Optimizer<SGDOptions> {
     if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) throw new ValueError('Nesterov momentum requires a momentum and zero dampening');
   }
   protected update(p: Tensor, grad: Tensor, state: ParamState, g: ParamGroup<SGDOptions>): void {
-    let d = g.maximize ? grad.neg() : grad;
-    if (g.weightDecay !== 0) d = d.add(p, { alpha: g.weightDecay });
+    let d = decayedGrad(p, grad, g);
     if (g.momentum !== 0) {
       let buf = state.momentumBuffer;
       if (!(buf instanceof Tensor)) state.momentumBuffer = buf = ownState(d.clone().detach());
