@@ -66,11 +66,6 @@ export function scalarType(s: number | boolean): DType {
   return Number.isInteger(s) ? 'int32' : 'float32';
 }
 
-/** Result dtype of tensor (op) scalar: a scalar only lifts the category (bool < int < float), as in PyTorch. */
-export function promoteWithScalar(t: DType, s: number | boolean): DType {
-  return resultType([{ dtype: t, ndim: 1 }, s]);
-}
-
 /** An operand of PyTorch's result_type: a tensor (its dtype and rank) or a JS number / boolean. */
 export type TypeOperand = { readonly dtype: DType; readonly ndim: number } | number | boolean;
 
