@@ -176,3 +176,22 @@ describe.each(devices)('torch.optim on %s', (device: Device) => {
   });
 });
 
+describe('optimizer repr', () => {
+  it("prints PyTorch's layout: the class, then each group's hyperparameters in snake_case, sorted", () => {
+    // PyTorch 1.13: repr(torch.optim.SGD(p, lr=0.1, momentum=0.9)) lists dampening, lr, maximize,
+    // momentum, nesterov and weight_decay like this (plus differentiable and foreach, which wgtorch
+    // has no switch for); integers print without ".0", floats as Python's repr (1e-08); groups are
+    // separated by a blank line, as there.
+    const p = new torch.nn.Linear(2, 2).parameters();
+    const sgd = new torch.optim.SGD(p, { lr: 0.1, momentum: 0.9 });
+    expect(String(sgd)).toBe(
+      'SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1\n    maximize: False\n    momentum: 0.9\n    nesterov: False\n    weight_decay: 0\n)',
+    );
+    const [w, b] = new torch.nn.Linear(2, 2).parameters();
+    const adam = new torch.optim.Adam([{ params: [w!] }, { params: [b!], lr: 1e-2 }], { weightDecay: 1e-2 });
+    expect(String(adam)).toBe(
+      'Adam (\nParameter Group 0\n    amsgrad: False\n    betas: (0.9, 0.999)\n    eps: 1e-08\n    lr: 0.001\n    maximize: False\n    weight_decay: 0.01\n\n' +
+        'Parameter Group 1\n    amsgrad: False\n    betas: (0.9, 0.999)\n    eps: 1e-08\n    lr: 0.01\n    maximize: False\n    weight_decay: 0.01\n)',
+    );
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { noGrad } from '../autograd.js';
 import { TypeError, ValueError } from '../errors.js';
+import { pyFloatRepr } from '../format.js';
 import { untrackTensor } from '../scope.js';
 import { Tensor } from '../tensor.js';
 
@@ -41,6 +42,23 @@ export abstract class Optimizer<H extends { lr: number }> {
     if (list.length === 0) throw new ValueError('optimizer got an empty parameter list');
     if (list[0] instanceof Tensor) this.addParamGroup({ params: list as Tensor[] } as Partial<H> & { params: Tensor[] });
     else for (const g of list as (Partial<H> & { params: Iterable<Tensor> })[]) this.addParamGroup(g);
+  }
+
+  /**
+   * PyTorch's repr: the class name, then each group's hyperparameters (snake_case names, sorted)
+   * with Python's spelling of their values.
+   */
+  toString(): string {
+    let out = `${this.constructor.name} (`;
+    this.paramGroups.forEach((g, i) => {
+      out += `\nParameter Group ${i}\n`;
+      const rows = Object.entries(g)
+        .filter(([k, v]) => k !== 'params' && v !== undefined)
+        .map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), pyValue(v)] as const)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [k, v] of rows) out += `    ${k}: ${v}\n`;
+    });
+    return `${out})`;
   }
 
   /** Adds a group; unspecified hyperparameters come from the defaults. */
@@ -166,4 +184,13 @@ export function bumpStep(state: ParamState): number {
 export function decayedGrad(p: Tensor, grad: Tensor, g: { maximize: boolean; weightDecay: number }): Tensor {
   const d = g.maximize ? grad.neg() : grad;
   return g.weightDecay !== 0 ? d.add(p, { alpha: g.weightDecay }) : d;
+}
+
+/** A hyperparameter as Python prints it: True/False, None, integers without ".0", tuples. */
+function pyValue(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : pyFloatRepr(v);
+  if (Array.isArray(v)) return `(${v.map(pyValue).join(', ')}${v.length === 1 ? ',' : ''})`;
+  if (v === null) return 'None';
+  return String(v);
 }
