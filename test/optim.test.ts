@@ -156,6 +156,10 @@ describe.each(devices)('torch.optim on %s', (device: Device) => {
       expect(() => new torch.optim.Adam(p as unknown as torch.Tensor[])).toThrow(
         new torch.TypeError('params argument given to the optimizer should be an iterable of Tensors or dicts, but got torch.FloatTensor'),
       );
+      // A scheduler given something else than an optimizer: PyTorch's TypeError, not a raw JS one.
+      const S = torch.optim.lrScheduler;
+      expect(() => new S.StepLR(null as never, { stepSize: 1 })).toThrow(new torch.TypeError('NoneType is not an Optimizer'));
+      expect(() => new S.StepLR(new torch.nn.Linear(1, 1) as never, { stepSize: 1 })).toThrow(new torch.TypeError('Linear is not an Optimizer'));
     });
     it('the model-level loop: zeroGrad, backward, step lowers an MSE loss', async () => {
       torch.manualSeed(0);

@@ -2,8 +2,8 @@
  * torch.optim.lrScheduler: StepLR, CosineAnnealingLR, LambdaLR, with PyTorch 1.13's recursive
  * (chainable) formulas, so the sequence of rates matches PyTorch's step for step.
  */
-import { ValueError } from '../errors.js';
-import type { Optimizer } from './optimizer.js';
+import { TypeError, ValueError } from '../errors.js';
+import { Optimizer } from './optimizer.js';
 
 type AnyOptimizer = Optimizer<{ lr: number }>;
 
@@ -15,6 +15,10 @@ export abstract class LRScheduler {
   private lastLr: number[] = [];
 
   constructor(readonly optimizer: AnyOptimizer, lastEpoch = -1) {
+    if (!(optimizer instanceof Optimizer)) {
+      const name = optimizer === null || optimizer === undefined ? 'NoneType' : ((optimizer as object).constructor?.name ?? typeof optimizer);
+      throw new TypeError(`${name} is not an Optimizer`);
+    }
     if (lastEpoch === -1) for (const g of optimizer.paramGroups) g.initialLr = g.lr;
     else {
       optimizer.paramGroups.forEach((g, i) => {
