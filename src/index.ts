@@ -12,7 +12,7 @@ export type { DType, HostArray } from './dtype.js';
 export * from './creation.js';
 export * from './functional.js';
 export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
-export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError } from './errors.js';
+export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError, KeyError } from './errors.js';
 export { pyFloatRepr } from './format.js';
 export { launchStats, planStats, realize, setEager, isEager, setDebug, setGraphBound, compile } from './executor.js';
 export { webgpu, type KernelChoice, type KernelConfig } from './webgpu.js';

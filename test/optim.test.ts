@@ -156,6 +156,10 @@ describe.each(devices)('torch.optim on %s', (device: Device) => {
       expect(() => new torch.optim.Adam(p as unknown as torch.Tensor[])).toThrow(
         new torch.TypeError('params argument given to the optimizer should be an iterable of Tensors or dicts, but got torch.FloatTensor'),
       );
+      // A state dict without its groups or state: PyTorch's KeyError naming the missing key.
+      const opt = new torch.optim.SGD([p], { lr: 1 });
+      expect(() => opt.loadStateDict({} as never)).toThrow(new torch.KeyError("'paramGroups'"));
+      expect(() => opt.loadStateDict({ paramGroups: opt.stateDict().paramGroups } as never)).toThrow(new torch.KeyError("'state'"));
       // A scheduler given something else than an optimizer: PyTorch's TypeError, not a raw JS one.
       const S = torch.optim.lrScheduler;
       expect(() => new S.StepLR(null as never, { stepSize: 1 })).toThrow(new torch.TypeError('NoneType is not an Optimizer'));

@@ -4,7 +4,7 @@
  * the update runs on the parameter's device.
  */
 import { noGrad } from '../autograd.js';
-import { TypeError, ValueError } from '../errors.js';
+import { KeyError, TypeError, ValueError } from '../errors.js';
 import { pyFloatRepr } from '../format.js';
 import { untrackTensor } from '../scope.js';
 import { Tensor } from '../tensor.js';
@@ -127,6 +127,10 @@ export abstract class Optimizer<H extends { lr: number }> {
 
   /** Loads a state dict made by stateDict(); state tensors are copied to each parameter's device. */
   loadStateDict(sd: OptimizerStateDict<H>): void {
+    // PyTorch reads param_groups first, then state: a missing one is a KeyError naming it.
+    for (const k of ['paramGroups', 'state'] as const) {
+      if (typeof sd !== 'object' || sd === null || !(k in sd)) throw new KeyError(`'${k}'`);
+    }
     if (sd.paramGroups.length !== this.paramGroups.length) {
       throw new ValueError('loaded state dict has a different number of parameter groups');
     }
