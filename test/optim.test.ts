@@ -146,6 +146,22 @@ describe.each(devices)('torch.optim on %s', (device: Device) => {
       s.step();
       expect(s.getLastLr()).toEqual([0.05, 0.5]);
     });
+    it('a scheduler resumed from its state dict keeps the base rates it was saved with', () => {
+      // PyTorch: LambdaLR(SGD(lr=1), 0.9**e) stepped 3 times, saved, loaded into a scheduler of an
+      // SGD(lr=0.5) whose state was loaded too; the next step sets lr = 1 · 0.9⁴ = 0.6561.
+      const make = (lr: number) => {
+        const opt = new torch.optim.SGD([torch.zeros(1, { requiresGrad: true })], { lr });
+        return { opt, s: new torch.optim.lrScheduler.LambdaLR(opt, (e) => 0.9 ** e) };
+      };
+      const a = make(1);
+      for (let i = 0; i < 3; i++) a.s.step();
+      const b = make(0.5);
+      b.opt.loadStateDict(a.opt.stateDict());
+      b.s.loadStateDict(a.s.stateDict());
+      expect(b.s.baseLrs).toEqual([1]);
+      b.s.step();
+      expect(b.s.getLastLr()[0]).toBeCloseTo(0.6561, 12);
+    });
     it('bad hyperparameters get PyTorch errors', () => {
       const p = torch.zeros(1, { requiresGrad: true });
       expect(() => new torch.optim.SGD([p], { lr: -1 })).toThrow('Invalid learning rate: -1');

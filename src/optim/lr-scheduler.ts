@@ -48,7 +48,9 @@ export abstract class LRScheduler {
   stateDict(): { lastEpoch: number; stepCount: number; baseLrs: number[]; lastLr: number[] } {
     return { lastEpoch: this.lastEpoch, stepCount: this.stepCount, baseLrs: this.baseLrs.slice(), lastLr: this.lastLr.slice() };
   }
-  loadStateDict(sd: { lastEpoch: number; stepCount: number; lastLr: number[] }): void {
+  /** Restores what stateDict() saved; the base rates too, as PyTorch does (LambdaLR scales them). */
+  loadStateDict(sd: { lastEpoch: number; stepCount: number; lastLr: number[]; baseLrs?: number[] }): void {
+    if (sd.baseLrs) this.baseLrs.splice(0, this.baseLrs.length, ...sd.baseLrs);
     this.lastEpoch = sd.lastEpoch;
     this.stepCount = sd.stepCount;
     this.lastLr = sd.lastLr.slice();
