@@ -4,6 +4,7 @@
  */
 import { noGrad, record, type Node } from './autograd.js';
 import { RuntimeError, TypeError } from './errors.js';
+import { userCode } from './executor.js';
 import { Tensor } from './tensor.js';
 
 const FREED =
@@ -83,7 +84,8 @@ export class AutogradFunction {
     const backward = this.backward.bind(this);
     const name = this.name;
     record(out, `${name}Backward`, inputs, ctx.pendingSaved(), (g, _saved, need) => {
-      const r = backward(ctx, g);
+      // User code: what it computes, and the gradient it is given, may be kept (executor.userCode).
+      const r = userCode(g.device, [g.storage.buf], () => backward(ctx, g));
       const grads = r instanceof Tensor || r === null || r === undefined ? [r] : r;
       if (grads.length !== shapes.length) {
         throw new RuntimeError(`function ${name}Backward returned an incorrect number of gradients (expected ${shapes.length}, got ${grads.length})`);

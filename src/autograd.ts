@@ -1,6 +1,6 @@
 import { isFloating, type DType } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
-import { beginInternal, endInternal } from './executor.js';
+import { beginInternal, endInternal, userCode } from './executor.js';
 import { gradEnabled, noGrad } from './grad-mode.js';
 import type { Tensor } from './tensor.js';
 
@@ -165,7 +165,7 @@ function runHooks(node: Node, g: Tensor, delivered: Tensor[]): Tensor {
   if (!node.hooks) return g;
   for (const hook of [...node.hooks.values()]) {
     delivered.push(g);
-    const r = hook(g);
+    const r = userCode(g.device, [g.storage.buf], () => hook(g));
     if (r === undefined || r === null) continue;
     if (typeof r !== 'object' || !('storage' in r)) throw new TypeError(`expected Variable, but hook returned '${typeof r === 'number' ? (Number.isInteger(r) ? 'int' : 'float') : typeof r}'`);
     g = r;

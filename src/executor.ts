@@ -105,7 +105,7 @@ class Lazy implements Backend {
   record(l: Launch): void {
     this.push(l, eager || debug ? callSite() : null);
     const out = (l as { out?: { buf: BufferHandle } }).out;
-    if (this.graph.internal && out) this.graph.internal.add(out.buf);
+    if (this.graph.internal && out && userDepth === 0) this.graph.internal.add(out.buf);
     if (eager || this.graph.recs.length >= bound) this.realize();
   }
 
@@ -426,6 +426,24 @@ export function beginInternal(device: Device, bufs: readonly BufferHandle[] = []
   if (!b) return;
   const set = (b.graph.internal ??= new Set());
   for (const x of bufs) set.add(x);
+}
+
+let userDepth = 0;
+
+/**
+ * Runs user code that autograd calls inside an internal region (a custom Function's backward, a
+ * gradient hook): the user may keep what it computes or the tensors `seen` it is given, so those
+ * are not the region's temporaries.
+ */
+export function userCode<R>(device: Device, seen: readonly BufferHandle[], fn: () => R): R {
+  const set = lazies[device]?.graph.internal;
+  if (set) for (const b of seen) set.delete(b);
+  userDepth++;
+  try {
+    return fn();
+  } finally {
+    userDepth--;
+  }
 }
 
 /** Ends an internal region (see beginInternal); `keep` are the buffers that stay observable. */

@@ -91,4 +91,31 @@ describe.each(devices)('autograd.Function on %s', (device: Device) => {
     const a = torch.tensor([1], { device, requiresGrad: true });
     expect(() => Bad.apply(a, a).sum().backward()).toThrow('function BadBackward returned an incorrect number of gradients (expected 2, got 1)');
   });
+  it('tensors a backward or a hook makes and keeps hold their values after backward()', async () => {
+    // PyTorch: what user code computes during backward is an ordinary tensor. x = [1, 2, 3]:
+    // Cube's backward sees g = 2 (from the mul by 2) and keeps 3x² and 10g; a hook on z = y·y
+    // sees g = 1 and keeps 5g.
+    const kept: Tensor[] = [];
+    class Cube extends torch.autograd.Function {
+      static override forward(ctx: torch.autograd.FunctionCtx, x: Tensor): Tensor {
+        ctx.saveForBackward(x);
+        return x.pow(3);
+      }
+      static override backward(ctx: torch.autograd.FunctionCtx, g: Tensor): Tensor {
+        const local = ctx.savedTensors[0]!.pow(2).mul(3);
+        kept.push(local, g.mul(10));
+        return g.mul(local);
+      }
+    }
+    const x = torch.tensor([1, 2, 3], { device, requiresGrad: true });
+    Cube.apply(x).mul(2).sum().backward();
+    const y = torch.tensor([1, 2, 3], { device, requiresGrad: true });
+    const z = y.mul(y);
+    z.registerHook((g) => void kept.push(g.mul(5)));
+    z.sum().backward();
+    await expectClose(x.grad!, [3], [6, 24, 54]);
+    await expectClose(kept[0]!, [3], [3, 12, 27]);
+    await expectClose(kept[1]!, [3], [20, 20, 20]);
+    await expectClose(kept[2]!, [3], [5, 5, 5]);
+  });
 });
