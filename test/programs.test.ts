@@ -66,7 +66,7 @@ const GRAD_FN_ALIASES: Record<string, [string, string]> = {
  * Ops that wgtorch writes once from primitives (src/ops/composite.ts, issue 13's design) record the
  * node of their last primitive where PyTorch has a fused node of its own: PyTorch's name → the
  * names wgtorch may record. The graph differs, not the result: values and gradients are still
- * compared at every step. (A user printing grad_fn sees the primitive's name; see the README.)
+ * compared at every step. (A user printing gradFn sees the primitive's name: a README note for the lead.)
  */
 const COMPOSITE_NODES: Record<string, readonly string[]> = {
   LerpBackward0: ['AddBackward0'], // self + w (end - self)

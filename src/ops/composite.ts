@@ -172,6 +172,7 @@ export const compositeOps = {
   /** Reverses the order along each of dims. */
   flip(this: T, ...dims: (number | readonly number[])[]): T {
     const ds = normDims((dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[], this.ndim);
+    if (this.ndim === 0) return this.clone(); // nothing to reverse (dim 0 / -1 of a 0-dim tensor)
     let out: T = this;
     for (const d of ds) {
       const n = this.shape[d]!;

@@ -105,10 +105,11 @@ export function gather(x: T, dim: number, index: T, checked = false): T {
  * torch.scatter / scatterAdd: a copy of self with src written (or, with 'add', added) at index along
  * dim. With 'assign' and repeated indices the last write in row-major order wins.
  */
-export function scatter(self: T, dim: number, index: T, src: T | number, mode: 'assign' | 'add', checked = false): T {
+export function scatter(self: T, dim: number, index: T, src: T | number | boolean, mode: 'assign' | 'add', checked = false): T {
   const name = mode === 'add' ? 'scatter_add' : 'scatter';
   checkIndex(index, name);
-  const s = typeof src === 'number' ? filled(index.shape, src, self.dtype, self.device) : src;
+  const scalar = typeof src === 'number' || typeof src === 'boolean';
+  const s = scalar ? filled(index.shape, +src, self.dtype, self.device) : src;
   sameDevice([self, index, s]);
   const d = normDim(dim, self.ndim);
   checkShapes('', self, index, d, s);
@@ -119,7 +120,7 @@ export function scatter(self: T, dim: number, index: T, src: T | number, mode: '
   const out = shaped(scatterLaunch(mode, atLeast1d(self), d, atLeast1d(index), atLeast1d(s)), self.shape);
   if (!isFloating(self.dtype)) return out;
   const srcShape = s.shape.slice();
-  return record(out, mode === 'add' ? 'ScatterAddBackward0' : typeof src === 'number' ? 'ScatterBackward1' : 'ScatterBackward0', [self, typeof src === 'number' ? null : s], [index], (g, [idx], needs) => [
+  return record(out, mode === 'add' ? 'ScatterAddBackward0' : scalar ? 'ScatterBackward1' : 'ScatterBackward0', [self, scalar ? null : s], [index], (g, [idx], needs) => [
     needs[0] ? (mode === 'add' ? g : scatter(g, d, idx!, 0, 'assign', true)) : null,
     needs[1] ? padTo(gather(g, d, idx!, true), srcShape) : null,
   ]);
@@ -308,7 +309,7 @@ export const indexingOps = {
     return gather(this, dim, index);
   },
   /** A copy of self with src (a tensor or a number) written at index along dim. */
-  scatter(this: T, dim: number, index: T, src: T | number): T {
+  scatter(this: T, dim: number, index: T, src: T | number | boolean): T {
     return scatter(this, dim, index, src, 'assign');
   },
   /** A copy of self with src added at index along dim (repeated indices accumulate). */
