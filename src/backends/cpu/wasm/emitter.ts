@@ -35,12 +35,13 @@ function sleb(n: number, out: number[]): void {
 /** SIMD opcodes used by the kernels (after the 0xfd prefix). */
 const SIMD = {
   load: 0x00, load32_splat: 0x09, store: 0x0b,
-  f32x4_splat: 0x13, f32x4_extract_lane: 0x1f, f64x2_splat: 0x14, f64x2_extract_lane: 0x21,
+  i32x4_splat: 0x11, f32x4_splat: 0x13, f32x4_extract_lane: 0x1f, f64x2_splat: 0x14, f64x2_extract_lane: 0x21,
   f32x4_eq: 0x41, f32x4_ne: 0x42, f32x4_lt: 0x43, f32x4_gt: 0x44, f32x4_le: 0x45, f32x4_ge: 0x46,
   v128_not: 0x4d, v128_and: 0x4e, v128_andnot: 0x4f, v128_or: 0x50, v128_xor: 0x51, v128_bitselect: 0x52,
   f32x4_abs: 0xe0, f32x4_neg: 0xe1, f32x4_sqrt: 0xe3,
   f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f32x4_div: 0xe7, f32x4_min: 0xe8, f32x4_max: 0xe9,
-  f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2,
+  f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2, f64x2_div: 0xf3,
+  f64x2_promote_low_f32x4: 0x5f, f32x4_demote_f64x2_zero: 0x5e, f32x4_trunc: 0x69, i32x4_ne: 0x38,
   f32x4_relaxed_madd: 0x105,
 } as const;
 /** The names `Func.simd()` accepts. */
@@ -73,6 +74,12 @@ export class Func {
     return this;
   }
 
+  f64(x: number): this {
+    const b = new Uint8Array(Float64Array.of(x).buffer);
+    this.code.push(0x44, ...b);
+    return this;
+  }
+
   /** Raw opcodes (scalar ALU ops: see the named helpers below). */
   op(...bytes: number[]): this { this.code.push(...bytes); return this; }
   private u(n: number): this { uleb(n, this.code); return this; }
@@ -96,6 +103,10 @@ export class Func {
   v128Zero(): this { this.code.push(0xfd, 0x0c, ...new Array<number>(16).fill(0)); return this; }
   /** A SIMD instruction without immediates. */
   simd(o: SimdOp): this { return this.op(0xfd).u(SIMD[o]); }
+  /** A SIMD instruction without immediates, by opcode (after the 0xfd prefix). */
+  simdOp(code: number): this { return this.op(0xfd).u(code); }
+  /** i8x16.shuffle: byte lanes of the two v128 operands (0-15 the first, 16-31 the second). */
+  shuffle(lanes: readonly number[]): this { return this.op(0xfd, 0x0d, ...lanes); }
 
   // structured control: block/loop/if take an empty block type; br depths count enclosing labels
   block(): this { return this.op(0x02, 0x40); }
