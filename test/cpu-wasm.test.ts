@@ -180,12 +180,12 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
    * compares every output element (Object.is: the same float32, NaN where NaN, -0 where -0).
    * `wasmRuns` false expects the kernel to be left to the JS renderer.
    */
-  function same(shape: number[], ins: In[], nodes: KNode[], outs: { node: number; dtype: 'float32' | 'bool'; inplace?: number }[], wasmRuns = true, cache?: object): void {
+  function same(shape: number[], ins: In[], nodes: KNode[], outs: { node: number; dtype: 'float32' | 'bool' | 'int32'; inplace?: number }[], wasmRuns = true, cache?: object): void {
     const n = shape.reduce((x, y) => x * y, 1);
     const strides = contiguousStrides(shape);
     const vals = ins.map((i, q) => data(i.dtype, i.numel, 11 * q + shape.length));
-    const typed = (d: 'float32' | 'bool', v: number[]) => (d === 'bool' ? Uint8Array.from(v) : Float32Array.from(v));
-    const build = (alloc: (numel: number, d: 'float32' | 'bool', v: number[] | null) => unknown): FusedKernel => {
+    const typed = (d: 'float32' | 'bool' | 'int32', v: number[]) => (d === 'bool' ? Uint8Array.from(v) : d === 'int32' ? Int32Array.from(v) : Float32Array.from(v));
+    const build = (alloc: (numel: number, d: 'float32' | 'bool' | 'int32', v: number[] | null) => unknown): FusedKernel => {
       const inputs: View[] = ins.map((i, q) => ({ buf: alloc(i.numel, i.dtype, vals[q]!), dtype: i.dtype, shape, strides: i.strides, offset: i.offset ?? 0 }));
       return {
         shape, inputs, nodes, names: ['test'],
@@ -270,15 +270,26 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
     same([4, 3], [{ dtype: F, numel: 15, strides: [3, 1], offset: 3 }, { dtype: F, numel: 3, strides: [0, 1] }], [load(0), load(1), bin('div', 0, 1), c(1e-3), bin('add', 2, 3)], [{ node: 4, dtype: F }]);
   });
 
-  it('writes in place over its input, and leaves exp to the JS renderer', () => {
+  it('ops without exact SIMD code call their reference function per lane (transcendentals, inexact comparisons)', () => {
+    same([37], [v37, v37], [
+      load(0), load(1), un('exp', 0), un('tanh', 0), un('sigmoid', 1), un('abs', 0), un('log', 5), un('gelu', 1), un('softplus', 0, [2, 20]), un('elu', 1, [0.7]),
+      bin('atan2', 0, 1), c(3), bin('pow', 0, 11), c(0.1), bin('lt', 0, 13, B), bin('ge', 13, 1, B), c(1 / 3), bin('fmod', 0, 16), bin('remainder', 1, 16),
+      un('exp', 13), bin('mul', 2, 6),
+    ], [...[2, 3, 4, 6, 7, 8, 9, 10, 12, 17, 18, 19, 20].map((node) => ({ node, dtype: F })), ...[14, 15].map((node) => ({ node, dtype: B }))]);
+    // a [5, 7] softmax-like chain: exp(x - max) with a column
+    same([5, 7], [{ dtype: F, numel: 35, strides: [7, 1] }, { dtype: F, numel: 5, strides: [1, 0] }], [load(0), load(1), bin('sub', 0, 1), un('exp', 2), un('log', 3)],
+      [{ node: 3, dtype: F }, { node: 4, dtype: F }]);
+  });
+
+  it('writes in place over its input, and leaves int32 values and strided views to the JS renderer', () => {
     // x ← x · 0.9 + 1 (an SGD-like update into the input's own storage)
     same([37], [v37], [load(0), c(0.9), bin('mul', 0, 1), c(1), bin('add', 2, 3)], [{ node: 4, dtype: F, inplace: 0 }]);
-    // exp has no exact f32x4 form here: the kernel runs in the JS renderer, with the same values
     const js = bk.fused.js;
-    same([37], [v37], [load(0), un('exp', 0), bin('mul', 1, 0)], [{ node: 2, dtype: F }], false);
-    expect(bk.fused.js).toBe(js + 1);
-    // so do strided inputs (a transpose)
+    // a float32 → int32 conversion (a wrapping truncation the renderer does not reproduce)
+    same([37], [v37], [load(0), c(1000), bin('mul', 0, 1), { op: 'copy', x: 2, dtype: 'int32' }], [{ node: 3, dtype: 'int32' }], false);
+    // a transposed input
     same([5, 7], [{ dtype: F, numel: 35, strides: [1, 5] }], [load(0), un('neg', 0)], [{ node: 1, dtype: F }], false);
+    expect(bk.fused.js).toBe(js + 2);
   });
 });
 

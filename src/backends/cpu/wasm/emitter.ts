@@ -114,6 +114,8 @@ export class Func {
   if(): this { return this.op(0x04, 0x40); }
   else(): this { return this.op(0x05); }
   end(): this { return this.op(0x0b); }
+  /** Calls function `index` (an import's index in the import list). */
+  call(index: number): this { return this.op(0x10).u(index); }
   br(depth: number): this { return this.op(0x0c).u(depth); }
   brIf(depth: number): this { return this.op(0x0d).u(depth); }
 
@@ -161,30 +163,43 @@ function name(s: string): number[] {
   return out.concat(b);
 }
 
-/** A module importing `env.memory` and exporting the given functions under their names. */
-export function assemble(funcs: Readonly<Record<string, Func>>): Uint8Array<ArrayBuffer> {
+/** A function the module imports from `env` (a JS function), callable by its index in the import list. */
+export interface Import {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly results: readonly number[];
+}
+
+/**
+ * A module importing `env.memory` (and the functions `imports` lists, whose indices come first, so
+ * `call(i)` calls import i) and exporting the given functions under their names.
+ */
+export function assemble(funcs: Readonly<Record<string, Func>>, imports: readonly Import[] = []): Uint8Array<ArrayBuffer> {
   const entries = Object.entries(funcs);
   const sigs: string[] = [];
   const types: number[][] = [];
-  const typeOf = entries.map(([, f]) => {
-    const sig = [0x60, f.params.length, ...f.params, f.results.length, ...f.results];
+  const typeIndex = (params: readonly number[], results: readonly number[]) => {
+    const sig = [0x60, params.length, ...params, results.length, ...results];
     const key = sig.join(',');
     let at = sigs.indexOf(key);
     if (at < 0) { at = sigs.length; sigs.push(key); types.push(sig); }
     return at;
-  });
+  };
+  const importTypes = imports.map((m) => typeIndex(m.params, m.results));
+  const typeOf = entries.map(([, f]) => typeIndex(f.params, f.results));
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const t: number[] = [];
   vec(types, t);
   section(1, t, out);
   const imp: number[] = [];
-  vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]], imp); // memory, min 1 page, no max
+  const fnImports = imports.map((m, i) => { const b = [...name('env'), ...name(m.name), 0x00]; uleb(importTypes[i]!, b); return b; });
+  vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01], ...fnImports], imp); // memory, min 1 page, no max
   section(2, imp, out);
   const fn: number[] = [];
   vec(typeOf.map((i) => { const b: number[] = []; uleb(i, b); return b; }), fn);
   section(3, fn, out);
   const exp: number[] = [];
-  vec(entries.map(([n], i) => { const b = [...name(n), 0x00]; uleb(i, b); return b; }), exp);
+  vec(entries.map(([n], i) => { const b = [...name(n), 0x00]; uleb(imports.length + i, b); return b; }), exp);
   section(7, exp, out);
   const code: number[] = [];
   vec(entries.map(([, f]) => f.encode()), code);

@@ -8,17 +8,20 @@
  * float64 result rounded once (float64 holds more than twice float32's precision), min/max/clamp
  * commute with rounding, and comparisons of float32 values are exact. A constant that float32
  * cannot hold (0.01, 1/3) enters add/sub/mul/div as float64 (two f64x2 halves, then rounded), as
- * the JS renderer computes it. What this covers: float32 and bool nodes, the ops below, inputs that
- * are contiguous, a broadcast row, a broadcast column or a single value, contiguous outputs.
- * Anything else (int32/float64 nodes, transcendentals, strided views, outputs overlapping inputs
- * in another layout) returns false and runs in the JS renderer.
- */
+ * the JS renderer computes it. Ops without exact SIMD code (exp, log, tanh, atan2, a comparison
+ * with 0.1…) call the op's reference function, imported from src/ops/elementwise.ts, per lane.
+ *
+ * Covered: float32 and bool nodes; inputs that are contiguous, a broadcast row, a broadcast column
+ * or a single value; contiguous outputs (in place over an input of the same layout). Anything else
+ * (int32/float64 nodes or int32 arithmetic, strided views, an output overlapping an input in
+ * another layout) makes `run` return false, and the kernel runs in the JS renderer. */
 import type { View } from '../../../backend.js';
 import type { FusedKernel, KNode } from '../../../kernel.js';
 import { isContiguous } from '../../../shape.js';
 import { f32, f64, Func, i32, v128, type SimdOp } from './emitter.js';
 import type { Kind } from './elementwise.js';
-import type { KernelCache } from './kernels.js';
+import type { KernelCache, Module } from './kernels.js';
+import { binaryOps, unaryOps } from '../../../ops/elementwise.js';
 
 const size = (shape: readonly number[]) => shape.reduce((n, s) => n * s, 1);
 const exact32 = (x: number) => Math.fround(x) === x || x !== x;
@@ -59,49 +62,40 @@ const UNARY1: Record<string, [number, number]> = {
 };
 const UNARY = new Set([...Object.keys(UNARY1), 'relu', 'clamp', 'hardtanh', 'frac', 'reciprocal', 'sign', 'leakyRelu']);
 
-/** Why a node is out of scope (a string) or null; `k`'s constants decide f32 vs f64 paths. */
+/**
+ * Why a kernel is out of scope (a string), or null. Nodes are float32 or bool; unary and binary
+ * nodes compute in any type but int32 (whose truncation the call path does not reproduce).
+ */
 function unsupported(k: FusedKernel): string | null {
-  const dt = (j: number) => k.nodes[j]!.dtype;
-  const isConst = (j: number) => k.nodes[j]!.op === 'const';
-  const inexact = (j: number) => isConst(j) && !exact32((k.nodes[j] as { value: number }).value);
-  const floaty = (j: number) => dt(j) === 'float32' || dt(j) === 'bool' || isConst(j);
-  for (const n of k.nodes) {
+  for (const [j, n] of k.nodes.entries()) {
     if (n.dtype !== 'float32' && n.dtype !== 'bool') return `dtype ${n.dtype}`;
-    switch (n.op) {
-      case 'load': case 'copy':
-        break;
-      case 'const':
-        if (n.dtype === 'bool' && n.value !== 0 && n.value !== 1) return 'bool constant';
-        break;
-      case 'where':
-        if (!floaty(n.c) || !floaty(n.a) || !floaty(n.b)) return 'where operands';
-        break;
-      case 'unary':
-        if (n.compute !== 'float32' || n.dtype !== 'float32' || !UNARY.has(n.f) || inexact(n.x)) return `unary ${n.f}`;
-        break;
-      case 'binary': {
-        const { f, a, b } = n;
-        if (f === 'logicalAnd') {
-          // a !== 0 on bool values or constants (a NaN constant would count as true there)
-          if (n.dtype !== 'bool' || ![a, b].every((j) => dt(j) === 'bool' || (isConst(j) && !inexact(j) && k.nodes[j]!.dtype !== 'float32'))) return 'logicalAnd';
-          if ([a, b].some((j) => isConst(j) && (k.nodes[j] as { value: number }).value !== (k.nodes[j] as { value: number }).value)) return 'logicalAnd';
-          break;
-        }
-        if (n.compute !== 'float32' || !floaty(a) || !floaty(b)) return `binary ${f}`;
-        if (f in CMP) {
-          if (n.dtype !== 'bool' || inexact(a) || inexact(b)) return `compare ${f}`;
-        } else if (n.dtype !== 'float32') return `binary ${f}`;
-        else if (f in ARITH) {
-          if (inexact(a) && inexact(b)) return 'constant arithmetic';
-        } else if (f === 'pow') {
-          const e = isConst(b) ? (k.nodes[b] as { value: number }).value : NaN;
-          if (e !== 1 && e !== 2) return 'pow';
-        } else if (f !== 'maximum' && f !== 'minimum') return `binary ${f}`;
-        break;
-      }
-    }
+    if (n.op === 'const' && n.dtype === 'bool' && n.value !== 0 && n.value !== 1) return 'bool constant';
+    // (logicalAnd of bools computes in int32: its SIMD code gives the same 0/1)
+    if ((n.op === 'unary' || n.op === 'binary') && n.compute === 'int32' && !simdNode(k, j)) return `${n.f} in int32`;
   }
   return null;
+}
+
+/**
+ * Whether unary or binary node n has exact SIMD code; the others call the op's reference function
+ * (the JS renderer's, from src/ops/elementwise.ts) once per element, in float64, and round as it does.
+ */
+function simdNode(k: FusedKernel, n: number): boolean {
+  const N = k.nodes[n]!;
+  const isConst = (j: number) => k.nodes[j]!.op === 'const';
+  const value = (j: number) => (k.nodes[j] as { value: number }).value;
+  const inexact = (j: number) => isConst(j) && !exact32(value(j));
+  if (N.op === 'unary') return N.compute === 'float32' && N.dtype === 'float32' && UNARY.has(N.f) && !inexact(N.x);
+  if (N.op !== 'binary') return true;
+  const { f, a, b } = N;
+  // a !== 0 on bool values, or on constants (a NaN constant would count as true there)
+  if (f === 'logicalAnd') return N.dtype === 'bool' && [a, b].every((j) => (!isConst(j) && k.nodes[j]!.dtype === 'bool') || (isConst(j) && value(j) === value(j)));
+  if (N.compute !== 'float32') return false;
+  if (f in CMP) return N.dtype === 'bool' && !inexact(a) && !inexact(b);
+  if (N.dtype !== 'float32') return false;
+  if (f in ARITH) return !(inexact(a) && inexact(b));
+  if (f === 'pow') return isConst(b) && (value(b) === 1 || value(b) === 2) && !inexact(a);
+  return f === 'maximum' || f === 'minimum';
 }
 
 /**
@@ -123,8 +117,8 @@ function structureKey(k: FusedKernel, kinds: readonly Kind[], sig: readonly numb
     switch (n.op) {
       case 'load': return `l${n.input}`;
       case 'const': return `c${n.dtype[0]}`;
-      case 'unary': return `u${n.f},${n.x}`;
-      case 'binary': return `b${n.f},${n.a},${n.b},${n.dtype[0]}`;
+      case 'unary': return `u${n.f},${n.x},${n.compute[0]}${n.dtype[0]}`;
+      case 'binary': return `b${n.f},${n.a},${n.b},${n.compute[0]}${n.dtype[0]}`;
       case 'where': return `w${n.c},${n.a},${n.b},${n.dtype[0]}`;
       case 'copy': return `y${n.x},${n.dtype[0]}`;
     }
@@ -141,7 +135,7 @@ type Op64 = { push: () => void } | { param: number };
  * R rows of L elements, then float64 parameters: each constant's value, then each unary node's two
  * parameters (clamp's bounds, leakyRelu's slope).
  */
-function emit(k: FusedKernel, kinds: readonly Kind[]): Func {
+function emit(k: FusedKernel, kinds: readonly Kind[]): Module {
   const ni = k.inputs.length, no = k.outputs.length;
   const consts = k.nodes.flatMap((n, j) => (n.op === 'const' ? [j] : []));
   const unaries = k.nodes.flatMap((n, j) => (n.op === 'unary' ? [j] : []));
@@ -154,7 +148,8 @@ function emit(k: FusedKernel, kinds: readonly Kind[]): Func {
   const isBool = (x: number) => !isConst(x) && k.nodes[x]!.dtype === 'bool';
   const inexact = (x: number) => isConst(x) && !exact32((k.nodes[x] as { value: number }).value);
 
-  const r = f.local(i32), j = f.local(i32), end4 = f.local(i32);
+  const r = f.local(i32), j = f.local(i32), end4 = f.local(i32), t64 = f.local(f64);
+  const imports: Module['imports'][number][] = [];
   const rowIn = k.inputs.map(() => f.local(i32)), rowOut = k.outputs.map(() => f.local(i32));
   // every node: a v128 local (f32 lanes, or i32 lanes of 0 / -1 for bool) and a scalar local (f32, or i32 0 / 1)
   const vl = k.nodes.map(() => f.local(v128));
@@ -227,9 +222,54 @@ function emit(k: FusedKernel, kinds: readonly Kind[]): Func {
   };
   const pick = (vec: boolean, v: SimdOp | number, s: number) => (vec ? (typeof v === 'number' ? f.simdOp(v) : f.simd(v)) : f.op(s));
 
+  /** The import index of node N's reference function (unary: (x, p0, p1); binary: (a, b)). */
+  const importOf = (N: Extract<KNode, { op: 'unary' | 'binary' }>) => {
+    const name = N.op === 'unary' ? `u_${N.f}` : `b_${N.f}`;
+    let at = imports.findIndex((m) => m.name === name);
+    if (at < 0) {
+      const fn = (N.op === 'unary' ? unaryOps[N.f].cpu : binaryOps[N.f].cpu) as (...a: number[]) => number;
+      at = imports.push({ name, params: N.op === 'unary' ? [f64, f64, f64] : [f64, f64], results: [f64], fn }) - 1;
+    }
+    return at;
+  };
+  /**
+   * Node n through its reference function, lane by lane: operands as float64 (constants as given),
+   * the result rounded to float32 or made 0/1 (bool: r !== 0 && r === r), as the JS renderer stores it.
+   */
+  const callNode = (n: number, vec: boolean) => {
+    const N = k.nodes[n] as Extract<KNode, { op: 'unary' | 'binary' }>;
+    const fn = importOf(N), bool = N.dtype === 'bool', p = param.get(n);
+    const operands = N.op === 'unary' ? [N.x] : [N.a, N.b];
+    const one = (lane: number) => {
+      if (bool && vec) f.i32(0);
+      for (const x of operands) {
+        if (isConst(x)) f.get(param.get(x)!);
+        else {
+          asF32(x, vec);
+          if (vec) f.op(0xfd, 0x1f, lane /* f32x4.extract_lane */);
+          f.op(0xbb);
+        }
+      }
+      if (N.op === 'unary') f.get(p!).get(p! + 1);
+      f.call(fn);
+      if (!bool) return void f.op(0xb6);
+      f.tee(t64).f64(0).op(0x62).get(t64).get(t64).op(0x61).op(0x71);
+      if (vec) f.sub(); // 0 - b: a lane of 0 / -1
+    };
+    if (!vec) return one(0);
+    f.get(zero);
+    for (let lane = 0; lane < 4; lane++) {
+      one(lane);
+      f.op(0xfd, bool ? 0x1c : 0x20, lane); // i32x4 / f32x4.replace_lane
+    }
+  };
   /** Computes node n (for the four lanes at j, or the one element at j) into its local. */
   const node = (n: number, vec: boolean) => {
     const N = k.nodes[n]!;
+    if ((N.op === 'unary' || N.op === 'binary') && !simdNode(k, n)) {
+      callNode(n, vec);
+      return void f.set(vec ? vl[n]! : sl[n]!);
+    }
     switch (N.op) {
       case 'const':
         return;
@@ -362,7 +402,7 @@ function emit(k: FusedKernel, kinds: readonly Kind[]): Func {
     f.for(j, 0, end4, 4, () => body(true));
     f.for(j, { local: end4 }, L, 1, () => body(false));
   });
-  return f;
+  return { funcs: { f }, imports };
 }
 
 /** What a cached plan keeps between replays of one fused kernel: no buffers. */
@@ -418,7 +458,7 @@ export class WasmFused {
     if (L === 0) L = n;
     const key = structureKey(k, kinds, sig);
     const before = this.kernels.compiled;
-    const e = this.kernels.get(key, () => ({ f: emit(k, kinds) }));
+    const e = this.kernels.get(key, () => emit(k, kinds));
     this.stats.compiled += this.kernels.compiled - before;
     return { fn: e.f as (...args: number[]) => void, R: L === 0 ? 0 : n / L, L, consts, sig, unaries };
   }
