@@ -23,6 +23,8 @@ import type { Kind } from './elementwise.js';
 import type { KernelCache, Module } from './kernels.js';
 import { binaryOps, unaryOps } from '../../../ops/elementwise.js';
 
+/** Parameters of a kernel function at most (engines allow 1000). */
+const MAX_PARAMS = 900;
 const size = (shape: readonly number[]) => shape.reduce((n, s) => n * s, 1);
 const exact32 = (x: number) => Math.fround(x) === x || x !== x;
 
@@ -439,6 +441,10 @@ export class WasmFused {
     const sig = valueSig(k, consts);
     const none: Plan = { fn: null, R: 0, L: 0, consts, sig, unaries };
     if (unsupported(k)) return none;
+    // engines cap a function's parameters at 1000
+    if (k.inputs.length + k.outputs.length + 2 + consts.length + 2 * unaries.length > MAX_PARAMS) return none;
+    // outputs sharing a buffer are written in the JS renderer's order only when they are the same elements
+    if (k.outputs.some((o, q) => k.outputs.some((p, r) => r < q && p.view.buf === o.view.buf && p.view.offset !== o.view.offset))) return none;
     if (k.inputs.some((v) => v.dtype !== 'float32' && v.dtype !== 'bool')) return none;
     if (k.outputs.some((o) => o.view.dtype !== k.nodes[o.node]!.dtype || !isContiguous(o.view.shape, o.view.strides))) return none;
     let L = 0;
