@@ -281,15 +281,27 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
       [{ node: 3, dtype: F }, { node: 4, dtype: F }]);
   });
 
-  it('writes in place over its input, and leaves int32 values and strided views to the JS renderer', () => {
+  it('writes in place over its input, and leaves int32 values and other strided views to the JS renderer', () => {
     // x ← x · 0.9 + 1 (an SGD-like update into the input's own storage)
     same([37], [v37], [load(0), c(0.9), bin('mul', 0, 1), c(1), bin('add', 2, 3)], [{ node: 4, dtype: F, inplace: 0 }]);
     const js = bk.fused.js;
     // a float32 → int32 conversion (a wrapping truncation the renderer does not reproduce)
     same([37], [v37], [load(0), c(1000), bin('mul', 0, 1), { op: 'copy', x: 2, dtype: 'int32' }], [{ node: 3, dtype: 'int32' }], false);
-    // a transposed input
-    same([5, 7], [{ dtype: F, numel: 35, strides: [1, 5] }], [load(0), un('neg', 0)], [{ node: 1, dtype: F }], false);
+    // a permuted [4, 3, 2] → [2, 3, 4] view: no split into rows with one row stride and one element stride
+    same([2, 3, 4], [{ dtype: F, numel: 24, strides: [1, 2, 6] }], [load(0), un('neg', 0)], [{ node: 1, dtype: F }], false);
     expect(bk.fused.js).toBe(js + 2);
+  });
+
+  it('reads transposed inputs lane by lane (a weight gradient\'s layout), float32 and bool', () => {
+    // [5, 7] from a [7, 5] tensor: rows of 7 with element stride 5; with a contiguous input and a row
+    same([5, 7], [{ dtype: F, numel: 35, strides: [1, 5] }, { dtype: F, numel: 35, strides: [7, 1] }, { dtype: F, numel: 7, strides: [0, 1] }],
+      [load(0), load(1), bin('mul', 0, 1), load(2), bin('sub', 2, 3), c(0.01), bin('mul', 4, 5)], [{ node: 6, dtype: F }]);
+    // a bool mask transposed; a [3, 2, 4] view whose last two dims walk with one stride (12 = 3·4): rows of 8, element stride 3
+    same([4, 6], [{ dtype: B, numel: 24, strides: [1, 4] }, { dtype: F, numel: 24, strides: [1, 4] }], [load(0, B), load(1), c(0), { op: 'where', c: 0, a: 1, b: 2, dtype: F }],
+      [{ node: 3, dtype: F }, { node: 0, dtype: B }]);
+    same([3, 2, 4], [{ dtype: F, numel: 24, strides: [1, 12, 3] }], [load(0), un('exp', 0)], [{ node: 1, dtype: F }]);
+    // a batched transpose ([2, 4, 3] of a [2, 3, 4] tensor) has no such split: the JS renderer
+    same([2, 4, 3], [{ dtype: F, numel: 24, strides: [12, 1, 4] }], [load(0), un('exp', 0)], [{ node: 1, dtype: F }], false);
   });
 });
 

@@ -11,9 +11,9 @@
  * the JS renderer computes it. Ops without exact SIMD code (exp, log, tanh, atan2, a comparison
  * with 0.1…) call the op's reference function, imported from src/ops/elementwise.ts, per lane.
  *
- * Covered: float32 and bool nodes; inputs that are contiguous, a broadcast row, a broadcast column
- * or a single value; contiguous outputs (in place over an input of the same layout). Anything else
- * (int32/float64 nodes or int32 arithmetic, strided views, an output overlapping an input in
+ * Covered: float32 and bool nodes; inputs that are contiguous, a broadcast row, a broadcast column,
+ * a single value, or rows with a row stride and an element stride (a transpose); contiguous outputs (in place over an input of the same layout). Anything else
+ * (int32/float64 nodes or int32 arithmetic, other strided views, an output overlapping an input in
  * another layout) makes `run` return false, and the kernel runs in the JS renderer. */
 import type { View } from '../../../backend.js';
 import type { FusedKernel, KNode } from '../../../kernel.js';
@@ -45,6 +45,29 @@ export function layoutOf(v: Pick<View, 'shape' | 'strides'>, shape: readonly num
   if (e < nd && isContiguous(shape.slice(0, e), v.strides.slice(0, e))) return { kind: 'c', L: size(shape.slice(e)) };
   return null;
 }
+
+/** A single stride that walks dims `sh` with strides `st` in row-major order, or null (0 when every dim has size 1). */
+function oneStride(sh: readonly number[], st: readonly number[]): number | null {
+  const ds = sh.flatMap((n, d) => (n === 1 ? [] : [d]));
+  for (let q = 0; q + 1 < ds.length; q++) if (st[ds[q]!] !== st[ds[q + 1]!]! * sh[ds[q + 1]!]!) return null;
+  return ds.length ? st[ds[ds.length - 1]!]! : 0;
+}
+
+/**
+ * A view walked as rows of L elements with a row stride and an element stride (a transposed
+ * weight's gradient): the longest run of trailing dims that has one stride, and leading dims that
+ * have one too. Null when no split does.
+ */
+function stridedOf(v: Pick<View, 'strides'>, shape: readonly number[]): { L: number; sr: number; sc: number } | null {
+  for (let s = 1; s < shape.length; s++) {
+    const sr = oneStride(shape.slice(0, s), v.strides.slice(0, s)), sc = oneStride(shape.slice(s), v.strides.slice(s));
+    if (sr !== null && sc !== null && sc > 0) return { L: size(shape.slice(s)), sr, sc };
+  }
+  return null;
+}
+
+/** How the fused kernel walks an input: a Kind, or 'g' with strides (stridedOf). */
+type Walk = { kind: Kind | 'g'; sr: number; sc: number };
 
 type Vec = 'f32x4_add' | 'f32x4_sub' | 'f32x4_mul' | 'f32x4_div';
 /** Float arithmetic: f32x4 op, scalar f32 op, f64x2 op, scalar f64 op. */
@@ -114,7 +137,7 @@ function valueSig(k: FusedKernel, consts: readonly number[]): number[] {
 }
 
 /** The kernel's structure (no buffers), with `sig` (valueSig) and the input layouts. */
-function structureKey(k: FusedKernel, kinds: readonly Kind[], sig: readonly number[]): string {
+function structureKey(k: FusedKernel, walks: readonly Walk[], sig: readonly number[]): string {
   const nk = (n: KNode): string => {
     switch (n.op) {
       case 'load': return `l${n.input}`;
@@ -125,7 +148,7 @@ function structureKey(k: FusedKernel, kinds: readonly Kind[], sig: readonly numb
       case 'copy': return `y${n.x},${n.dtype[0]}`;
     }
   };
-  const ins = k.inputs.map((v, i) => v.dtype[0]! + kinds[i]).join('');
+  const ins = k.inputs.map((v, i) => v.dtype[0]! + walks[i]!.kind + (walks[i]!.kind === 'g' ? `${walks[i]!.sr},${walks[i]!.sc}` : '')).join(';');
   return `fused:${k.nodes.map(nk).join(';')}|${k.outputs.map((o) => o.node).join(',')}|${ins}|${sig.join(',')}`;
 }
 
@@ -137,7 +160,8 @@ type Op64 = { push: () => void } | { param: number };
  * R rows of L elements, then float64 parameters: each constant's value, then each unary node's two
  * parameters (clamp's bounds, leakyRelu's slope).
  */
-function emit(k: FusedKernel, kinds: readonly Kind[]): Module {
+function emit(k: FusedKernel, walks: readonly Walk[]): Module {
+  const kinds = walks.map((w) => w.kind);
   const ni = k.inputs.length, no = k.outputs.length;
   const consts = k.nodes.flatMap((n, j) => (n.op === 'const' ? [j] : []));
   const unaries = k.nodes.flatMap((n, j) => (n.op === 'unary' ? [j] : []));
@@ -150,7 +174,7 @@ function emit(k: FusedKernel, kinds: readonly Kind[]): Module {
   const isBool = (x: number) => !isConst(x) && k.nodes[x]!.dtype === 'bool';
   const inexact = (x: number) => isConst(x) && !exact32((k.nodes[x] as { value: number }).value);
 
-  const r = f.local(i32), j = f.local(i32), end4 = f.local(i32), t64 = f.local(f64);
+  const r = f.local(i32), j = f.local(i32), end4 = f.local(i32), t64 = f.local(f64), at = f.local(i32);
   const imports: Module['imports'][number][] = [];
   const rowIn = k.inputs.map(() => f.local(i32)), rowOut = k.outputs.map(() => f.local(i32));
   // every node: a v128 local (f32 lanes, or i32 lanes of 0 / -1 for bool) and a scalar local (f32, or i32 0 / 1)
@@ -278,7 +302,24 @@ function emit(k: FusedKernel, kinds: readonly Kind[]): Module {
       case 'load': {
         const i = N.input, kd = kinds[i]!;
         if (kd === 's' || kd === 'c') f.get(vec ? splatV[i]! : splatS[i]!);
-        else if (k.inputs[i]!.dtype === 'bool') {
+        else if (kd === 'g') {
+          // element j of the row at j·sc: four loads into lanes (constant offsets from the first)
+          const bool = k.inputs[i]!.dtype === 'bool', e = bool ? 1 : 4, sc = walks[i]!.sc * e;
+          f.get(rowIn[i]!).get(j).i32(sc).mul().add();
+          const ld = (off: number) => (bool ? f.i32Load8U(off) : f.f32Load(off));
+          if (!vec) ld(0);
+          else {
+            f.tee(at);
+            ld(0).simd(bool ? 'i32x4_splat' : 'f32x4_splat');
+            for (let l = 1; l < 4; l++) {
+              f.get(at);
+              ld(l * sc).op(0xfd, bool ? 0x1c : 0x20, l);
+            }
+          }
+          if (bool) {
+            if (vec) f.get(zero).simd('i32x4_ne'); else f.i32(0).op(0x47);
+          }
+        } else if (k.inputs[i]!.dtype === 'bool') {
           // four bytes widened to i32 lanes, then != 0
           f.get(rowIn[i]!).get(j).add();
           if (vec) f.op(0xfd, 0x5c, 0, 0 /* v128.load32_zero */).op(0xfd, 0x89, 0x01).op(0xfd, 0xa9, 0x01).get(zero).simd('i32x4_ne');
@@ -398,6 +439,7 @@ function emit(k: FusedKernel, kinds: readonly Kind[]): Module {
     kinds.forEach((kd, i) => {
       if (kd === 'v') f.get(i).get(r).get(L).mul().i32(esz(i)).mul().add().set(rowIn[i]!);
       else if (kd === 'r') f.get(i).set(rowIn[i]!);
+      else if (kd === 'g') f.get(i).get(r).i32(walks[i]!.sr * esz(i)).mul().add().set(rowIn[i]!);
       else if (kd === 'c') loadSplat(i, () => f.get(i).get(r).i32(esz(i)).mul().add());
     });
     k.outputs.forEach((o, q) => f.get(ni + q).get(r).get(L).mul().i32(o.view.dtype === 'bool' ? 1 : 4).mul().add().set(rowOut[q]!));
@@ -448,23 +490,24 @@ export class WasmFused {
     if (k.inputs.some((v) => v.dtype !== 'float32' && v.dtype !== 'bool')) return none;
     if (k.outputs.some((o) => o.view.dtype !== k.nodes[o.node]!.dtype || !isContiguous(o.view.shape, o.view.strides))) return none;
     let L = 0;
-    const kinds: Kind[] = [];
+    const walks: Walk[] = [];
     for (const v of k.inputs) {
-      const lay = layoutOf(v, k.shape);
+      const g = layoutOf(v, k.shape) ? null : stridedOf(v, k.shape);
+      const lay: { kind: Walk['kind']; L: number } | null = g ? { kind: 'g', L: g.L } : layoutOf(v, k.shape);
       if (!lay) return none;
-      if (lay.kind === 'r' || lay.kind === 'c') {
+      if (lay.kind === 'r' || lay.kind === 'c' || lay.kind === 'g') {
         if (L !== 0 && lay.L !== L) return none;
         L = lay.L;
       }
       // an output in an input's buffer: only in place (the same contiguous elements), read before written
       if (k.outputs.some((o) => o.view.buf === v.buf && (lay.kind !== 'v' || o.view.offset !== v.offset))) return none;
-      kinds.push(lay.kind);
+      walks.push({ kind: lay.kind, sr: g?.sr ?? 0, sc: g?.sc ?? 0 });
     }
     const n = size(k.shape);
     if (L === 0) L = n;
-    const key = structureKey(k, kinds, sig);
+    const key = structureKey(k, walks, sig);
     const before = this.kernels.compiled;
-    const e = this.kernels.get(key, () => emit(k, kinds));
+    const e = this.kernels.get(key, () => emit(k, walks));
     this.stats.compiled += this.kernels.compiled - before;
     return { fn: e.f as (...args: number[]) => void, R: L === 0 ? 0 : n / L, L, consts, sig, unaries };
   }
