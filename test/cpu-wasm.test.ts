@@ -180,7 +180,7 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
    * compares every output element (Object.is: the same float32, NaN where NaN, -0 where -0).
    * `wasmRuns` false expects the kernel to be left to the JS renderer.
    */
-  function same(shape: number[], ins: In[], nodes: KNode[], outs: { node: number; dtype: 'float32' | 'bool' | 'int32'; inplace?: number }[], wasmRuns = true, cache?: object): void {
+  function same(shape: number[], ins: In[], nodes: KNode[], outs: { node: number; dtype: 'float32' | 'bool' | 'int32'; inplace?: number; strides?: number[] }[], wasmRuns = true, cache?: object): void {
     const n = shape.reduce((x, y) => x * y, 1);
     const strides = contiguousStrides(shape);
     const vals = ins.map((i, q) => data(i.dtype, i.numel, 11 * q + shape.length));
@@ -189,7 +189,7 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
       const inputs: View[] = ins.map((i, q) => ({ buf: alloc(i.numel, i.dtype, vals[q]!), dtype: i.dtype, shape, strides: i.strides, offset: i.offset ?? 0 }));
       return {
         shape, inputs, nodes, names: ['test'],
-        outputs: outs.map((o) => ({ node: o.node, view: o.inplace !== undefined ? inputs[o.inplace]! : { buf: alloc(n, o.dtype, null), dtype: o.dtype, shape, strides, offset: 0 } })),
+        outputs: outs.map((o) => ({ node: o.node, view: o.inplace !== undefined ? inputs[o.inplace]! : { buf: alloc(n, o.dtype, null), dtype: o.dtype, shape, strides: o.strides ?? strides, offset: 0 } })),
       };
     };
     const kw = build((numel, d, v) => {
@@ -202,9 +202,10 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
     bk.runFused(kw, 'test', cache);
     expect(bk.fused.wasm - before, 'ran as wasm').toBe(wasmRuns ? 1 : 0);
     runFusedJs(kj);
+    // whole storages compared: a strided output's elements sit where its strides put them
     kw.outputs.forEach((o, q) => {
-      const got = bk.readSync!(o.view.buf, o.view.dtype, o.view.offset, n), want = kj.outputs[q]!.view.buf as Float32Array;
-      for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) expect.fail(`output ${q} [${i}]: wasm ${got[i]}, JS ${want[i]}`);
+      const want = kj.outputs[q]!.view.buf as Float32Array, got = bk.readSync!(o.view.buf, o.view.dtype, 0, want.length);
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect.fail(`output ${q} [${i}]: wasm ${got[i]}, JS ${want[i]}`);
     });
     for (const o of kw.outputs) if (!kw.inputs.includes(o.view)) bk.release(o.view.buf, o.view.dtype, n);
     for (const v of kw.inputs) bk.release(v.buf, v.dtype, 0);
@@ -292,7 +293,7 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
     expect(bk.fused.js).toBe(js + 2);
   });
 
-  it('reads transposed inputs lane by lane (a weight gradient\'s layout), float32 and bool', () => {
+  it('reads and writes transposed views lane by lane (a weight gradient\'s layout), float32 and bool', () => {
     // [5, 7] from a [7, 5] tensor: rows of 7 with element stride 5; with a contiguous input and a row
     same([5, 7], [{ dtype: F, numel: 35, strides: [1, 5] }, { dtype: F, numel: 35, strides: [7, 1] }, { dtype: F, numel: 7, strides: [0, 1] }],
       [load(0), load(1), bin('mul', 0, 1), load(2), bin('sub', 2, 3), c(0.01), bin('mul', 4, 5)], [{ node: 6, dtype: F }]);
@@ -300,6 +301,10 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
     same([4, 6], [{ dtype: B, numel: 24, strides: [1, 4] }, { dtype: F, numel: 24, strides: [1, 4] }], [load(0, B), load(1), c(0), { op: 'where', c: 0, a: 1, b: 2, dtype: F }],
       [{ node: 3, dtype: F }, { node: 0, dtype: B }]);
     same([3, 2, 4], [{ dtype: F, numel: 24, strides: [1, 12, 3] }], [load(0), un('exp', 0)], [{ node: 1, dtype: F }]);
+    // outputs stored transposed (a gradient accumulated into a transposed weight's storage), float32
+    // and bool, with an SGD-like update in place over a transposed input
+    same([5, 7], [{ dtype: F, numel: 35, strides: [1, 5] }, { dtype: F, numel: 35, strides: [7, 1] }], [load(0), un('neg', 0), c(0), bin('gt', 0, 2, B), load(1), c(0.1), bin('mul', 4, 5), bin('sub', 0, 6)],
+      [{ node: 1, dtype: F, strides: [1, 5] }, { node: 3, dtype: B, strides: [1, 5] }, { node: 7, dtype: F, inplace: 0 }]);
     // a batched transpose ([2, 4, 3] of a [2, 3, 4] tensor) has no such split: the JS renderer
     same([2, 4, 3], [{ dtype: F, numel: 24, strides: [12, 1, 4] }], [load(0), un('exp', 0)], [{ node: 1, dtype: F }], false);
   });

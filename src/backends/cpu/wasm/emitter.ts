@@ -83,6 +83,8 @@ export class Func {
   /** Raw opcodes (scalar ALU ops: see the named helpers below). */
   op(...bytes: number[]): this { this.code.push(...bytes); return this; }
   private u(n: number): this { uleb(n, this.code); return this; }
+  /** An unsigned LEB128 immediate (a memory offset after raw opcodes). */
+  u32(n: number): this { return this.u(n); }
 
   // i32 arithmetic and comparisons
   add(): this { return this.op(0x6a); }

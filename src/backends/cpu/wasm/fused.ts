@@ -137,7 +137,7 @@ function valueSig(k: FusedKernel, consts: readonly number[]): number[] {
 }
 
 /** The kernel's structure (no buffers), with `sig` (valueSig) and the input layouts. */
-function structureKey(k: FusedKernel, walks: readonly Walk[], sig: readonly number[]): string {
+function structureKey(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[], sig: readonly number[]): string {
   const nk = (n: KNode): string => {
     switch (n.op) {
       case 'load': return `l${n.input}`;
@@ -148,7 +148,8 @@ function structureKey(k: FusedKernel, walks: readonly Walk[], sig: readonly numb
       case 'copy': return `y${n.x},${n.dtype[0]}`;
     }
   };
-  const ins = k.inputs.map((v, i) => v.dtype[0]! + walks[i]!.kind + (walks[i]!.kind === 'g' ? `${walks[i]!.sr},${walks[i]!.sc}` : '')).join(';');
+  const w = (d: string, x: Walk) => d[0]! + x.kind + (x.kind === 'g' ? `${x.sr},${x.sc}` : '');
+  const ins = k.inputs.map((v, i) => w(v.dtype, walks[i]!)).join(';') + '>' + k.outputs.map((o, q) => w(o.view.dtype, outWalks[q]!)).join(';');
   return `fused:${k.nodes.map(nk).join(';')}|${k.outputs.map((o) => o.node).join(',')}|${ins}|${sig.join(',')}`;
 }
 
@@ -160,7 +161,7 @@ type Op64 = { push: () => void } | { param: number };
  * R rows of L elements, then float64 parameters: each constant's value, then each unary node's two
  * parameters (clamp's bounds, leakyRelu's slope).
  */
-function emit(k: FusedKernel, walks: readonly Walk[]): Module {
+function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[]): Module {
   const kinds = walks.map((w) => w.kind);
   const ni = k.inputs.length, no = k.outputs.length;
   const consts = k.nodes.flatMap((n, j) => (n.op === 'const' ? [j] : []));
@@ -420,14 +421,28 @@ function emit(k: FusedKernel, walks: readonly Walk[]): Module {
   const body = (vec: boolean) => {
     k.nodes.forEach((_, n) => node(n, vec));
     k.outputs.forEach((o, q) => {
-      if (o.view.dtype === 'bool') {
-        f.get(rowOut[q]!).get(j).add();
+      const bool = o.view.dtype === 'bool', sc = outWalks[q]!.kind === 'g' ? outWalks[q]!.sc * (bool ? 1 : 4) : 0;
+      if (sc && vec) {
+        // a strided output: lane by lane, at constant offsets from the first lane's address
+        f.get(rowOut[q]!).get(j).i32(sc).mul().add().set(at);
+        if (bool) asMask(o.node, vec); else asF32(o.node, vec);
+        f.set(tmp);
+        for (let l = 0; l < 4; l++) {
+          f.get(at).get(tmp);
+          if (bool) f.op(0xfd, 0x1b, l /* i32x4.extract_lane */).i32(1).op(0x71).op(0x3a, 0).u32(l * sc);
+          else f.op(0xfd, 0x1f, l).f32Store(l * sc);
+        }
+        return;
+      }
+      f.get(rowOut[q]!).get(j);
+      if (sc) f.i32(sc).mul(); else if (!bool) f.i32(2).shl();
+      f.add();
+      if (bool) {
         asMask(o.node, vec);
         // lanes of 0 / -1 → bytes of 0 / 1: and 1, narrow twice, store the low four bytes
         if (vec) f.get(onesI).simd('v128_and').tee(tmp).get(tmp).op(0xfd, 0x86, 0x01).tee(tmp).get(tmp).op(0xfd, 0x66).op(0xfd, 0x5a, 0, 0, 0);
         else f.op(0x3a, 0, 0 /* i32.store8 */);
       } else {
-        f.get(rowOut[q]!).get(j).i32(2).shl().add();
         asF32(o.node, vec);
         if (vec) f.v128Store(); else f.f32Store();
       }
@@ -442,7 +457,11 @@ function emit(k: FusedKernel, walks: readonly Walk[]): Module {
       else if (kd === 'g') f.get(i).get(r).i32(walks[i]!.sr * esz(i)).mul().add().set(rowIn[i]!);
       else if (kd === 'c') loadSplat(i, () => f.get(i).get(r).i32(esz(i)).mul().add());
     });
-    k.outputs.forEach((o, q) => f.get(ni + q).get(r).get(L).mul().i32(o.view.dtype === 'bool' ? 1 : 4).mul().add().set(rowOut[q]!));
+    k.outputs.forEach((o, q) => {
+      const e = o.view.dtype === 'bool' ? 1 : 4;
+      if (outWalks[q]!.kind === 'g') f.get(ni + q).get(r).i32(outWalks[q]!.sr * e).mul().add().set(rowOut[q]!);
+      else f.get(ni + q).get(r).get(L).mul().i32(e).mul().add().set(rowOut[q]!);
+    });
     f.for(j, 0, end4, 4, () => body(true));
     f.for(j, { local: end4 }, L, 1, () => body(false));
   });
@@ -485,29 +504,38 @@ export class WasmFused {
     if (unsupported(k)) return none;
     // engines cap a function's parameters at 1000
     if (k.inputs.length + k.outputs.length + 2 + consts.length + 2 * unaries.length > MAX_PARAMS) return none;
-    // outputs sharing a buffer are written in the JS renderer's order only when they are the same elements
-    if (k.outputs.some((o, q) => k.outputs.some((p, r) => r < q && p.view.buf === o.view.buf && p.view.offset !== o.view.offset))) return none;
+    // views sharing a buffer with an output: the same elements (then each is read before it is
+    // written, as in the JS renderer), else the JS renderer (which copies such inputs first)
+    const sameLayout = (a: View, b: View) => a.offset === b.offset && a.strides.every((st, d) => st === b.strides[d] || k.shape[d] === 1);
+    const clash = (v: View, q: number) => k.outputs.some((o, p) => p !== q && o.view.buf === v.buf && !sameLayout(o.view, v));
     if (k.inputs.some((v) => v.dtype !== 'float32' && v.dtype !== 'bool')) return none;
-    if (k.outputs.some((o) => o.view.dtype !== k.nodes[o.node]!.dtype || !isContiguous(o.view.shape, o.view.strides))) return none;
+    if (k.outputs.some((o, q) => o.view.dtype !== k.nodes[o.node]!.dtype || clash(o.view, q))) return none;
     let L = 0;
-    const walks: Walk[] = [];
+    const fits = (l: number) => {
+      if (L !== 0 && l !== L) return false;
+      L = l;
+      return true;
+    };
+    const walks: Walk[] = [], outWalks: Walk[] = [];
+    for (const o of k.outputs) {
+      if (isContiguous(o.view.shape, o.view.strides)) outWalks.push({ kind: 'v', sr: 0, sc: 0 });
+      else {
+        const g = stridedOf(o.view, k.shape);
+        if (!g || !fits(g.L)) return none;
+        outWalks.push({ kind: 'g', sr: g.sr, sc: g.sc });
+      }
+    }
     for (const v of k.inputs) {
       const g = layoutOf(v, k.shape) ? null : stridedOf(v, k.shape);
       const lay: { kind: Walk['kind']; L: number } | null = g ? { kind: 'g', L: g.L } : layoutOf(v, k.shape);
-      if (!lay) return none;
-      if (lay.kind === 'r' || lay.kind === 'c' || lay.kind === 'g') {
-        if (L !== 0 && lay.L !== L) return none;
-        L = lay.L;
-      }
-      // an output in an input's buffer: only in place (the same contiguous elements), read before written
-      if (k.outputs.some((o) => o.view.buf === v.buf && (lay.kind !== 'v' || o.view.offset !== v.offset))) return none;
+      if (!lay || ((lay.kind === 'r' || lay.kind === 'c' || lay.kind === 'g') && !fits(lay.L)) || clash(v, -1)) return none;
       walks.push({ kind: lay.kind, sr: g?.sr ?? 0, sc: g?.sc ?? 0 });
     }
     const n = size(k.shape);
     if (L === 0) L = n;
-    const key = structureKey(k, walks, sig);
+    const key = structureKey(k, walks, outWalks, sig);
     const before = this.kernels.compiled;
-    const e = this.kernels.get(key, () => emit(k, walks));
+    const e = this.kernels.get(key, () => emit(k, walks, outWalks));
     this.stats.compiled += this.kernels.compiled - before;
     return { fn: e.f as (...args: number[]) => void, R: L === 0 ? 0 : n / L, L, consts, sig, unaries };
   }
