@@ -44,7 +44,8 @@ const contiguousOf = (v: View, dtype: DType) => v.dtype === dtype && isContiguou
 
 /**
  * The CPU backend on WebAssembly: every buffer lives in one wasm memory (WasmHeap), so SIMD kernels
- * read and write tensors in place. Layouts and dtypes the kernels do not cover run through the JS
+ * read and write tensors in place. The executor's fused elementwise groups are rendered to wasm
+ * kernels (./fused.ts); those it does not cover run through the JS renderer, on the same memory. Layouts and dtypes the kernels do not cover run through the JS
  * reference kernels (`runJs`) on typed-array views of the same memory, made per launch (a view
  * made before the memory grows would be detached), and reads copy out.
  */
