@@ -239,6 +239,10 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
     same([37], [v37], nodes(0.3), [{ node: 2, dtype: F }], true, slot);
     same([37], [v37], nodes(0.7), [{ node: 2, dtype: F }], true, slot);
     expect(bk.fused.compiled).toBeLessThanOrEqual(compiled + 1);
+    // the same slot with the exponent of pow changing from 2 (x·x) to 3 (the reference pow per lane)
+    const slot2 = {}, powNodes = (e: number) => [load(0), c(e), bin('pow', 0, 1)];
+    same([37], [v37], powNodes(2), [{ node: 2, dtype: F }], true, slot2);
+    same([37], [v37], powNodes(3), [{ node: 2, dtype: F }], true, slot2);
   });
 
   it('unary chains with NaN, ±0 and ±Infinity', () => {

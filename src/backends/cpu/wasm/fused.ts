@@ -128,13 +128,12 @@ function simdNode(k: FusedKernel, n: number): boolean {
  * where it picks the code (a pow exponent, a bool), else 1 for a float32 value (f32x4 code), 2 for
  * NaN, 0 for a value float32 cannot hold (float64 code). Values themselves are parameters.
  */
-function valueSig(k: FusedKernel, consts: readonly number[]): number[] {
-  const exps = new Set(k.nodes.flatMap((n) => (n.op === 'binary' && n.f === 'pow' ? [n.b] : [])));
-  return consts.map((j) => {
-    const v = (k.nodes[j] as { value: number }).value;
-    return exps.has(j) || k.nodes[j]!.dtype === 'bool' ? v : v !== v ? 2 : exact32(v) ? 1 : 0;
-  });
+function valueSig(k: FusedKernel, consts: readonly number[], pinned: readonly boolean[]): number[] {
+  return consts.map((j, q) => sigOf((k.nodes[j] as { value: number }).value, pinned[q]!));
 }
+const sigOf = (v: number, pinned: boolean) => (pinned ? v : v !== v ? 2 : exact32(v) ? 1 : 0);
+/** Whether constant j's value picks the code: a pow exponent or a bool. */
+const pinnedConst = (k: FusedKernel, j: number) => k.nodes[j]!.dtype === 'bool' || k.nodes.some((n) => n.op === 'binary' && n.f === 'pow' && n.b === j);
 
 /** The kernel's structure (no buffers), with `sig` (valueSig) and the input layouts. */
 function structureKey(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[], sig: readonly number[]): string {
@@ -474,9 +473,10 @@ interface Plan {
   readonly fn: ((...args: number[]) => void) | null;
   readonly R: number;
   readonly L: number;
-  /** Constant nodes, and what the code depends on in their values (valueSig). */
+  /** Constant nodes, what the code depends on in their values (valueSig), and which values it depends on wholly. */
   readonly consts: readonly number[];
   readonly sig: readonly number[];
+  readonly pinned: readonly boolean[];
   readonly unaries: readonly number[];
 }
 
@@ -499,8 +499,9 @@ export class WasmFused {
   private plan(k: FusedKernel): Plan {
     const consts = k.nodes.flatMap((n, j) => (n.op === 'const' ? [j] : []));
     const unaries = k.nodes.flatMap((n, j) => (n.op === 'unary' ? [j] : []));
-    const sig = valueSig(k, consts);
-    const none: Plan = { fn: null, R: 0, L: 0, consts, sig, unaries };
+    const pinned = consts.map((j) => pinnedConst(k, j));
+    const sig = valueSig(k, consts, pinned);
+    const none: Plan = { fn: null, R: 0, L: 0, consts, sig, pinned, unaries };
     if (unsupported(k)) return none;
     // engines cap a function's parameters at 1000
     if (k.inputs.length + k.outputs.length + 2 + consts.length + 2 * unaries.length > MAX_PARAMS) return none;
@@ -537,7 +538,15 @@ export class WasmFused {
     const before = this.kernels.compiled;
     const e = this.kernels.get(key, () => emit(k, walks, outWalks));
     this.stats.compiled += this.kernels.compiled - before;
-    return { fn: e.f as (...args: number[]) => void, R: L === 0 ? 0 : n / L, L, consts, sig, unaries };
+    return { fn: e.f as (...args: number[]) => void, R: L === 0 ? 0 : n / L, L, consts, sig, pinned, unaries };
+  }
+
+  /** Whether k's constants pick the code plan p was generated for. */
+  private sameSig(k: FusedKernel, p: Plan): boolean {
+    for (let q = 0; q < p.consts.length; q++) {
+      if (!Object.is(sigOf((k.nodes[p.consts[q]!] as { value: number }).value, p.pinned[q]!), p.sig[q])) return false;
+    }
+    return true;
   }
 
   /** Runs k as wasm and returns true, or returns false (the caller runs the JS renderer). */
@@ -545,7 +554,7 @@ export class WasmFused {
     const c = cache as { wasmFused?: Plan } | undefined;
     let p = c?.wasmFused;
     // a replay reuses the plan while its constants pick the same code (a fill's value may change)
-    if (!p || valueSig(k, p.consts).some((x, q) => !Object.is(x, p!.sig[q]))) {
+    if (!p || !this.sameSig(k, p)) {
       p = this.plan(k);
       if (c) c.wasmFused = p;
     }
