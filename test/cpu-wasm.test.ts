@@ -169,12 +169,14 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
   const bk = cpuBackend as typeof cpuBackend & { fused: FusedStats };
   const special = [NaN, -0, 0, Infinity, -Infinity, 1e-45, -3.4e38];
   /** Values of a dtype: float32 from the LCG with NaN, ±0, ±Infinity mixed in; bool 0/1. */
-  function data(dtype: 'float32' | 'bool', n: number, seed: number): number[] {
+  function data(dtype: 'float32' | 'bool' | 'int32', n: number, seed: number): number[] {
     const v = values(n, seed);
     if (dtype === 'bool') return v.map((x) => +(x > 0));
+    // small classes, -100 (an ignored target), and values float32 cannot hold (2^24 + 1, 2^31 - 1)
+    if (dtype === 'int32') return v.map((x, i) => [-100, 16777217, 2147483647, -2147483648][i % 11] ?? Math.floor(x * 3));
     return v.map((x, i) => (i % 9 === 4 ? special[(i + seed) % special.length]! : x * 4));
   }
-  interface In { dtype: 'float32' | 'bool'; numel: number; strides: number[]; offset?: number }
+  interface In { dtype: 'float32' | 'bool' | 'int32'; numel: number; strides: number[]; offset?: number }
   /**
    * Runs one kernel of `shape` on the wasm backend and on typed arrays through the JS renderer and
    * compares every output element (Object.is: the same float32, NaN where NaN, -0 where -0).
@@ -210,10 +212,11 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
     for (const o of kw.outputs) if (!kw.inputs.includes(o.view)) bk.release(o.view.buf, o.view.dtype, n);
     for (const v of kw.inputs) bk.release(v.buf, v.dtype, 0);
   }
-  const F = 'float32' as const, B = 'bool' as const;
-  const load = (input: number, dtype: 'float32' | 'bool' = F): KNode => ({ op: 'load', input, dtype });
-  const c = (value: number, dtype: 'float32' | 'bool' = F): KNode => ({ op: 'const', value, dtype });
-  const bin = (f: BinaryOp, a: number, b: number, dtype: 'float32' | 'bool' = F): KNode => ({ op: 'binary', f, a, b, compute: F, dtype });
+  const F = 'float32' as const, B = 'bool' as const, I = 'int32' as const;
+  type D = typeof F | typeof B | typeof I;
+  const load = (input: number, dtype: D = F): KNode => ({ op: 'load', input, dtype });
+  const c = (value: number, dtype: D = F): KNode => ({ op: 'const', value, dtype });
+  const bin = (f: BinaryOp, a: number, b: number, dtype: D = F, compute: D = F): KNode => ({ op: 'binary', f, a, b, compute, dtype });
   const un = (f: UnaryOp, x: number, params: number[] = []): KNode => ({ op: 'unary', f, x, params, compute: F, dtype: F });
   /** 37 elements: nine f32x4 steps and a tail of one. */
   const v37: In = { dtype: F, numel: 37, strides: [1] };
@@ -264,6 +267,19 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
       [{ node: 3, dtype: F }, { node: 0, dtype: B }, { node: 4, dtype: B }]);
   });
 
+  it('int32 values: compared, selected, converted, stored, and passed to reference functions exactly', () => {
+    const i37: In = { dtype: I, numel: 37, strides: [1] };
+    // cross-entropy's targets: mask = t != -100, where(mask, t, 0), as float32; int32 and bool outputs
+    same([37], [i37, v37], [
+      load(0, I), c(-100, I), bin('ne', 0, 1, B, I), c(0, I), { op: 'where', c: 2, a: 0, b: 3, dtype: I }, { op: 'copy', x: 4, dtype: F },
+      load(1), bin('mul', 6, 0), bin('lt', 0, 3, B, I), { op: 'copy', x: 8, dtype: I }, { op: 'copy', x: 0, dtype: B }, { op: 'where', c: 0, a: 6, b: 0, dtype: F },
+    ], [{ node: 4, dtype: I }, { node: 5, dtype: F }, { node: 2, dtype: B }, { node: 7, dtype: F }, { node: 9, dtype: I }, { node: 10, dtype: B }, { node: 11, dtype: F }]);
+    // int32 rows, columns, single values and transposes: accuracy's pred == target
+    same([5, 7], [{ dtype: I, numel: 35, strides: [1, 5] }, { dtype: I, numel: 7, strides: [0, 1] }, { dtype: I, numel: 5, strides: [1, 0] }, { dtype: I, numel: 1, strides: [0, 0] }],
+      [load(0, I), load(1, I), load(2, I), load(3, I), bin('eq', 0, 1, B, I), bin('ge', 2, 3, B, I), bin('logicalAnd', 4, 5, B, I), { op: 'where', c: 6, a: 0, b: 2, dtype: I }],
+      [{ node: 6, dtype: B }, { node: 7, dtype: I }, { node: 7, dtype: I, strides: [1, 5] }]);
+  });
+
   it('broadcast rows, columns and single values against [5, 7], and a row of 3 (only a tail)', () => {
     const full: In = { dtype: F, numel: 35, strides: [7, 1] }, row: In = { dtype: F, numel: 7, strides: [0, 1] };
     const col: In = { dtype: F, numel: 5, strides: [1, 0] }, one: In = { dtype: F, numel: 1, strides: [0, 0] };
@@ -292,9 +308,11 @@ describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit agains
     const js = bk.fused.js;
     // a float32 → int32 conversion (a wrapping truncation the renderer does not reproduce)
     same([37], [v37], [load(0), c(1000), bin('mul', 0, 1), { op: 'copy', x: 2, dtype: 'int32' }], [{ node: 3, dtype: 'int32' }], false);
+    // int32 arithmetic
+    same([37], [{ dtype: I, numel: 37, strides: [1] }], [load(0, I), c(3, I), bin('add', 0, 1, I, I)], [{ node: 2, dtype: I }], false);
     // a permuted [4, 3, 2] → [2, 3, 4] view: no split into rows with one row stride and one element stride
     same([2, 3, 4], [{ dtype: F, numel: 24, strides: [1, 2, 6] }], [load(0), un('neg', 0)], [{ node: 1, dtype: F }], false);
-    expect(bk.fused.js).toBe(js + 2);
+    expect(bk.fused.js).toBe(js + 3);
   });
 
   it('reads and writes transposed views lane by lane (a weight gradient\'s layout), float32 and bool', () => {

@@ -11,10 +11,13 @@
  * the JS renderer computes it. Ops without exact SIMD code (exp, log, tanh, atan2, a comparison
  * with 0.1…) call the op's reference function, imported from src/ops/elementwise.ts, per lane.
  *
- * Covered: float32 and bool nodes; inputs that are contiguous, a broadcast row, a broadcast column,
- * a single value, or rows with a row stride and an element stride (a transpose); contiguous outputs (in place over an input of the same layout). Anything else
- * (int32/float64 nodes or int32 arithmetic, other strided views, an output overlapping an input in
- * another layout) makes `run` return false, and the kernel runs in the JS renderer. */
+ * Covered: float32, bool and int32 nodes (int32 values compared, selected, converted, stored or
+ * passed to reference functions); inputs that are contiguous, a broadcast row, a broadcast column,
+ * a single value, or rows with a row stride and an element stride (a transpose); outputs that are
+ * contiguous or such rows (in place over an input of the same layout). Anything else (float64
+ * nodes, int32 arithmetic, float → int32 conversions, other strided views, an output overlapping
+ * an input in another layout) makes `run` return false, and the kernel runs in the JS renderer.
+ */
 import type { View } from '../../../backend.js';
 import type { FusedKernel, KNode } from '../../../kernel.js';
 import { isContiguous } from '../../../shape.js';
@@ -85,21 +88,39 @@ const CMP: Record<string, [number, number]> = {
 const UNARY1: Record<string, [number, number]> = {
   neg: [0xe1, 0x8c], abs: [0xe0, 0x8b], sqrt: [0xe3, 0x91], ceil: [0x67, 0x8d], floor: [0x68, 0x8e], trunc: [0x69, 0x8f],
 };
+/** int32 comparisons: i32x4 opcode, scalar i32 opcode. */
+const ICMP: Record<string, [number, number]> = {
+  eq: [0x37, 0x46], ne: [0x38, 0x47], lt: [0x39, 0x48], gt: [0x3b, 0x4a], le: [0x3d, 0x4c], ge: [0x3f, 0x4e],
+};
 const UNARY = new Set([...Object.keys(UNARY1), 'relu', 'clamp', 'hardtanh', 'frac', 'reciprocal', 'sign', 'leakyRelu']);
 
 /**
- * Why a kernel is out of scope (a string), or null. Nodes are float32 or bool; unary and binary
- * nodes compute in any type but int32 (whose truncation the call path does not reproduce).
+ * Why a kernel is out of scope (a string), or null. Nodes are float32, bool or int32. An int32
+ * value is loaded, stored, compared, selected by where, converted to float32 or bool, or passed to
+ * a reference function; int32 arithmetic, and conversions to int32 from float (a wrapping
+ * truncation), stay in the JS renderer.
  */
 function unsupported(k: FusedKernel): string | null {
+  const isConst = (j: number) => k.nodes[j]!.op === 'const';
+  const intish = (j: number) => (isConst(j) ? intConst(k, j) : k.nodes[j]!.dtype !== 'float32');
   for (const [j, n] of k.nodes.entries()) {
-    if (n.dtype !== 'float32' && n.dtype !== 'bool') return `dtype ${n.dtype}`;
+    if (n.dtype !== 'float32' && n.dtype !== 'bool' && n.dtype !== 'int32') return `dtype ${n.dtype}`;
     if (n.op === 'const' && n.dtype === 'bool' && n.value !== 0 && n.value !== 1) return 'bool constant';
-    // (logicalAnd of bools computes in int32: its SIMD code gives the same 0/1)
-    if ((n.op === 'unary' || n.op === 'binary') && n.compute === 'int32' && !simdNode(k, j)) return `${n.f} in int32`;
+    if (n.op === 'const' && n.dtype === 'int32' && !intConst(k, j)) return 'int32 constant';
+    // the reference-function path rounds to float32 or bool only (logicalAnd of bools computes in
+    // int32: its SIMD code gives the same 0/1)
+    if ((n.op === 'unary' || n.op === 'binary') && (n.compute === 'int32' || n.dtype === 'int32') && !simdNode(k, j)) return `${n.f} in int32`;
+    if (n.op === 'where' && n.dtype === 'int32' && !(intish(n.a) && intish(n.b))) return 'where into int32';
+    if (n.op === 'copy' && n.dtype === 'int32' && !intish(n.x)) return 'float to int32';
   }
   return null;
 }
+
+/** Whether constant j is an int32 value. */
+const intConst = (k: FusedKernel, j: number) => {
+  const v = (k.nodes[j] as { value: number }).value;
+  return v === (v | 0);
+};
 
 /**
  * Whether unary or binary node n has exact SIMD code; the others call the op's reference function
@@ -110,9 +131,13 @@ function simdNode(k: FusedKernel, n: number): boolean {
   const isConst = (j: number) => k.nodes[j]!.op === 'const';
   const value = (j: number) => (k.nodes[j] as { value: number }).value;
   const inexact = (j: number) => isConst(j) && !exact32(value(j));
-  if (N.op === 'unary') return N.compute === 'float32' && N.dtype === 'float32' && UNARY.has(N.f) && !inexact(N.x);
+  // an int32 value enters float arithmetic exactly only as float64 (the reference-function path)
+  const intNode = (j: number) => !isConst(j) && k.nodes[j]!.dtype === 'int32';
+  if (N.op === 'unary') return N.compute === 'float32' && N.dtype === 'float32' && UNARY.has(N.f) && !inexact(N.x) && !intNode(N.x);
   if (N.op !== 'binary') return true;
   const { f, a, b } = N;
+  if (N.compute === 'int32' && f in ICMP) return N.dtype === 'bool' && [a, b].every((j) => (isConst(j) ? intConst(k, j) : k.nodes[j]!.dtype !== 'float32'));
+  if (f !== 'logicalAnd' && (intNode(a) || intNode(b))) return false;
   // a !== 0 on bool values, or on constants (a NaN constant would count as true there)
   if (f === 'logicalAnd') return N.dtype === 'bool' && [a, b].every((j) => (!isConst(j) && k.nodes[j]!.dtype === 'bool') || (isConst(j) && value(j) === value(j)));
   if (N.compute !== 'float32') return false;
@@ -172,6 +197,7 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
   unaries.forEach((j, u) => param.set(j, L + 1 + consts.length + 2 * u));
   const isConst = (x: number) => k.nodes[x]!.op === 'const';
   const isBool = (x: number) => !isConst(x) && k.nodes[x]!.dtype === 'bool';
+  const isInt = (x: number) => !isConst(x) && k.nodes[x]!.dtype === 'int32';
   const inexact = (x: number) => isConst(x) && !exact32((k.nodes[x] as { value: number }).value);
 
   const r = f.local(i32), j = f.local(i32), end4 = f.local(i32), t64 = f.local(f64), at = f.local(i32);
@@ -179,11 +205,13 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
   const rowIn = k.inputs.map(() => f.local(i32)), rowOut = k.outputs.map(() => f.local(i32));
   // every node: a v128 local (f32 lanes, or i32 lanes of 0 / -1 for bool) and a scalar local (f32, or i32 0 / 1)
   const vl = k.nodes.map(() => f.local(v128));
-  const sl = k.nodes.map((_, n) => f.local(isBool(n) ? i32 : f32));
+  const sl = k.nodes.map((_, n) => f.local(isBool(n) || isInt(n) ? i32 : f32));
   // constants' truthiness (c !== 0 && c === c), as 0/1 and as a mask
   const cms = new Map<number, number>(), cmv = new Map<number, number>();
+  // and as an int32 (for int32 comparisons and where)
+  const cis = new Map<number, number>(), civ = new Map<number, number>();
   // inputs of kind 'c' and 's': their value (per row, or once)
-  const splatV = k.inputs.map(() => f.local(v128)), splatS = k.inputs.map((v) => f.local(v.dtype === 'bool' ? i32 : f32));
+  const splatV = k.inputs.map(() => f.local(v128)), splatS = k.inputs.map((v) => f.local(v.dtype === 'float32' ? f32 : i32));
   const onesF = f.local(v128), onesI = f.local(v128), zero = f.local(v128), tmp = f.local(v128);
   f.f32(1).simd('f32x4_splat').set(onesF).i32(1).simd('i32x4_splat').set(onesI).v128Zero().set(zero);
   for (const c of consts) {
@@ -193,19 +221,28 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
     f.i32(0).get(ms).sub().simd('i32x4_splat').set(mv);
     cms.set(c, ms);
     cmv.set(c, mv);
+    const is = f.local(i32), iv = f.local(v128);
+    f.get(p).op(0xfc, 0x02 /* i32.trunc_sat_f64_s */).tee(is).simd('i32x4_splat').set(iv);
+    cis.set(c, is);
+    civ.set(c, iv);
   }
   const esz = (i: number) => (k.inputs[i]!.dtype === 'bool' ? 1 : 4);
   /** Input i's one value at the address `addr` pushes, into splatS (bool: 0/1) and splatV (bool: a mask). */
   const loadSplat = (i: number, addr: () => void) => {
     addr();
     if (k.inputs[i]!.dtype === 'bool') f.i32Load8U().i32(0).op(0x47 /* i32.ne */).set(splatS[i]!).i32(0).get(splatS[i]!).sub().simd('i32x4_splat').set(splatV[i]!);
+    else if (k.inputs[i]!.dtype === 'int32') f.op(0x28, 2, 0 /* i32.load */).tee(splatS[i]!).simd('i32x4_splat').set(splatV[i]!);
     else f.f32Load().tee(splatS[i]!).simd('f32x4_splat').set(splatV[i]!);
   };
   kinds.forEach((kd, i) => { if (kd === 's') loadSplat(i, () => f.get(i)); });
 
   /** Pushes node x as float32 (bool → 0/1; a constant rounded to float32). */
   const asF32 = (x: number, vec: boolean) => {
-    if (!isBool(x)) f.get(vec ? vl[x]! : sl[x]!);
+    if (isInt(x)) {
+      // rounded to nearest even, as Math.fround rounds an int32 (only where the value is stored as float32)
+      f.get(vec ? vl[x]! : sl[x]!);
+      if (vec) f.op(0xfd, 0xfa, 0x01 /* f32x4.convert_i32x4_s */); else f.op(0xb2 /* f32.convert_i32_s */);
+    } else if (!isBool(x)) f.get(vec ? vl[x]! : sl[x]!);
     else if (vec) f.get(vl[x]!).get(onesF).simd('v128_and');
     else f.get(sl[x]!).op(0xb3 /* f32.convert_i32_u */);
   };
@@ -213,8 +250,18 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
   const asMask = (x: number, vec: boolean) => {
     if (isBool(x)) f.get(vec ? vl[x]! : sl[x]!);
     else if (isConst(x)) f.get(vec ? cmv.get(x)! : cms.get(x)!);
+    else if (isInt(x)) {
+      f.get(vec ? vl[x]! : sl[x]!);
+      if (vec) f.get(zero).simd('i32x4_ne'); else f.i32(0).op(0x47);
+    }
     else if (vec) f.get(vl[x]!).get(zero).simd('f32x4_ne').get(vl[x]!).get(vl[x]!).simd('f32x4_eq').simd('v128_and');
     else f.get(sl[x]!).f32(0).op(0x5c).get(sl[x]!).get(sl[x]!).op(0x5b).op(0x71);
+  };
+  /** Pushes node x as int32 lanes or an i32 (int32 values, bool 0/1, integral constants). */
+  const asI32 = (x: number, vec: boolean) => {
+    if (isConst(x)) f.get(vec ? civ.get(x)! : cis.get(x)!);
+    else if (isBool(x) && vec) f.get(vl[x]!).get(onesI).simd('v128_and');
+    else f.get(vec ? vl[x]! : sl[x]!);
   };
   /** a op b computed in float64 and rounded to float32 (the JS renderer's arithmetic with an inexact constant). */
   const viaF64 = (vec: boolean, a: Op64, b: Op64, op64x2: number, op64: number) => {
@@ -270,7 +317,11 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
       if (bool && vec) f.i32(0);
       for (const x of operands) {
         if (isConst(x)) f.get(param.get(x)!);
-        else {
+        else if (isInt(x)) {
+          f.get(vec ? vl[x]! : sl[x]!);
+          if (vec) f.op(0xfd, 0x1b, lane);
+          f.op(0xb7 /* f64.convert_i32_s: exact */);
+        } else {
           asF32(x, vec);
           if (vec) f.op(0xfd, 0x1f, lane /* f32x4.extract_lane */);
           f.op(0xbb);
@@ -304,16 +355,16 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
         if (kd === 's' || kd === 'c') f.get(vec ? splatV[i]! : splatS[i]!);
         else if (kd === 'g') {
           // element j of the row at j·sc: four loads into lanes (constant offsets from the first)
-          const bool = k.inputs[i]!.dtype === 'bool', e = bool ? 1 : 4, sc = walks[i]!.sc * e;
+          const dtype = k.inputs[i]!.dtype, bool = dtype === 'bool', ints = dtype !== 'float32', sc = walks[i]!.sc * (bool ? 1 : 4);
           f.get(rowIn[i]!).get(j).i32(sc).mul().add();
-          const ld = (off: number) => (bool ? f.i32Load8U(off) : f.f32Load(off));
+          const ld = (off: number) => (bool ? f.i32Load8U(off) : ints ? f.op(0x28, 2).u32(off) : f.f32Load(off));
           if (!vec) ld(0);
           else {
             f.tee(at);
-            ld(0).simd(bool ? 'i32x4_splat' : 'f32x4_splat');
+            ld(0).simd(ints ? 'i32x4_splat' : 'f32x4_splat');
             for (let l = 1; l < 4; l++) {
               f.get(at);
-              ld(l * sc).op(0xfd, bool ? 0x1c : 0x20, l);
+              ld(l * sc).op(0xfd, ints ? 0x1c : 0x20, l);
             }
           }
           if (bool) {
@@ -326,15 +377,15 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
           else f.i32Load8U().i32(0).op(0x47);
         } else {
           f.get(rowIn[i]!).get(j).i32(2).shl().add();
-          if (vec) f.v128Load(); else f.f32Load();
+          if (vec) f.v128Load(); else if (k.inputs[i]!.dtype === 'int32') f.op(0x28, 2, 0); else f.f32Load();
         }
         break;
       }
       case 'copy':
-        if (N.dtype === 'bool') asMask(N.x, vec); else asF32(N.x, vec);
+        if (N.dtype === 'bool') asMask(N.x, vec); else if (N.dtype === 'int32') asI32(N.x, vec); else asF32(N.x, vec);
         break;
       case 'where':
-        if (N.dtype === 'bool') { asMask(N.a, vec); asMask(N.b, vec); } else { asF32(N.a, vec); asF32(N.b, vec); }
+        if (N.dtype === 'bool') { asMask(N.a, vec); asMask(N.b, vec); } else if (N.dtype === 'int32') { asI32(N.a, vec); asI32(N.b, vec); } else { asF32(N.a, vec); asF32(N.b, vec); }
         asMask(N.c, vec);
         pick(vec, 'v128_bitselect', 0x1b /* select */);
         break;
@@ -383,7 +434,11 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
       }
       case 'binary': {
         const { a, b } = N, cmp = CMP[N.f], ar = ARITH[N.f];
-        if (N.f === 'logicalAnd') {
+        if (N.compute === 'int32' && N.f in ICMP) {
+          asI32(a, vec);
+          asI32(b, vec);
+          pick(vec, ICMP[N.f]![0], ICMP[N.f]![1]);
+        } else if (N.f === 'logicalAnd') {
           asMask(a, vec);
           asMask(b, vec);
           pick(vec, 'v128_and', 0x71);
@@ -420,15 +475,16 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
   const body = (vec: boolean) => {
     k.nodes.forEach((_, n) => node(n, vec));
     k.outputs.forEach((o, q) => {
-      const bool = o.view.dtype === 'bool', sc = outWalks[q]!.kind === 'g' ? outWalks[q]!.sc * (bool ? 1 : 4) : 0;
+      const bool = o.view.dtype === 'bool', ints = o.view.dtype === 'int32', sc = outWalks[q]!.kind === 'g' ? outWalks[q]!.sc * (bool ? 1 : 4) : 0;
       if (sc && vec) {
         // a strided output: lane by lane, at constant offsets from the first lane's address
         f.get(rowOut[q]!).get(j).i32(sc).mul().add().set(at);
-        if (bool) asMask(o.node, vec); else asF32(o.node, vec);
+        if (bool) asMask(o.node, vec); else if (ints) asI32(o.node, vec); else asF32(o.node, vec);
         f.set(tmp);
         for (let l = 0; l < 4; l++) {
           f.get(at).get(tmp);
           if (bool) f.op(0xfd, 0x1b, l /* i32x4.extract_lane */).i32(1).op(0x71).op(0x3a, 0).u32(l * sc);
+          else if (ints) f.op(0xfd, 0x1b, l).op(0x36, 2).u32(l * sc);
           else f.op(0xfd, 0x1f, l).f32Store(l * sc);
         }
         return;
@@ -441,6 +497,9 @@ function emit(k: FusedKernel, walks: readonly Walk[], outWalks: readonly Walk[])
         // lanes of 0 / -1 → bytes of 0 / 1: and 1, narrow twice, store the low four bytes
         if (vec) f.get(onesI).simd('v128_and').tee(tmp).get(tmp).op(0xfd, 0x86, 0x01).tee(tmp).get(tmp).op(0xfd, 0x66).op(0xfd, 0x5a, 0, 0, 0);
         else f.op(0x3a, 0, 0 /* i32.store8 */);
+      } else if (ints) {
+        asI32(o.node, vec);
+        if (vec) f.v128Store(); else f.op(0x36, 2, 0 /* i32.store */);
       } else {
         asF32(o.node, vec);
         if (vec) f.v128Store(); else f.f32Store();
@@ -509,7 +568,7 @@ export class WasmFused {
     // written, as in the JS renderer), else the JS renderer (which copies such inputs first)
     const sameLayout = (a: View, b: View) => a.offset === b.offset && a.strides.every((st, d) => st === b.strides[d] || k.shape[d] === 1);
     const clash = (v: View, q: number) => k.outputs.some((o, p) => p !== q && o.view.buf === v.buf && !sameLayout(o.view, v));
-    if (k.inputs.some((v) => v.dtype !== 'float32' && v.dtype !== 'bool')) return none;
+    if (k.inputs.some((v) => v.dtype === 'float64')) return none;
     if (k.outputs.some((o, q) => o.view.dtype !== k.nodes[o.node]!.dtype || clash(o.view, q))) return none;
     let L = 0;
     const fits = (l: number) => {
