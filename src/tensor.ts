@@ -429,7 +429,10 @@ export class Tensor {
     if (!this.requiresGrad) throw new RuntimeError("cannot register a hook on a tensor that doesn't require gradient");
     return addHook(this.gradFn ?? this.gradAccumulator(), fn);
   }
-  /** The node backward delivers this leaf's gradient to (PyTorch's AccumulateGrad). */
+  /**
+   * The node backward delivers this leaf's gradient to (PyTorch's AccumulateGrad).
+   * @internal
+   */
   gradAccumulator(): AccumulateGrad {
     return (this.accumulator ??= new AccumulateGrad(this));
   }

@@ -11,8 +11,15 @@ import { assemble, f32, Func, i32, v128 } from '../src/backends/cpu/wasm/emitter
 import { sizeClass, WasmHeap } from '../src/backends/cpu/wasm/heap.js';
 import { KernelCache } from '../src/backends/cpu/wasm/kernels.js';
 import { mapKernel, type WasmOp } from '../src/backends/cpu/wasm/elementwise.js';
+import type { FusedStats } from '../src/backends/cpu/wasm/fused.js';
+import { runFused as runFusedJs } from '../src/backends/cpu/fused.js';
+import type { FusedKernel, KNode } from '../src/kernel.js';
+import type { View } from '../src/backend.js';
+import type { BinaryOp, UnaryOp } from '../src/ops/elementwise.js';
+import { contiguousStrides } from '../src/shape.js';
+import { seedNet } from './seed-net.js';
 
-const wasm = cpuBackend as typeof cpuBackend & { heap?: WasmHeap; kernels?: KernelCache };
+const wasm = cpuBackend as typeof cpuBackend & { heap?: WasmHeap; kernels?: KernelCache; fused?: FusedStats };
 
 /** Deterministic values in [-1, 1) with a few exact zeros (a tiny LCG, so failures reproduce). */
 function values(n: number, seed: number): number[] {
@@ -123,18 +130,205 @@ describe.runIf(cpuKernels === 'wasm')('wasm backend memory', () => {
     expect(heap.liveBytes).toBe(live);
   });
 
-  it('compiles each kernel once', () => {
+  it('compiles each kernel once, the fused groups included, and replays them as wasm', () => {
     const a = torch.rand(33), b = torch.rand(33);
     const step = () => {
-      a.add(b).relu().sum();
-      torch.rand(5, 7).mm(torch.rand(7, 9));
+      a.add(b).relu().sum().itemSync();
+      torch.rand(5, 7).mm(torch.rand(7, 9)).mul(0.5).dataSync();
     };
+    const fused = wasm.fused!;
     step();
-    const n = wasm.kernels!.compiled;
+    const n = wasm.kernels!.compiled, made = fused.compiled, ran = fused.wasm, js = fused.js;
     step();
+    const perStep = fused.wasm - ran;
     step();
     expect(wasm.kernels!.compiled).toBe(n);
-    expect(n).toBeGreaterThanOrEqual(4); // add, relu, sum and matmul modules exist
+    expect(fused.compiled).toBe(made);
+    // add + relu (the sum's prologue) and the product's mul(0.5) epilogue: fused kernels, both as wasm
+    expect(made).toBeGreaterThanOrEqual(2);
+    expect(perStep).toBeGreaterThanOrEqual(2);
+    expect(fused.wasm - ran).toBe(2 * perStep);
+    expect(fused.js).toBe(js);
+    expect(n).toBeGreaterThanOrEqual(made + 2); // the fused kernels, the sum and the matmul modules
+  });
+
+  it("runs every fused kernel of the seed's SGD step as wasm", () => {
+    const { step } = seedNet('cpu');
+    step().itemSync();
+    const fused = wasm.fused!;
+    const ran = fused.wasm, js = fused.js, made = fused.compiled;
+    step().itemSync();
+    // forward clamp, the loss's (y' - y)², its gradient, clamp's backward, the two SGD updates, zero_
+    expect(fused.wasm - ran).toBeGreaterThanOrEqual(4);
+    expect(fused.js).toBe(js);
+    expect(fused.compiled).toBe(made);
+  });
+});
+
+describe.runIf(cpuKernels === 'wasm')('fused kernels as wasm, bit for bit against the JS renderer', () => {
+  const bk = cpuBackend as typeof cpuBackend & { fused: FusedStats };
+  const special = [NaN, -0, 0, Infinity, -Infinity, 1e-45, -3.4e38];
+  /** Values of a dtype: float32 from the LCG with NaN, ±0, ±Infinity mixed in; bool 0/1. */
+  function data(dtype: 'float32' | 'bool' | 'int32', n: number, seed: number): number[] {
+    const v = values(n, seed);
+    if (dtype === 'bool') return v.map((x) => +(x > 0));
+    // small classes, -100 (an ignored target), and values float32 cannot hold (2^24 + 1, 2^31 - 1)
+    if (dtype === 'int32') return v.map((x, i) => [-100, 16777217, 2147483647, -2147483648][i % 11] ?? Math.floor(x * 3));
+    return v.map((x, i) => (i % 9 === 4 ? special[(i + seed) % special.length]! : x * 4));
+  }
+  interface In { dtype: 'float32' | 'bool' | 'int32'; numel: number; strides: number[]; offset?: number }
+  /**
+   * Runs one kernel of `shape` on the wasm backend and on typed arrays through the JS renderer and
+   * compares every output element (Object.is: the same float32, NaN where NaN, -0 where -0).
+   * `wasmRuns` false expects the kernel to be left to the JS renderer.
+   */
+  function same(shape: number[], ins: In[], nodes: KNode[], outs: { node: number; dtype: 'float32' | 'bool' | 'int32'; inplace?: number; strides?: number[] }[], wasmRuns = true, cache?: object): void {
+    const n = shape.reduce((x, y) => x * y, 1);
+    const strides = contiguousStrides(shape);
+    const vals = ins.map((i, q) => data(i.dtype, i.numel, 11 * q + shape.length));
+    const typed = (d: 'float32' | 'bool' | 'int32', v: number[]) => (d === 'bool' ? Uint8Array.from(v) : d === 'int32' ? Int32Array.from(v) : Float32Array.from(v));
+    const build = (alloc: (numel: number, d: 'float32' | 'bool' | 'int32', v: number[] | null) => unknown): FusedKernel => {
+      const inputs: View[] = ins.map((i, q) => ({ buf: alloc(i.numel, i.dtype, vals[q]!), dtype: i.dtype, shape, strides: i.strides, offset: i.offset ?? 0 }));
+      return {
+        shape, inputs, nodes, names: ['test'],
+        outputs: outs.map((o) => ({ node: o.node, view: o.inplace !== undefined ? inputs[o.inplace]! : { buf: alloc(n, o.dtype, null), dtype: o.dtype, shape, strides: o.strides ?? strides, offset: 0 } })),
+      };
+    };
+    const kw = build((numel, d, v) => {
+      const b = bk.alloc(numel, d);
+      bk.write(b, d, typed(d, v ?? new Array<number>(numel).fill(7)));
+      return b;
+    });
+    const kj = build((numel, d, v) => typed(d, v ?? new Array<number>(numel).fill(7)));
+    const before = bk.fused.wasm;
+    bk.runFused(kw, 'test', cache);
+    expect(bk.fused.wasm - before, 'ran as wasm').toBe(wasmRuns ? 1 : 0);
+    runFusedJs(kj);
+    // whole storages compared: a strided output's elements sit where its strides put them
+    kw.outputs.forEach((o, q) => {
+      const want = kj.outputs[q]!.view.buf as Float32Array, got = bk.readSync!(o.view.buf, o.view.dtype, 0, want.length);
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect.fail(`output ${q} [${i}]: wasm ${got[i]}, JS ${want[i]}`);
+    });
+    for (const o of kw.outputs) if (!kw.inputs.includes(o.view)) bk.release(o.view.buf, o.view.dtype, n);
+    for (const v of kw.inputs) bk.release(v.buf, v.dtype, 0);
+  }
+  const F = 'float32' as const, B = 'bool' as const, I = 'int32' as const;
+  type D = typeof F | typeof B | typeof I;
+  const load = (input: number, dtype: D = F): KNode => ({ op: 'load', input, dtype });
+  const c = (value: number, dtype: D = F): KNode => ({ op: 'const', value, dtype });
+  const bin = (f: BinaryOp, a: number, b: number, dtype: D = F, compute: D = F): KNode => ({ op: 'binary', f, a, b, compute, dtype });
+  const un = (f: UnaryOp, x: number, params: number[] = []): KNode => ({ op: 'unary', f, x, params, compute: F, dtype: F });
+  /** 37 elements: nine f32x4 steps and a tail of one. */
+  const v37: In = { dtype: F, numel: 37, strides: [1] };
+
+  it('(a - b)² · 0.1 + c: a constant float32 cannot hold is applied in float64, as the JS renderer does', () => {
+    // sub, pow 2, mul by 0.1 (not a float32: computed in f64x2 halves, rounded), add
+    same([37], [v37, v37, v37], [load(0), load(1), bin('sub', 0, 1), c(2), bin('pow', 2, 3), c(0.1), bin('mul', 4, 5), load(2), bin('add', 6, 7)], [{ node: 8, dtype: F }]);
+    // the constant on the left of sub and div, and an exact one (0.5) in f32x4
+    same([37], [v37], [load(0), c(1 / 3), bin('sub', 1, 0), bin('div', 1, 2), c(0.5), bin('mul', 3, 4)], [{ node: 5, dtype: F }, { node: 2, dtype: F }]);
+  });
+
+  it('kernels differing only in a value the code depends on (a pow exponent, a constant\'s float32-ness) stay apart', () => {
+    // x^2 then x^1: one structure, two kernels
+    same([37], [v37], [load(0), c(2), bin('pow', 0, 1)], [{ node: 2, dtype: F }]);
+    same([37], [v37], [load(0), c(1), bin('pow', 0, 1)], [{ node: 2, dtype: F }]);
+    // a plan's cache slot replayed with a constant that becomes inexact (a fill's value may change
+    // between replays): the plan is derived again, the f64 code is used, nothing else is compiled twice
+    const slot = {}, nodes = (v: number) => [load(0), c(v), bin('mul', 0, 1)];
+    same([37], [v37], nodes(0.5), [{ node: 2, dtype: F }], true, slot);
+    const compiled = bk.fused.compiled;
+    same([37], [v37], nodes(0.25), [{ node: 2, dtype: F }], true, slot);
+    expect(bk.fused.compiled).toBe(compiled);
+    same([37], [v37], nodes(0.3), [{ node: 2, dtype: F }], true, slot);
+    same([37], [v37], nodes(0.7), [{ node: 2, dtype: F }], true, slot);
+    expect(bk.fused.compiled).toBeLessThanOrEqual(compiled + 1);
+    // the same slot with the exponent of pow changing from 2 (x·x) to 3 (the reference pow per lane)
+    const slot2 = {}, powNodes = (e: number) => [load(0), c(e), bin('pow', 0, 1)];
+    same([37], [v37], powNodes(2), [{ node: 2, dtype: F }], true, slot2);
+    same([37], [v37], powNodes(3), [{ node: 2, dtype: F }], true, slot2);
+  });
+
+  it('unary chains with NaN, ±0 and ±Infinity', () => {
+    same([37], [v37], [load(0), un('abs', 0), un('neg', 1), un('clamp', 2, [-0.3, 0.7]), un('relu', 0), un('sqrt', 1), un('sign', 0), un('leakyRelu', 0, [0.01])],
+      [3, 4, 5, 6, 7].map((node) => ({ node, dtype: F })));
+    same([37], [v37], [load(0), un('floor', 0), un('ceil', 0), un('trunc', 0), un('frac', 0), un('reciprocal', 0), un('hardtanh', 0, [-1, 1]), bin('maximum', 0, 5), bin('minimum', 0, 5)],
+      [1, 2, 3, 4, 5, 6, 7, 8].map((node) => ({ node, dtype: F })));
+  });
+
+  it('comparisons into bool outputs, logicalAnd, where and conversions both ways', () => {
+    // relu's backward: where(y > 0, g, 0); masks as outputs; a mask used as 0/1 in arithmetic
+    same([37], [v37, v37], [
+      load(0), load(1), c(0), bin('gt', 0, 2, B), { op: 'where', c: 3, a: 1, b: 2, dtype: F },
+      c(0.5), bin('le', 1, 5, B), bin('logicalAnd', 3, 6, B), { op: 'copy', x: 7, dtype: F }, bin('mul', 8, 1),
+      { op: 'copy', x: 0, dtype: B }, { op: 'where', c: 0, a: 6, b: 3, dtype: B }, bin('ne', 0, 0, B), bin('eq', 0, 1, B),
+    ], [{ node: 4, dtype: F }, { node: 7, dtype: B }, { node: 9, dtype: F }, { node: 10, dtype: B }, { node: 11, dtype: B }, { node: 12, dtype: B }, { node: 13, dtype: B }]);
+    // a bool input: where(mask, a, -a) and a mask loaded and stored
+    same([37], [{ dtype: B, numel: 37, strides: [1] }, v37], [load(0, B), load(1), un('neg', 1), { op: 'where', c: 0, a: 1, b: 2, dtype: F }, bin('lt', 1, 3, B)],
+      [{ node: 3, dtype: F }, { node: 0, dtype: B }, { node: 4, dtype: B }]);
+  });
+
+  it('int32 values: compared, selected, converted, stored, and passed to reference functions exactly', () => {
+    const i37: In = { dtype: I, numel: 37, strides: [1] };
+    // cross-entropy's targets: mask = t != -100, where(mask, t, 0), as float32; int32 and bool outputs
+    same([37], [i37, v37], [
+      load(0, I), c(-100, I), bin('ne', 0, 1, B, I), c(0, I), { op: 'where', c: 2, a: 0, b: 3, dtype: I }, { op: 'copy', x: 4, dtype: F },
+      load(1), bin('mul', 6, 0), bin('lt', 0, 3, B, I), { op: 'copy', x: 8, dtype: I }, { op: 'copy', x: 0, dtype: B }, { op: 'where', c: 0, a: 6, b: 0, dtype: F },
+    ], [{ node: 4, dtype: I }, { node: 5, dtype: F }, { node: 2, dtype: B }, { node: 7, dtype: F }, { node: 9, dtype: I }, { node: 10, dtype: B }, { node: 11, dtype: F }]);
+    // int32 rows, columns, single values and transposes: accuracy's pred == target
+    same([5, 7], [{ dtype: I, numel: 35, strides: [1, 5] }, { dtype: I, numel: 7, strides: [0, 1] }, { dtype: I, numel: 5, strides: [1, 0] }, { dtype: I, numel: 1, strides: [0, 0] }],
+      [load(0, I), load(1, I), load(2, I), load(3, I), bin('eq', 0, 1, B, I), bin('ge', 2, 3, B, I), bin('logicalAnd', 4, 5, B, I), { op: 'where', c: 6, a: 0, b: 2, dtype: I }],
+      [{ node: 6, dtype: B }, { node: 7, dtype: I }, { node: 7, dtype: I, strides: [1, 5] }]);
+  });
+
+  it('broadcast rows, columns and single values against [5, 7], and a row of 3 (only a tail)', () => {
+    const full: In = { dtype: F, numel: 35, strides: [7, 1] }, row: In = { dtype: F, numel: 7, strides: [0, 1] };
+    const col: In = { dtype: F, numel: 5, strides: [1, 0] }, one: In = { dtype: F, numel: 1, strides: [0, 0] };
+    // softmax's x - max, times a bias row, plus a single value; a bool column picks
+    same([5, 7], [full, row, col, one, { dtype: B, numel: 5, strides: [1, 0] }],
+      [load(0), load(1), load(2), load(3), bin('sub', 0, 2), bin('mul', 4, 1), bin('add', 5, 3), load(4, B), { op: 'where', c: 7, a: 6, b: 0, dtype: F }],
+      [{ node: 8, dtype: F }, { node: 6, dtype: F }]);
+    // an offset into a larger buffer, and rows of 3 elements
+    same([4, 3], [{ dtype: F, numel: 15, strides: [3, 1], offset: 3 }, { dtype: F, numel: 3, strides: [0, 1] }], [load(0), load(1), bin('div', 0, 1), c(1e-3), bin('add', 2, 3)], [{ node: 4, dtype: F }]);
+  });
+
+  it('ops without exact SIMD code call their reference function per lane (transcendentals, inexact comparisons)', () => {
+    same([37], [v37, v37], [
+      load(0), load(1), un('exp', 0), un('tanh', 0), un('sigmoid', 1), un('abs', 0), un('log', 5), un('gelu', 1), un('softplus', 0, [2, 20]), un('elu', 1, [0.7]),
+      bin('atan2', 0, 1), c(3), bin('pow', 0, 11), c(0.1), bin('lt', 0, 13, B), bin('ge', 13, 1, B), c(1 / 3), bin('fmod', 0, 16), bin('remainder', 1, 16),
+      un('exp', 13), bin('mul', 2, 6),
+    ], [...[2, 3, 4, 6, 7, 8, 9, 10, 12, 17, 18, 19, 20].map((node) => ({ node, dtype: F })), ...[14, 15].map((node) => ({ node, dtype: B }))]);
+    // a [5, 7] softmax-like chain: exp(x - max) with a column
+    same([5, 7], [{ dtype: F, numel: 35, strides: [7, 1] }, { dtype: F, numel: 5, strides: [1, 0] }], [load(0), load(1), bin('sub', 0, 1), un('exp', 2), un('log', 3)],
+      [{ node: 3, dtype: F }, { node: 4, dtype: F }]);
+  });
+
+  it('writes in place over its input, and leaves int32 values and other strided views to the JS renderer', () => {
+    // x ← x · 0.9 + 1 (an SGD-like update into the input's own storage)
+    same([37], [v37], [load(0), c(0.9), bin('mul', 0, 1), c(1), bin('add', 2, 3)], [{ node: 4, dtype: F, inplace: 0 }]);
+    const js = bk.fused.js;
+    // a float32 → int32 conversion (a wrapping truncation the renderer does not reproduce)
+    same([37], [v37], [load(0), c(1000), bin('mul', 0, 1), { op: 'copy', x: 2, dtype: 'int32' }], [{ node: 3, dtype: 'int32' }], false);
+    // int32 arithmetic
+    same([37], [{ dtype: I, numel: 37, strides: [1] }], [load(0, I), c(3, I), bin('add', 0, 1, I, I)], [{ node: 2, dtype: I }], false);
+    // a permuted [4, 3, 2] → [2, 3, 4] view: no split into rows with one row stride and one element stride
+    same([2, 3, 4], [{ dtype: F, numel: 24, strides: [1, 2, 6] }], [load(0), un('neg', 0)], [{ node: 1, dtype: F }], false);
+    expect(bk.fused.js).toBe(js + 3);
+  });
+
+  it('reads and writes transposed views lane by lane (a weight gradient\'s layout), float32 and bool', () => {
+    // [5, 7] from a [7, 5] tensor: rows of 7 with element stride 5; with a contiguous input and a row
+    same([5, 7], [{ dtype: F, numel: 35, strides: [1, 5] }, { dtype: F, numel: 35, strides: [7, 1] }, { dtype: F, numel: 7, strides: [0, 1] }],
+      [load(0), load(1), bin('mul', 0, 1), load(2), bin('sub', 2, 3), c(0.01), bin('mul', 4, 5)], [{ node: 6, dtype: F }]);
+    // a bool mask transposed; a [3, 2, 4] view whose last two dims walk with one stride (12 = 3·4): rows of 8, element stride 3
+    same([4, 6], [{ dtype: B, numel: 24, strides: [1, 4] }, { dtype: F, numel: 24, strides: [1, 4] }], [load(0, B), load(1), c(0), { op: 'where', c: 0, a: 1, b: 2, dtype: F }],
+      [{ node: 3, dtype: F }, { node: 0, dtype: B }]);
+    same([3, 2, 4], [{ dtype: F, numel: 24, strides: [1, 12, 3] }], [load(0), un('exp', 0)], [{ node: 1, dtype: F }]);
+    // outputs stored transposed (a gradient accumulated into a transposed weight's storage), float32
+    // and bool, with an SGD-like update in place over a transposed input
+    same([5, 7], [{ dtype: F, numel: 35, strides: [1, 5] }, { dtype: F, numel: 35, strides: [7, 1] }], [load(0), un('neg', 0), c(0), bin('gt', 0, 2, B), load(1), c(0.1), bin('mul', 4, 5), bin('sub', 0, 6)],
+      [{ node: 1, dtype: F, strides: [1, 5] }, { node: 3, dtype: B, strides: [1, 5] }, { node: 7, dtype: F, inplace: 0 }]);
+    // a batched transpose ([2, 4, 3] of a [2, 3, 4] tensor) has no such split: the JS renderer
+    same([2, 4, 3], [{ dtype: F, numel: 24, strides: [12, 1, 4] }], [load(0), un('exp', 0)], [{ node: 1, dtype: F }], false);
   });
 });
 

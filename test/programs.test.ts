@@ -16,6 +16,8 @@ type Arg = number | boolean | null | { var: number } | { dtype: string } | Arg[]
 interface Step {
   kind: 'input' | 'fn' | 'method';
   out: number | null;
+  /** Set for a call returning several tensors (split, sort's {values, indices}): one var each. */
+  outs?: number[];
   self?: number;
   name?: string;
   args?: Arg[];
@@ -31,7 +33,7 @@ interface Desc {
 }
 interface Result {
   /** A tensor's description, { py } for a call that returns no tensor, null for backward. */
-  ok?: Desc | { py: unknown } | { tensors: (FixtureTensor | null)[] } | null;
+  ok?: Desc | { py: unknown } | { tensors: (FixtureTensor | null)[] } | { outs: Desc[] } | null;
   grads?: Record<string, FixtureTensor | null>;
   error?: { type: string; message: string };
 }
@@ -60,6 +62,31 @@ const GRAD_FN_ALIASES: Record<string, [string, string]> = {
   ReshapeAliasBackward0: ['ViewBackward0', 'PyTorch 1.13 routes reshape through _reshape_alias; PyTorch 2 records ViewBackward0'],
 };
 
+/**
+ * Ops that wgtorch writes once from primitives (src/ops/composite.ts, issue 13's design) record the
+ * node of their last primitive where PyTorch has a fused node of its own: PyTorch's name → the
+ * names wgtorch may record. The graph differs, not the result: values and gradients are still
+ * compared at every step. (A user printing gradFn sees the primitive's name: a README note for the lead.)
+ */
+const COMPOSITE_NODES: Record<string, readonly string[]> = {
+  LerpBackward0: ['AddBackward0'], // self + w (end - self)
+  LerpBackward1: ['AddBackward0'],
+  VarBackward0: ['DivBackward0'], // Σ (x - mean)² / (n - correction)
+  StdBackward0: ['SqrtBackward0'], // sqrt(var)
+  LogsumexpBackward0: ['AddBackward0', 'ViewBackward0'], // log Σ exp(x - m) + m, reshaped without keepdim
+  NormBackward1: ['LinalgVectorNormBackward0', 'SumBackward1', 'PowBackward0'], // p = 2, 1, other p
+  MaskedFillBackward0: ['WhereBackward0'], // where(mask, value, self)
+  TrilBackward0: ['WhereBackward0'], // where(col - row <= diagonal, self, 0)
+  TriuBackward0: ['WhereBackward0'],
+  RollBackward0: ['CatBackward0', 'ViewBackward0', 'CloneBackward0'], // cat of two narrows (flattened first without dims)
+  RepeatBackward0: ['ViewBackward0', 'CloneBackward0'], // reshape · expand · reshape (copied when that is a view)
+  FlipBackward0: ['IndexSelectBackward0', 'CloneBackward0'], // indexSelect with reversed positions
+  StackBackward0: ['CatBackward0'], // cat of unsqueezed tensors
+  SplitBackward0: ['SliceBackward0'], // narrow views (chunk is split)
+  SplitWithSizesBackward0: ['SliceBackward0'],
+  UnbindBackward0: ['SelectBackward0'], // select views
+};
+
 /** Thrown by the replay to stop a program at its first disagreement. */
 class Disagreement extends Error {}
 
@@ -67,7 +94,7 @@ const fmt = (a: readonly unknown[]): string => `[${a.join(', ')}]`;
 const stepText = (s: Step): string =>
   s.kind === 'input'
     ? `v${s.out} = input(${fmt(s.value!.shape)} ${s.value!.dtype}${s.requires_grad ? ', requiresGrad' : ''})`
-    : `${s.out !== null ? `v${s.out} = ` : ''}${s.kind === 'fn' ? 'torch' : `v${s.self}`}.${s.name}(${[
+    : `${s.outs ? `[${s.outs.map((o) => `v${o}`).join(', ')}] = ` : s.out !== null ? `v${s.out} = ` : ''}${s.kind === 'fn' ? 'torch' : `v${s.self}`}.${s.name}(${[
         ...(s.args ?? []).map((a) => JSON.stringify(a)),
         ...(s.kwargs ? [JSON.stringify(s.kwargs)] : []),
       ].join(', ')})`;
@@ -99,7 +126,9 @@ async function diffDesc(what: string, t: Tensor | undefined, d: Desc): Promise<s
   if (t.requiresGrad !== d.requires_grad) return `${what}: requiresGrad ${t.requiresGrad}, want ${d.requires_grad}`;
   if (t.isLeaf !== d.is_leaf) return `${what}: isLeaf ${t.isLeaf}, want ${d.is_leaf}`;
   const fn = t.gradFn?.name ?? null;
-  const sameName = fn === d.grad_fn || (d.grad_fn !== null && GRAD_FN_ALIASES[d.grad_fn]?.[0] === fn);
+  const sameName =
+    fn === d.grad_fn ||
+    (d.grad_fn !== null && (GRAD_FN_ALIASES[d.grad_fn]?.[0] === fn || (fn !== null && (COMPOSITE_NODES[d.grad_fn]?.includes(fn) ?? false))));
   if (!sameName) return `${what}: gradFn ${fn}, want ${d.grad_fn}`;
   return '';
 }
@@ -189,6 +218,18 @@ async function replay(p: Program, device: Device): Promise<string> {
         continue;
       }
       if (want.error) throw new Disagreement(`gave a result; PyTorch raised ${want.error.type}: ${want.error.message}`);
+      if (step.outs) {
+        // An array (split, chunk, unbind) or {values, indices} (sort, topk, max(dim)), in PyTorch's order.
+        const got = Array.isArray(r) ? (r as Tensor[]) : [(r as { values: Tensor }).values, (r as { indices: Tensor }).indices];
+        const wantOuts = (want.ok as { outs: Desc[] }).outs;
+        if (got.length !== wantOuts.length) throw new Disagreement(`gave ${got.length} tensors, want ${wantOuts.length}`);
+        for (const [k, o] of step.outs.entries()) vars[o] = got[k];
+        for (const [k, d] of wantOuts.entries()) {
+          const e = await diffDesc(`result ${k}`, got[k], d);
+          if (e) throw new Disagreement(e);
+        }
+        continue;
+      }
       if (step.out !== null) vars[step.out] = r as Tensor;
       if (want.ok && 'py' in want.ok) {
         if (JSON.stringify(r) !== JSON.stringify(want.ok.py)) throw new Disagreement(`gave ${JSON.stringify(r)}, want ${JSON.stringify(want.ok.py)}`);

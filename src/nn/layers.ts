@@ -248,7 +248,8 @@ export class LayerNorm extends Module {
   }
 }
 
-type Pair = number | readonly [number, number];
+/** A size given as one number or an (h, w) pair, as PyTorch's Conv2d takes it. */
+export type Pair = number | readonly [number, number];
 const toPair = (v: Pair): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
 /** 2-D convolution; weight kaiming_uniform(a=√5), bias U(±1/√fan_in) as PyTorch's _ConvNd. */

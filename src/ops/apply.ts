@@ -25,6 +25,13 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
   // PyTorch has no bool kernel for these (its messages differ per op).
   if (x.dtype === 'bool' && op === 'relu') throw new RuntimeError('Boolean inputs not supported for relu');
   if (x.dtype === 'bool' && op === 'abs') throw new RuntimeError(`"abs_${x.device}" not implemented for 'Bool'`);
+  if (x.dtype === 'bool' && op === 'hardtanh') throw new RuntimeError('Bool inputs not supported for hardtanh');
+  // Rounding keeps ints as they are, but PyTorch's (vectorized) kernels have no bool version.
+  if (x.dtype === 'bool' && (op === 'floor' || op === 'ceil' || op === 'round' || op === 'trunc')) {
+    throw new RuntimeError(`"${op}_vml_${x.device}" not implemented for 'Bool'`);
+  }
+  // PyTorch names gelu's kernel without the device (GeluKernelImpl) in this message.
+  if ((op === 'gelu' || op === 'geluTanh') && !isFloating(x.dtype)) throw new RuntimeError(`"GeluKernelImpl" not implemented for '${x.typeLabel()}'`);
   const ints = (def as UnaryDef).ints;
   if (ints && !isFloating(x.dtype)) {
     if (ints === 'error') throw new RuntimeError(`"${op.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_${x.device}" not implemented for '${x.typeLabel()}'`);
@@ -104,7 +111,9 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, nod
     saved.push(v);
   }
   // pow's node says which operand was a tensor: PowBackward0 (scalar exponent), 1 (both), 2 (scalar base).
-  const name = node ?? (op === 'pow' ? `PowBackward${typeof a === 'number' ? 2 : typeof b === 'number' ? 0 : 1}` : def.node);
+  // pow, fmod and remainder: PyTorch's overloads with a tensor exponent / divisor are ...Backward1.
+  const overload = op === 'pow' ? (typeof a === 'number' ? 2 : typeof b === 'number' ? 0 : 1) : (op === 'fmod' || op === 'remainder') && typeof b !== 'number' ? 1 : null;
+  const name = node ?? (overload !== null ? def.node.replace(/0$/, String(overload)) : def.node);
   return record(out, name, [a, b], saved, binaryRule(grad, kept, typeof a === 'number' ? a : null, typeof b === 'number' ? b : null));
 }
 

@@ -5,9 +5,9 @@
  */
 import { noGrad, record, type GradRule } from '../autograd.js';
 import { isFloating, type DType } from '../dtype.js';
-import { RuntimeError, TypeError } from '../errors.js';
+import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
-import { fmtShape, normDim, normDims } from '../shape.js';
+import { broadcastShapes, fmtShape, normDim, normDims } from '../shape.js';
 import { arange } from '../creation.js';
 import { Tensor, sameDevice, type Dims } from '../tensor.js';
 import * as apply from './apply.js';
@@ -49,6 +49,13 @@ function variance(x: T, dims: number[] | null, correction: number, keepdim: bool
 /** The largest value along dim, kept, without autograd: softmax's shift (as PyTorch's, an inf row gives NaN). */
 const rowMax = (x: T, dim: number): T => noGrad(() => x.amax(dim, true));
 
+/**
+ * The kernel PyTorch's CPU error names for softmax / logSoftmax on ints and bools: a last-dim kernel
+ * per op, and one shared (softmax_kernel_impl) for the other dims.
+ */
+const softmaxKernel = (x: T, d: number, op: 'softmax' | 'log_softmax'): string =>
+  d >= x.ndim - 1 ? `${op}_lastdim_kernel_impl` : 'softmax_kernel_impl';
+
 function checkFloat(x: T, name: string): void {
   if (!isFloating(x.dtype)) throw new RuntimeError(`"${name}" not implemented for '${x.typeLabel()}'`);
 }
@@ -61,6 +68,9 @@ export const compositeOps = {
   },
   /** self + weight * (end - self). */
   lerp(this: T, end: T, weight: T | number): T {
+    // PyTorch broadcasts self, end and weight in that order (its error names them so).
+    const s = broadcastShapes(this.shape, end.shape);
+    if (weight instanceof Tensor) broadcastShapes(s, weight.shape);
     return this.add(end.sub(this).mul(weight));
   },
   /** Variance over dims: var(), var(dim), var(dim, {correction, keepdim}), var({dim, unbiased}). */
@@ -74,9 +84,13 @@ export const compositeOps = {
   /** log Σ exp(x) along dims, computed stably (the max is shifted out first; ±inf rows give ±inf). */
   logsumexp(this: T, dim: Dims, keepdim = false): T {
     required('logsumexp', 'dim', dim);
+    // PyTorch computes ints and bools in the default float dtype.
+    if (!isFloating(this.dtype)) return this.type('float32').logsumexp(dim, keepdim);
     const dims = typeof dim === 'number' ? [dim] : dim.slice();
     let m = this;
     const d = normDims(dims, this.ndim);
+    // Nothing to shift over an empty reduction (amax would raise): the sum of no terms, log 0 = -inf.
+    if (d.some((k) => this.shape[k] === 0)) return this.exp().sum(d, keepdim).log();
     const shift = noGrad(() => {
       for (const k of d) m = m.amax(k, true);
       return m.where(m.abs().ne(Infinity), 0);
@@ -88,7 +102,7 @@ export const compositeOps = {
   softmax(this: T, dim: number): T {
     required('softmax', 'dim', dim);
     const d = normDim(dim, this.ndim);
-    checkFloat(this, 'softmax');
+    checkFloat(this, softmaxKernel(this, d, 'softmax'));
     const y = noGrad(() => {
       const e = this.sub(rowMax(this, d)).exp();
       return e.div(e.sum(d, true));
@@ -99,7 +113,7 @@ export const compositeOps = {
   logSoftmax(this: T, dim: number): T {
     required('log_softmax', 'dim', dim);
     const d = normDim(dim, this.ndim);
-    checkFloat(this, 'log_softmax');
+    checkFloat(this, softmaxKernel(this, d, 'log_softmax'));
     const y = noGrad(() => {
       const z = this.sub(rowMax(this, d));
       return z.sub(z.exp().sum(d, true).log());
@@ -112,7 +126,7 @@ export const compositeOps = {
    */
   norm(this: T, p?: number | 'fro' | { p?: number | 'fro'; dim?: Dims | null; keepdim?: boolean } | null, dim?: Dims | null, keepdim = false): T {
     if (p !== null && typeof p === 'object') return this.norm(p.p, p.dim, p.keepdim);
-    checkFloat(this, 'norm');
+    if (!isFloating(this.dtype)) throw new RuntimeError(`norm(): input dtype should be either floating point or complex. Got ${this.typeLabel()} instead.`);
     const [dims] = reduceArgs(dim ?? null);
     const d = dims === null ? this.shape.map((_, i) => i) : normDims(dims, this.ndim);
     const q = p === undefined || p === null || p === 'fro' ? 2 : p;
@@ -131,12 +145,10 @@ export const compositeOps = {
   maskedFill(this: T, mask: T, value: number | T): T {
     if (!(mask instanceof Tensor)) throw new TypeError(`masked_fill(): argument 'mask' must be Tensor, not ${typeof mask}`);
     if (mask.dtype !== 'bool') throw new RuntimeError(`masked_fill_ only supports boolean masks, but got mask with dtype ${mask.typeLabel() === 'Long' ? 'long int' : mask.dtype}`);
-    const v = value instanceof Tensor ? value.type(this.dtype) : value;
-    const shaped = apply.where(mask, v, this);
-    if (shaped.ndim !== this.ndim || shaped.shape.some((s, i) => s !== this.shape[i])) {
-      throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(shaped.shape)}`);
-    }
-    return shaped;
+    // The value takes self's dtype (masked_fill never promotes); out of place, self and mask broadcast.
+    const v = value instanceof Tensor ? value.type(this.dtype) : +value;
+    const out = apply.where(mask, v, this);
+    return out.dtype === this.dtype ? out : out.type(this.dtype);
   },
   /** The lower triangle (at and below the diagonal `diagonal`) of the last two dims; zeros above. */
   tril(this: T, diagonal = 0): T {
@@ -155,11 +167,12 @@ export const compositeOps = {
     const padded = this.reshape([...r.slice(0, r.length - this.ndim).map(() => 1), ...this.shape]);
     const inter = padded.shape.flatMap((s) => [1, s]);
     const big = padded.shape.flatMap((s, i) => [r[i]!, s]);
-    return padded.reshape(inter).expand(big).reshape(padded.shape.map((s, i) => s * r[i]!));
+    return own(padded.reshape(inter).expand(big).reshape(padded.shape.map((s, i) => s * r[i]!)));
   },
   /** Reverses the order along each of dims. */
   flip(this: T, ...dims: (number | readonly number[])[]): T {
     const ds = normDims((dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[], this.ndim);
+    if (this.ndim === 0) return this.clone(); // nothing to reverse (dim 0 / -1 of a 0-dim tensor)
     let out: T = this;
     for (const d of ds) {
       const n = this.shape[d]!;
@@ -171,7 +184,7 @@ export const compositeOps = {
   roll(this: T, shifts: number | readonly number[], dims?: number | readonly number[] | null): T {
     required('roll', 'shifts', shifts);
     const sh = typeof shifts === 'number' ? [shifts] : shifts.slice();
-    if (dims === undefined || dims === null) return this.reshape(-1).roll(sh[0]!, 0).reshape(this.shape.slice());
+    if (dims === undefined || dims === null) return own(this.reshape(-1).roll(sh[0]!, 0).reshape(this.shape.slice()));
     const ds = typeof dims === 'number' ? [dims] : dims.slice();
     if (ds.length !== sh.length) throw new RuntimeError(`shifts and dimensions must align. shifts: ${sh.length}, dims:${ds.length}`);
     let out: T = this;
@@ -186,6 +199,7 @@ export const compositeOps = {
   /** Views of consecutive pieces along dim: of `size` each (the last may be smaller), or of the given sizes. */
   split(this: T, size: number | readonly number[], dim = 0): T[] {
     required('split', 'split_size', size);
+    if (this.ndim === 0) throw new RuntimeError('split expects at least a 1-dimensional tensor');
     const d = normDim(dim, this.ndim);
     const n = this.shape[d]!;
     let sizes: number[];
@@ -208,6 +222,7 @@ export const compositeOps = {
   },
   /** `chunks` views of (nearly) equal size along dim. */
   chunk(this: T, chunks: number, dim = 0): T[] {
+    if (this.ndim === 0) throw new RuntimeError('chunk expects at least a 1-dimensional tensor');
     if (!Number.isInteger(chunks) || chunks <= 0) throw new RuntimeError('chunk expects `chunks` to be greater than 0, got: ' + chunks);
     const n = this.shape[normDim(dim, this.ndim)]!;
     return this.split(Math.max(1, Math.ceil(n / chunks)), dim);
@@ -215,21 +230,32 @@ export const compositeOps = {
   /** The slices along dim, as an array. */
   unbind(this: T, dim = 0): T[] {
     const d = normDim(dim, this.ndim);
+    if (this.ndim === 0) throw new IndexError(`Dimension specified as ${d} but tensor has no dimensions`);
     return Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i));
   },
 };
+
+/**
+ * t itself, or a copy when t is a view: repeat and roll return new tensors in PyTorch (an in-place
+ * write to their result must not reach the input), but reshape may give a view of it.
+ */
+const own = (t: T): T => (t.base ? t.clone() : t);
 
 /** 0..n-1 (or n-1..0) as int32 on a device (arange: a host upload, not a read). */
 const positions = (n: number, device: Tensor['device'], reversed: boolean): T =>
   reversed ? arange(n - 1, -1, -1, { device }) : arange(n, { device });
 
 function triangle(x: T, diagonal: number, which: 'tril' | 'triu'): T {
+  // PyTorch 1.13 wraps dim -2 first, so fewer than 2 dims raise its IndexError.
+  if (x.ndim === 0) throw new IndexError('Dimension specified as -2 but tensor has no dimensions');
+  normDim(-2, x.ndim);
   if (x.ndim < 2) throw new RuntimeError(`${which}: input tensor must have at least 2 dimensions`);
   const rows = positions(x.shape[x.ndim - 2]!, x.device, false).reshape(-1, 1);
   const cols = positions(x.shape[x.ndim - 1]!, x.device, false);
   // col - row <= diagonal keeps the lower triangle; >= keeps the upper one.
   const off = cols.sub(rows);
-  return x.where(which === 'tril' ? off.le(diagonal) : off.ge(diagonal), 0);
+  const out = x.where(which === 'tril' ? off.le(diagonal) : off.ge(diagonal), 0);
+  return out.dtype === x.dtype ? out : out.type(x.dtype); // a bool x stays bool (0 promotes it)
 }
 
 /** torch.cat(tensors, dim): joins along an existing dim (dtypes promote; sizes must match off dim). */
@@ -241,6 +267,9 @@ export function cat(tensors: readonly T[], dim = 0): T {
   });
   sameDevice(tensors);
   const first = tensors[0]!;
+  tensors.forEach((t, i) => {
+    if (t.ndim === 0) throw new RuntimeError(`zero-dimensional tensor (at position ${i}) cannot be concatenated`);
+  });
   const d = normDim(dim, first.ndim);
   tensors.forEach((t, i) => {
     if (t.ndim !== first.ndim) throw new RuntimeError(`Tensors must have same number of dimensions: got ${first.ndim} and ${t.ndim}`);

@@ -138,7 +138,7 @@ export const unaryOps = {
   // Activations (torch.nn.functional; src/nn/functional.ts passes their parameters as p0, p1).
   // silu = x σ(x); d/dx = σ (1 + x (1 - σ))
   silu: {
-    cpu: (x) => x / (1 + Math.exp(-x)), wgsl: 'x / (T(1) + exp(-x))', result: 'float', node: 'SiluBackward0', saves: ['x'],
+    cpu: (x) => x / (1 + Math.exp(-x)), wgsl: 'x / (T(1) + exp(-x))', result: 'float', node: 'SiluBackward0', saves: ['x'], ints: 'error',
     grad: (g, x): Tensor => {
       const s = x.sigmoid();
       return g.mul(s.mul(x.mul(s.neg().add(1)).add(1)));

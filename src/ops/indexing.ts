@@ -8,7 +8,7 @@ import type { View } from '../backend.js';
 import { castScalar, isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
-import { broadcastShapes, fmtShape, normDim } from '../shape.js';
+import { broadcastShapes, contiguousStrides, fmtShape, normDim } from '../shape.js';
 import { Tensor, sameDevice } from '../tensor.js';
 
 type T = Tensor;
@@ -29,6 +29,12 @@ function filled(shape: readonly number[], value: number, dtype: DType, device: T
   launch(device, { kind: 'fill', out: t.kernelView(), value: castScalar(value, dtype) });
   return t;
 }
+
+/**
+ * A launch's fresh contiguous output as `shape`, without a view node: a view would make the result
+ * "a view of a leaf" to the in-place checks (and, made under noGrad, a no-grad view).
+ */
+const shaped = (t: T, shape: readonly number[]): T => new Tensor(t.storage, shape.slice(), contiguousStrides(shape), t.offset);
 
 /** A tensor of at least one dim (the kernels walk at least one). */
 const atLeast1d = (t: T): T => (t.ndim === 0 ? t.reshape(1) : t);
@@ -89,7 +95,7 @@ export function gather(x: T, dim: number, index: T, checked = false): T {
   checkShapes('', x, index, d, null);
   checkRange(index, d, x.shape[d] ?? 1, checked);
   const xs = atLeast1d(x), is = atLeast1d(index);
-  const out = gatherLaunch(xs, d, is.kernelView(), is.shape).reshape(index.shape.slice());
+  const out = shaped(gatherLaunch(xs, d, is.kernelView(), is.shape), index.shape);
   if (!isFloating(x.dtype)) return out;
   const from = x.shape.slice();
   return record(out, 'GatherBackward0', [x], [index], (g, [idx]) => [scatter(filled(from, 0, g.dtype, g.device), d, idx!, g, 'add', true)]);
@@ -99,10 +105,11 @@ export function gather(x: T, dim: number, index: T, checked = false): T {
  * torch.scatter / scatterAdd: a copy of self with src written (or, with 'add', added) at index along
  * dim. With 'assign' and repeated indices the last write in row-major order wins.
  */
-export function scatter(self: T, dim: number, index: T, src: T | number, mode: 'assign' | 'add', checked = false): T {
+export function scatter(self: T, dim: number, index: T, src: T | number | boolean, mode: 'assign' | 'add', checked = false): T {
   const name = mode === 'add' ? 'scatter_add' : 'scatter';
   checkIndex(index, name);
-  const s = typeof src === 'number' ? filled(index.shape, src, self.dtype, self.device) : src;
+  const scalar = typeof src === 'number' || typeof src === 'boolean';
+  const s = scalar ? filled(index.shape, +src, self.dtype, self.device) : src;
   sameDevice([self, index, s]);
   const d = normDim(dim, self.ndim);
   checkShapes('', self, index, d, s);
@@ -110,10 +117,10 @@ export function scatter(self: T, dim: number, index: T, src: T | number, mode: '
     throw new RuntimeError(`${name}(): Expected self.dtype to be equal to src.dtype`);
   }
   checkRange(index, d, self.shape[d] ?? 1, checked);
-  const out = scatterLaunch(mode, atLeast1d(self), d, atLeast1d(index), atLeast1d(s)).reshape(self.shape.slice());
+  const out = shaped(scatterLaunch(mode, atLeast1d(self), d, atLeast1d(index), atLeast1d(s)), self.shape);
   if (!isFloating(self.dtype)) return out;
   const srcShape = s.shape.slice();
-  return record(out, mode === 'add' ? 'ScatterAddBackward0' : typeof src === 'number' ? 'ScatterBackward1' : 'ScatterBackward0', [self, typeof src === 'number' ? null : s], [index], (g, [idx], needs) => [
+  return record(out, mode === 'add' ? 'ScatterAddBackward0' : scalar ? 'ScatterBackward1' : 'ScatterBackward0', [self, scalar ? null : s], [index], (g, [idx], needs) => [
     needs[0] ? (mode === 'add' ? g : scatter(g, d, idx!, 0, 'assign', true)) : null,
     needs[1] ? padTo(gather(g, d, idx!, true), srcShape) : null,
   ]);
@@ -131,7 +138,7 @@ export function indexSelect(x: T, dim: number, index: T): T {
   const shape = xs.shape.map((s, k) => (k === d ? i1.shape[0]! : s));
   // The 1-D index read as if expanded over out's shape: stride 0 off dim, no copy.
   const iv = { ...i1.kernelView(), shape, strides: shape.map((_, k) => (k === d ? i1.strides[0]! : 0)) };
-  const out = gatherLaunch(xs, d, iv, shape).reshape(x.ndim === 0 ? [] : shape);
+  const out = shaped(gatherLaunch(xs, d, iv, shape), x.ndim === 0 ? [] : shape);
   if (!isFloating(x.dtype)) return out;
   const from = x.shape.slice();
   return record(out, 'IndexSelectBackward0', [x], [index], (g, [idx]) => {
@@ -222,7 +229,7 @@ export function sort(x: T, dim = -1, descending = false): { values: T; indices: 
   const values = Tensor.empty(xs.shape, x.dtype, x.device);
   const indices = Tensor.empty(xs.shape, 'int32', x.device);
   launch(x.device, { kind: 'sort', x: xs.kernelView(), dim: d, descending, out: values.kernelView(), indices: indices.kernelView() });
-  const v = x.ndim === 0 ? values.reshape([]) : values, i = x.ndim === 0 ? indices.reshape([]) : indices;
+  const v = x.ndim === 0 ? shaped(values, []) : values, i = x.ndim === 0 ? shaped(indices, []) : indices;
   if (!isFloating(x.dtype)) return { values: v, indices: i };
   record(v, 'SortBackward0', [x], [i], placeRule(x.shape.slice(), d));
   return { values: v, indices: i };
@@ -234,8 +241,9 @@ export function topk(x: T, k: number, dim = -1, largest = true): { values: T; in
   const n = x.ndim === 0 ? 1 : x.shape[d]!;
   if (!Number.isInteger(k) || k < 0 || k > n) throw new RuntimeError('selected index k out of range');
   const s = noGrad(() => sort(x, d, largest));
-  const values = s.values.narrow(d, 0, k).clone();
-  const indices = s.indices.narrow(d, 0, k).clone();
+  // A 0-dim x (k is 0 or 1) gives its value and index 0, as PyTorch does.
+  const values = (x.ndim === 0 ? s.values : s.values.narrow(d, 0, k)).clone();
+  const indices = (x.ndim === 0 ? s.indices : s.indices.narrow(d, 0, k)).clone();
   if (!isFloating(x.dtype)) return { values, indices };
   record(values, 'TopkBackward0', [x], [indices], placeRule(x.shape.slice(), d));
   return { values, indices };
@@ -246,7 +254,7 @@ function scanLaunch(x: T, dim: number, op: 'sum' | 'prod', exclusive: boolean, r
   const xs = atLeast1d(x.dtype === dtype ? x : x.type(dtype));
   const out = Tensor.empty(xs.shape, dtype, x.device);
   launch(x.device, { kind: 'scan', op, x: xs.kernelView(), dim, exclusive, reverse, out: out.kernelView() });
-  return x.ndim === 0 ? out.reshape([]) : out;
+  return x.ndim === 0 ? shaped(out, []) : out;
 }
 
 /** torch.cumsum(x, dim): running sums along dim (ints and bools sum as int64, as in PyTorch). */
@@ -275,7 +283,7 @@ export function prod(x: T, dim?: number | null, keepdim = false): T {
     return src.ndim === 0 ? c : c.narrow(d, n - 1, 1).clone();
   });
   const keptShape = out.shape.slice();
-  out = out.reshape(all ? (keepdim ? x.shape.map(() => 1) : []) : keepdim ? keptShape : keptShape.filter((_, k) => k !== d));
+  out = shaped(out, all ? (keepdim ? x.shape.map(() => 1) : []) : keepdim ? keptShape : keptShape.filter((_, k) => k !== d));
   if (!isFloating(dtype)) return out;
   return record(out, all ? 'ProdBackward0' : 'ProdBackward1', [x], [x], prodRule(all, d, keptShape));
 }
@@ -301,7 +309,7 @@ export const indexingOps = {
     return gather(this, dim, index);
   },
   /** A copy of self with src (a tensor or a number) written at index along dim. */
-  scatter(this: T, dim: number, index: T, src: T | number): T {
+  scatter(this: T, dim: number, index: T, src: T | number | boolean): T {
     return scatter(this, dim, index, src, 'assign');
   },
   /** A copy of self with src added at index along dim (repeated indices accumulate). */

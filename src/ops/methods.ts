@@ -8,6 +8,7 @@
  * (or a method without its entry) is a compile error; src/functional.ts checks the torch.* exports.
  */
 import { IndexError, RuntimeError } from '../errors.js';
+import { normDim } from '../shape.js';
 import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
 import * as apply from './apply.js';
 import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.js';
@@ -131,6 +132,7 @@ function argExtreme(op: 'max' | 'min', x: T, dim: number | undefined, keepdim: b
     if (x.numel() === 0) throw new IndexError(`arg${op}(): Expected reduction dim to be specified for input.numel() == 0.`);
     return red.extremeWithIndices(op, x.reshape(-1), 0, false).indices;
   }
+  if (x.ndim > 0 && x.size(dim) === 0) throw new IndexError(`arg${op}(): Expected reduction dim ${normDim(dim, x.ndim)} to have non-zero size.`);
   return red.extremeWithIndices(op, x, dim, keepdim).indices;
 }
 

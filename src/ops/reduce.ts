@@ -58,20 +58,21 @@ export function mean(x: Tensor, dims: number[] | null, keepdim: boolean): Tensor
  * A max/min needs something to choose from: without dims the input must not be empty; with dims,
  * each reduced dim must be non-empty (zeros(5, 0).amin(0) is an empty result, as in PyTorch).
  */
-function checkNonEmpty(x: Tensor, name: string, dims: number[] | null, reduced: readonly number[]): void {
+function checkNonEmpty(x: Tensor, name: string, dims: number[] | null): void {
   if (dims === null) {
     if (numel(x.shape) === 0) {
       throw new RuntimeError(`${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
     }
     return;
   }
-  for (const d of reduced) if (x.shape[d] === 0) throw new IndexError(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
+  // PyTorch names the dim as it was given (amin(-1), not amin(1)); plan() has range-checked them.
+  for (const d of dims) if (x.shape[d < 0 ? d + x.ndim : d] === 0) throw new IndexError(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
 }
 
 /** amax/amin/max()/min(): the gradient is shared evenly among the tied extremes, as in PyTorch. */
 export function extreme(op: 'max' | 'min', x: Tensor, dims: number[] | null, keepdim: boolean, node: string): Tensor {
   const p = plan(x, dims, keepdim);
-  checkNonEmpty(x, node.startsWith('A') ? `a${op}` : op, dims, p.dims);
+  checkNonEmpty(x, node.startsWith('A') ? `a${op}` : op, dims);
   const kept = reduceLaunch(op, x, p.dims, p.keepShape, x.dtype);
   const out = finalView(kept, p.finalShape);
   if (!isFloating(x.dtype)) return out;

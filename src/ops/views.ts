@@ -124,7 +124,9 @@ export function expand(t: Tensor, sizes: readonly number[]): Tensor {
   }
   const lead = sizes.length - t.ndim;
   const shape: number[] = [], strides: number[] = [];
-  sizes.forEach((s, i) => {
+  // PyTorch checks from the last dim back, so its error names the last mismatching dim.
+  for (let i = sizes.length - 1; i >= 0; i--) {
+    const s = sizes[i]!;
     const j = i - lead;
     const cur = j >= 0 ? t.shape[j]! : 1;
     const target = s === -1 && j >= 0 ? cur : s;
@@ -136,9 +138,9 @@ export function expand(t: Tensor, sizes: readonly number[]): Tensor {
         `The expanded size of the tensor (${target}) must match the existing size (${cur}) at non-singleton dimension ${i}.  Target sizes: ${fmtShape(sizes)}.  Tensor sizes: ${fmtShape(t.shape)}`,
       );
     }
-    shape.push(target);
-    strides.push(j < 0 || (cur === 1 && target !== 1) ? 0 : t.strides[j]!);
-  });
+    shape.unshift(target);
+    strides.unshift(j < 0 || (cur === 1 && target !== 1) ? 0 : t.strides[j]!);
+  }
   // The central sumToShape in the backward loop reduces the expanded gradient back to t's shape
   // (and leaves it alone when no dim grew).
   return record(viewOf(t, shape, strides, t.offset), 'ExpandBackward0', [t], [], identity);

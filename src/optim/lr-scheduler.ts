@@ -5,7 +5,8 @@
 import { TypeError, ValueError } from '../errors.js';
 import { Optimizer } from './optimizer.js';
 
-type AnyOptimizer = Optimizer<{ lr: number }>;
+/** Any optimizer whose param groups have a learning rate (what a scheduler adjusts). */
+export type AnyOptimizer = Optimizer<{ lr: number }>;
 
 /** Base class: sets initialLr on each group and takes the first step (epoch 0) at construction. */
 export abstract class LRScheduler {

@@ -6,6 +6,7 @@ import { ITEM_BYTES as ITEM, WasmHeap } from './heap.js';
 import { KernelCache, Scratch, WasmMatmul } from './kernels.js';
 import { nextTask, YIELD_AFTER } from '../tasks.js';
 import { runFused as runFusedJs } from '../fused.js';
+import { layoutOf, WasmFused, type FusedStats } from './fused.js';
 import type { FusedKernel } from '../../../kernel.js';
 
 /** A CPU buffer: its byte address in the wasm memory and its element count. */
@@ -26,18 +27,10 @@ type Arg = { kind: Kind; ptr: number; value: number; L: number };
 function classify(v: Operand, shape: readonly number[]): Arg | null {
   if (typeof v === 'number') return { kind: 's', ptr: 0, value: v, L: 0 };
   if (v.dtype !== 'float32') return null;
-  const ptr = buf(v).ptr + 4 * v.offset;
-  if (isContiguous(v.shape, v.strides)) return { kind: 'v', ptr, value: 0, L: 0 };
-  // a row: broadcast (stride 0) or size-1 leading dims, then a contiguous suffix
-  const nd = shape.length;
-  let d = 0;
-  while (d < nd && (v.strides[d] === 0 || shape[d] === 1)) d++;
-  if (d > 0 && isContiguous(shape.slice(d), v.strides.slice(d))) return { kind: 'r', ptr, value: 0, L: size(shape.slice(d)) };
-  // a column: contiguous leading dims, then broadcast trailing dims (one value per row)
-  let e = nd;
-  while (e > 0 && (v.strides[e - 1] === 0 || shape[e - 1] === 1)) e--;
-  if (e < nd && isContiguous(shape.slice(0, e), v.strides.slice(0, e))) return { kind: 'c', ptr, value: 0, L: size(shape.slice(e)) };
-  return null;
+  const lay = layoutOf(v, shape);
+  // a broadcast single value is walked as a row of one element here (the map kernels' 's' is a parameter)
+  if (!lay || lay.kind === 's') return lay && shape.length > 0 ? { kind: 'r', ptr: buf(v).ptr + 4 * v.offset, value: 0, L: 1 } : null;
+  return { kind: lay.kind, ptr: buf(v).ptr + 4 * v.offset, value: 0, L: lay.L };
 }
 
 /** A contiguous operand of `dtype` ('v') or a scalar ('s'), or null for any other layout. */
@@ -51,16 +44,18 @@ const contiguousOf = (v: View, dtype: DType) => v.dtype === dtype && isContiguou
 
 /**
  * The CPU backend on WebAssembly: every buffer lives in one wasm memory (WasmHeap), so SIMD kernels
- * read and write tensors in place. Layouts and dtypes the kernels do not cover run through the JS
+ * read and write tensors in place. The executor's fused elementwise groups are rendered to wasm
+ * kernels (./fused.ts); those it does not cover run through the JS renderer, on the same memory. Layouts and dtypes the kernels do not cover run through the JS
  * reference kernels (`runJs`) on typed-array views of the same memory, made per launch (a view
  * made before the memory grows would be detached), and reads copy out.
  */
-export function createWasmBackend(runJs: (l: Launch) => void): Backend & { readonly heap: WasmHeap; readonly kernels: KernelCache } {
+export function createWasmBackend(runJs: (l: Launch) => void): Backend & { readonly heap: WasmHeap; readonly kernels: KernelCache; readonly fused: FusedStats } {
   const heap = new WasmHeap();
   const kernels = new KernelCache(heap);
   const scratch = new Scratch(heap);
   const mm = new WasmMatmul(heap, kernels, scratch);
   const view = (b: WasmBuf, dtype: DType) => heap.array(dtype, b.ptr, b.numel);
+  const fused = new WasmFused(kernels, (v) => buf(v).ptr + ITEM[v.dtype] * v.offset);
 
   /** The launch with each buffer replaced by a typed array over the memory (for the JS kernels). */
   function onHost(l: Launch): Launch {
@@ -210,6 +205,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     limits: { maxBufferSize: 2 ** 31 - 1, dtypes: DTYPES, maxKernelBuffers: 64 },
     heap,
     kernels,
+    fused: fused.stats,
     alloc(numel, dtype) {
       const bytes = numel * ITEM[dtype];
       const reused = heap.pooledBytes;
@@ -232,8 +228,10 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     launch: (l) => {
       if (!fast(l)) runJs(onHost(l));
     },
-    // Fused groups run through the JS renderer for now; rendering them to wasm is the next step.
-    runFused: (k) => runFusedJs(fusedOnHost(k)),
+    // Fused groups the wasm renderer does not cover (./fused.ts) run through the JS renderer.
+    runFused: (k, _label, cache) => {
+      if (!fused.run(k, cache)) runFusedJs(fusedOnHost(k));
+    },
     synchronize: async () => {},
   };
 }

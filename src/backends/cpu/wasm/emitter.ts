@@ -35,12 +35,13 @@ function sleb(n: number, out: number[]): void {
 /** SIMD opcodes used by the kernels (after the 0xfd prefix). */
 const SIMD = {
   load: 0x00, load32_splat: 0x09, store: 0x0b,
-  f32x4_splat: 0x13, f32x4_extract_lane: 0x1f, f64x2_splat: 0x14, f64x2_extract_lane: 0x21,
+  i32x4_splat: 0x11, f32x4_splat: 0x13, f32x4_extract_lane: 0x1f, f64x2_splat: 0x14, f64x2_extract_lane: 0x21,
   f32x4_eq: 0x41, f32x4_ne: 0x42, f32x4_lt: 0x43, f32x4_gt: 0x44, f32x4_le: 0x45, f32x4_ge: 0x46,
   v128_not: 0x4d, v128_and: 0x4e, v128_andnot: 0x4f, v128_or: 0x50, v128_xor: 0x51, v128_bitselect: 0x52,
   f32x4_abs: 0xe0, f32x4_neg: 0xe1, f32x4_sqrt: 0xe3,
   f32x4_add: 0xe4, f32x4_sub: 0xe5, f32x4_mul: 0xe6, f32x4_div: 0xe7, f32x4_min: 0xe8, f32x4_max: 0xe9,
-  f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2,
+  f64x2_add: 0xf0, f64x2_sub: 0xf1, f64x2_mul: 0xf2, f64x2_div: 0xf3,
+  f64x2_promote_low_f32x4: 0x5f, f32x4_demote_f64x2_zero: 0x5e, f32x4_trunc: 0x69, i32x4_ne: 0x38,
   f32x4_relaxed_madd: 0x105,
 } as const;
 /** The names `Func.simd()` accepts. */
@@ -73,9 +74,17 @@ export class Func {
     return this;
   }
 
+  f64(x: number): this {
+    const b = new Uint8Array(Float64Array.of(x).buffer);
+    this.code.push(0x44, ...b);
+    return this;
+  }
+
   /** Raw opcodes (scalar ALU ops: see the named helpers below). */
   op(...bytes: number[]): this { this.code.push(...bytes); return this; }
   private u(n: number): this { uleb(n, this.code); return this; }
+  /** An unsigned LEB128 immediate (a memory offset after raw opcodes). */
+  u32(n: number): this { return this.u(n); }
 
   // i32 arithmetic and comparisons
   add(): this { return this.op(0x6a); }
@@ -96,6 +105,10 @@ export class Func {
   v128Zero(): this { this.code.push(0xfd, 0x0c, ...new Array<number>(16).fill(0)); return this; }
   /** A SIMD instruction without immediates. */
   simd(o: SimdOp): this { return this.op(0xfd).u(SIMD[o]); }
+  /** A SIMD instruction without immediates, by opcode (after the 0xfd prefix). */
+  simdOp(code: number): this { return this.op(0xfd).u(code); }
+  /** i8x16.shuffle: byte lanes of the two v128 operands (0-15 the first, 16-31 the second). */
+  shuffle(lanes: readonly number[]): this { return this.op(0xfd, 0x0d, ...lanes); }
 
   // structured control: block/loop/if take an empty block type; br depths count enclosing labels
   block(): this { return this.op(0x02, 0x40); }
@@ -103,6 +116,8 @@ export class Func {
   if(): this { return this.op(0x04, 0x40); }
   else(): this { return this.op(0x05); }
   end(): this { return this.op(0x0b); }
+  /** Calls function `index` (an import's index in the import list). */
+  call(index: number): this { return this.op(0x10).u(index); }
   br(depth: number): this { return this.op(0x0c).u(depth); }
   brIf(depth: number): this { return this.op(0x0d).u(depth); }
 
@@ -150,30 +165,43 @@ function name(s: string): number[] {
   return out.concat(b);
 }
 
-/** A module importing `env.memory` and exporting the given functions under their names. */
-export function assemble(funcs: Readonly<Record<string, Func>>): Uint8Array<ArrayBuffer> {
+/** A function the module imports from `env` (a JS function), callable by its index in the import list. */
+export interface Import {
+  readonly name: string;
+  readonly params: readonly number[];
+  readonly results: readonly number[];
+}
+
+/**
+ * A module importing `env.memory` (and the functions `imports` lists, whose indices come first, so
+ * `call(i)` calls import i) and exporting the given functions under their names.
+ */
+export function assemble(funcs: Readonly<Record<string, Func>>, imports: readonly Import[] = []): Uint8Array<ArrayBuffer> {
   const entries = Object.entries(funcs);
   const sigs: string[] = [];
   const types: number[][] = [];
-  const typeOf = entries.map(([, f]) => {
-    const sig = [0x60, f.params.length, ...f.params, f.results.length, ...f.results];
+  const typeIndex = (params: readonly number[], results: readonly number[]) => {
+    const sig = [0x60, params.length, ...params, results.length, ...results];
     const key = sig.join(',');
     let at = sigs.indexOf(key);
     if (at < 0) { at = sigs.length; sigs.push(key); types.push(sig); }
     return at;
-  });
+  };
+  const importTypes = imports.map((m) => typeIndex(m.params, m.results));
+  const typeOf = entries.map(([, f]) => typeIndex(f.params, f.results));
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const t: number[] = [];
   vec(types, t);
   section(1, t, out);
   const imp: number[] = [];
-  vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]], imp); // memory, min 1 page, no max
+  const fnImports = imports.map((m, i) => { const b = [...name('env'), ...name(m.name), 0x00]; uleb(importTypes[i]!, b); return b; });
+  vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01], ...fnImports], imp); // memory, min 1 page, no max
   section(2, imp, out);
   const fn: number[] = [];
   vec(typeOf.map((i) => { const b: number[] = []; uleb(i, b); return b; }), fn);
   section(3, fn, out);
   const exp: number[] = [];
-  vec(entries.map(([n], i) => { const b = [...name(n), 0x00]; uleb(i, b); return b; }), exp);
+  vec(entries.map(([n], i) => { const b = [...name(n), 0x00]; uleb(imports.length + i, b); return b; }), exp);
   section(7, exp, out);
   const code: number[] = [];
   vec(entries.map(([, f]) => f.encode()), code);

@@ -1,4 +1,4 @@
-import { assemble, Func } from './emitter.js';
+import { assemble, Func, type Import } from './emitter.js';
 import type { WasmHeap } from './heap.js';
 import { gemm, packA, packB } from './matmul.js';
 
@@ -20,6 +20,12 @@ function validates(f: Func): boolean {
   }
 }
 
+/** A module's functions and the JS functions it imports (each with its signature). */
+export interface Module {
+  readonly funcs: Record<string, Func>;
+  readonly imports: readonly (Import & { readonly fn: (...a: number[]) => number })[];
+}
+
 /**
  * Compiled kernel modules, keyed by a structural string (the op and operand layouts), all bound to
  * the heap's one memory. A key is compiled once per process; `WebAssembly.Module` compiles
@@ -32,12 +38,15 @@ export class KernelCache {
 
   constructor(private readonly heap: WasmHeap) {}
 
-  /** The exports of the module `build()` describes, compiled on first use of `key`. */
-  get(key: string, build: () => Record<string, Func>): WebAssembly.Exports {
+  /** The exports of the module `build()` describes (its functions, or a Module), compiled on first use of `key`. */
+  get(key: string, build: () => Record<string, Func> | Module): WebAssembly.Exports {
     let e = this.cache.get(key);
     if (!e) {
-      const mod = new WebAssembly.Module(assemble(build()));
-      e = new WebAssembly.Instance(mod, { env: { memory: this.heap.memory } }).exports;
+      const b = build();
+      const m: Module = Array.isArray((b as Module).imports) ? (b as Module) : { funcs: b as Record<string, Func>, imports: [] };
+      const env: WebAssembly.ModuleImports = { memory: this.heap.memory };
+      for (const i of m.imports) env[i.name] = i.fn;
+      e = new WebAssembly.Instance(new WebAssembly.Module(assemble(m.funcs, m.imports)), { env }).exports;
       this.cache.set(key, e);
       this.compiled++;
     }
