@@ -3,6 +3,8 @@
  * and the seed's net — with every result checked against the float64 references the bench uses
  * for wgtorch itself (a wrong answer is reported as a failure, whatever its speed).
  *
+ * Both cases run on every backend, WebGPU included (the executor issue's target is the net on
+ * WebGPU against jax-js `jit` on the same adapter).
  * Peers: TensorFlow.js 4.22 (cpu, wasm = XNNPACK, webgpu), jax-js 0.1.25 (wasm, webgpu; the net's
  * whole step under `jit`), both installed in bench/peers/ apart from the package
  * (`cd bench/peers && npm install`), each run in its own Node process (bench/peers/peers.mjs);
@@ -137,7 +139,6 @@ export async function runPeers(root: string, quick: boolean): Promise<number> {
         if (i >= 2) samples.push(performance.now() - t0);
       }
       rows.push(check({ peer: 'wgtorch', backend: device === 'cpu' ? `cpu (${cpuKernels})` : device, case: 'matmul', samples, status: 'ok' }, await c!.data()));
-      if (device !== 'cpu') continue;
       const losses: [number, number][] = [];
       await trainTwoLayerNet({ device, seed: NET.seed, steps: warmSteps, print: () => {} });
       const t0 = performance.now();
@@ -147,7 +148,7 @@ export async function runPeers(root: string, quick: boolean): Promise<number> {
           if (t === refStep || t === steps) losses.push([t, await loss.item()]);
         },
       });
-      rows.push(check({ peer: 'wgtorch', backend: `cpu (${cpuKernels})`, case: 'net', samples: [performance.now() - t0], losses, status: 'ok' }));
+      rows.push(check({ peer: 'wgtorch', backend: device === 'cpu' ? `cpu (${cpuKernels})` : device, case: 'net', samples: [performance.now() - t0], losses, status: 'ok' }));
     }
 
     // the JS peers, each in its own process

@@ -81,7 +81,6 @@ async function tfjs() {
     writeProduct(backend, await c.data());
     emit({ backend, case: 'matmul', samples });
     tf.dispose([a, b, c]);
-    if (backend === 'webgpu') continue; // the net's case is cpu/wasm, as the issue measured it
 
     // The seed's net: relu(x·w1)·w2, squared error, SGD — the step PyTorch's tutorial writes.
     const x = tf.tensor2d(init.x, [dims.B, dims.I]), y = tf.tensor2d(init.y, [dims.B, dims.O]);
@@ -124,7 +123,6 @@ async function jax() {
     emit({ backend, case: 'matmul', samples, threads: backend === 'wasm' ? `navigator.hardwareConcurrency = ${navigator.hardwareConcurrency}` : undefined });
     a.dispose();
     b.dispose();
-    if (backend === 'webgpu') continue;
 
     // The whole step under jit: forward, gradient (reference-counted arguments: .ref to reuse) and update.
     const lossFn = (w1, w2, x, y) => np.square(np.matmul(np.maximum(np.matmul(x, w1), 0), w2).sub(y)).sum();
