@@ -1,6 +1,7 @@
 import { isFloating, type DType } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
-import { beginInternal, endInternal, userCode } from './executor.js';
+import { beginInternal, endInternal, userCode, userCodeRuns } from './executor.js';
+import { disposeTemporaries } from './scope.js';
 import { gradEnabled, noGrad } from './grad-mode.js';
 import type { Tensor } from './tensor.js';
 
@@ -204,8 +205,10 @@ export function runBackward(
   const delivered: Tensor[] = [];
   const device = roots[0]?.device;
   if (device) beginInternal(device);
+  const runs = userCodeRuns();
   try {
-    noGradBackward();
+    // Backward's temporaries are released when it ends (a hook or custom Function may keep any).
+    disposeTemporaries(noGradBackward, () => (userCodeRuns() === runs ? [...delivered, ...captured.values()] : null));
   } finally {
     if (device) endInternal(device, [...delivered, ...captured.values()].map((t) => t.storage.buf));
   }

@@ -429,6 +429,12 @@ export function beginInternal(device: Device, bufs: readonly BufferHandle[] = []
 }
 
 let userDepth = 0;
+let userRuns = 0;
+
+/** How many times user code ran inside autograd (hooks, custom Functions) since the process began. */
+export function userCodeRuns(): number {
+  return userRuns;
+}
 
 /**
  * Runs user code that autograd calls inside an internal region (a custom Function's backward, a
@@ -439,6 +445,7 @@ export function userCode<R>(device: Device, seen: readonly BufferHandle[], fn: (
   const set = lazies[device]?.graph.internal;
   if (set) for (const b of seen) set.delete(b);
   userDepth++;
+  userRuns++;
   try {
     return fn();
   } finally {

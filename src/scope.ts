@@ -97,6 +97,31 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * Runs fn (autograd's backward loop) and disposes the tensors it made, except those `keep()` lists
+ * (the gradients it delivered): its temporaries go back to the device at once instead of waiting
+ * for the garbage collector, which a loop that rarely yields would make it wait for long. When
+ * `keep()` gives null (user code ran inside and may hold anything), nothing is disposed. Unlike
+ * scope(), the graph is not realized here: forward, backward and update stay one graph.
+ */
+export function disposeTemporaries(fn: () => void, keep: () => readonly Tensor[] | null): void {
+  const frame: Frame = { made: new Set(), roots: new Set() };
+  frames.push(frame);
+  try {
+    fn();
+  } finally {
+    frames.pop();
+    const kept = keep();
+    const keepSet = kept ? new Set(kept) : null;
+    const outer = frames[frames.length - 1];
+    for (const t of frame.made) {
+      if (!keepSet || keepSet.has(t)) outer?.made.add(t);
+      else t.dispose();
+    }
+    if (outer) for (const r of frame.roots) if (!outer.made.has(r)) outer.roots.add(r);
+  }
+}
+
 function release(frame: Frame, result: unknown): void {
   const returned: Tensor[] = [];
   collect(result, returned, new Set());
