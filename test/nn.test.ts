@@ -313,3 +313,23 @@ describe.each(devices)('torch.nn on %s', (device: Device) => {
     });
   });
 });
+
+describe('torch.nn argument errors', () => {
+  const F = torch.nn.functional;
+  const nn = torch.nn;
+  // PyTorch 1.13: F.relu(None) → TypeError "relu(): argument 'input' (position 1) must be Tensor, not NoneType"
+  it.each([
+    ['F.relu(undefined)', () => F.relu(undefined as unknown as Tensor), "relu(): argument 'input' (position 1) must be Tensor, not NoneType"],
+    ['F.gelu("x")', () => F.gelu('x' as unknown as Tensor), "gelu(): argument 'input' (position 1) must be Tensor, not str"],
+    ['F.softmax(3, 0)', () => F.softmax(3 as unknown as Tensor, 0), "softmax(): argument 'input' (position 1) must be Tensor, not int"],
+    ['F.mseLoss(x, null)', () => F.mseLoss(torch.ones(2), null as unknown as Tensor), "mse_loss(): argument 'target' (position 2) must be Tensor, not NoneType"],
+    ['F.linear(x, [1])', () => F.linear(torch.ones(1, 1), [1] as unknown as Tensor), "linear(): argument 'weight' (position 2) must be Tensor, not list"],
+    ['Linear.forward(undefined)', () => new nn.Linear(1, 1).forward(undefined as unknown as Tensor), "linear(): argument 'input' (position 1) must be Tensor, not NoneType"],
+    ['ReLU.forward("x")', () => new nn.ReLU().forward('x' as unknown as Tensor), "relu(): argument 'input' (position 1) must be Tensor, not str"],
+    ['Sequential.forward(3)', () => new nn.Sequential(new nn.Linear(1, 1), new nn.ReLU()).forward(3 as unknown as Tensor), "linear(): argument 'input' (position 1) must be Tensor, not int"],
+    ['Flatten.forward(2.5)', () => new nn.Flatten().forward(2.5 as unknown as Tensor), "flatten(): argument 'input' (position 1) must be Tensor, not float"],
+  ])('%s raises PyTorch\'s TypeError', (_, f, message) => {
+    expect(f).toThrow(torch.TypeError);
+    expect(f).toThrow(message);
+  });
+});

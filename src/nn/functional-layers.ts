@@ -2,6 +2,7 @@
  * torch.nn.functional forms of the layers: linear, dropout, layerNorm, embedding, conv2d. Each is a
  * composite of table ops, so it runs and differentiates on every device.
  */
+import { checkTensor } from '../args.js';
 import { rand, zeros } from '../creation.js';
 import { cat, stack } from '../ops/composite.js';
 import { IndexError, RuntimeError, ValueError } from '../errors.js';
@@ -10,6 +11,8 @@ import type { Tensor } from '../tensor.js';
 
 /** y = x Wᵀ + b, with weight (out, in) as nn.Linear stores it. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  checkTensor('linear', 'input', 1, input);
+  checkTensor('linear', 'weight', 2, weight);
   const y = input.matmul(weight.t());
   return bias ? y.add(bias) : y;
 }
@@ -19,6 +22,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Ten
  * identity otherwise. The mask comes from torch.rand, so manualSeed makes it reproducible.
  */
 export function dropout(input: Tensor, opts: { p?: number; training?: boolean } = {}): Tensor {
+  checkTensor('dropout', 'input', 1, input);
   const p = opts.p ?? 0.5;
   if (p < 0 || p > 1) throw new ValueError(`dropout probability has to be between 0 and 1, but got ${p}`);
   if (!(opts.training ?? true) || p === 0) return input;
@@ -29,6 +33,7 @@ export function dropout(input: Tensor, opts: { p?: number; training?: boolean } 
 
 /** Normalizes over the trailing `normalizedShape` dims (biased variance), then scales and shifts. */
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  checkTensor('layer_norm', 'input', 1, input);
   const k = normalizedShape.length;
   const tail = input.shape.slice(input.ndim - k);
   if (k === 0 || input.ndim < k || tail.some((s, i) => s !== normalizedShape[i])) {
@@ -50,6 +55,8 @@ export function layerNorm(input: Tensor, normalizedShape: readonly number[], wei
  * scatter-adds into the picked rows. Rows at paddingIdx get no gradient.
  */
 export function embedding(input: Tensor, weight: Tensor, opts: { paddingIdx?: number | null } = {}): Tensor {
+  checkTensor('embedding', 'input', 1, input);
+  checkTensor('embedding', 'weight', 2, weight);
   if (isFloating(input.dtype)) {
     throw new RuntimeError(
       `Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got torch.${input.typeLabel()}Tensor instead (while checking arguments for embedding)`,
@@ -97,6 +104,8 @@ function pad2d(x: Tensor, ph: number, pw: number): Tensor {
  * copy) and multiplied by the flattened weight in one matmul per group.
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  checkTensor('conv2d', 'input', 1, input);
+  checkTensor('conv2d', 'weight', 2, weight);
   const unbatched = input.ndim === 3;
   const x = unbatched ? input.unsqueeze(0) : input;
   if (x.ndim !== 4) {

@@ -4,6 +4,7 @@
  */
 import { IndexError, RuntimeError, ValueError } from '../errors.js';
 import { isFloating } from '../dtype.js';
+import { checkTensor } from '../args.js';
 import type { Tensor } from '../tensor.js';
 
 /** How a loss reduces its per-element values. */
@@ -22,11 +23,15 @@ function sizeName(s: readonly number[]): string {
 
 /** Mean squared error: mean((input - target)^2). */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  checkTensor('mse_loss', 'input', 1, input);
+  checkTensor('mse_loss', 'target', 2, target);
   return reduce(input.sub(target).pow(2), opts.reduction);
 }
 
 /** Mean absolute error: mean(|input - target|). */
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  checkTensor('l1_loss', 'input', 1, input);
+  checkTensor('l1_loss', 'target', 2, target);
   return reduce(input.sub(target).abs(), opts.reduction);
 }
 
@@ -87,6 +92,8 @@ function pickedAndWeights(input: Tensor, target: Tensor, opts: NLLOptions): [Ten
  * -input[n, target[n]], weighted, averaged over the weights in play (PyTorch's 'mean').
  */
 export function nllLoss(input: Tensor, target: Tensor, opts: NLLOptions = {}): Tensor {
+  checkTensor('nll_loss', 'input', 1, input);
+  checkTensor('nll_loss', 'target', 2, target);
   checkTarget(input, target);
   const [picked, w] = pickedAndWeights(input, target, opts);
   const loss = picked.mul(w).neg();
@@ -106,6 +113,8 @@ export interface CrossEntropyOptions extends NLLOptions {
  * (float, the input's shape), as torch.nn.functional.cross_entropy.
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  checkTensor('cross_entropy', 'input', 1, input);
+  checkTensor('cross_entropy', 'target', 2, target);
   const ls = opts.labelSmoothing ?? 0;
   if (ls < 0 || ls > 1) throw new RuntimeError(`label_smoothing must be between 0.0 and 1.0. Got: ${ls}`);
   const classDim = input.ndim === 1 ? 0 : 1;
@@ -145,6 +154,8 @@ function sameSize(input: Tensor, target: Tensor): void {
 
 /** Binary cross entropy of probabilities; logs are clamped at -100 as PyTorch does. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  checkTensor('binary_cross_entropy', 'input', 1, input);
+  checkTensor('binary_cross_entropy', 'target', 2, target);
   sameSize(input, target);
   const logx = input.log().clamp({ min: -100 });
   const log1mx = input.rsub(1).log().clamp({ min: -100 });
@@ -162,6 +173,8 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
+  checkTensor('binary_cross_entropy_with_logits', 'input', 1, input);
+  checkTensor('binary_cross_entropy_with_logits', 'target', 2, target);
   sameSize(input, target);
   const maxVal = input.neg().clamp({ min: 0 });
   const softplus = maxVal.neg().exp().add(input.neg().sub(maxVal).exp()).log().add(maxVal);

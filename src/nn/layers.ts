@@ -9,7 +9,8 @@ import type { Tensor } from '../tensor.js';
 import { conv2d, dropout, embedding, layerNorm, linear } from './functional-layers.js';
 import * as init from './init.js';
 import { Module, Parameter } from './module.js';
-import { gelu } from './functional.js';
+import * as F from './functional.js';
+import { checkTensor } from '../args.js';
 
 /** A module that maps one tensor to one tensor (what Sequential chains). */
 export interface Layer extends Module {
@@ -121,18 +122,18 @@ export class ModuleList<M extends Module = Module> extends Module {
 /** max(x, 0). */
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
-    return input.relu();
+    return F.relu(input);
   }
 }
 /** 1 / (1 + exp(-x)). */
 export class Sigmoid extends Module {
   forward(input: Tensor): Tensor {
-    return input.sigmoid();
+    return F.sigmoid(input);
   }
 }
 export class Tanh extends Module {
   forward(input: Tensor): Tensor {
-    return input.tanh();
+    return F.tanh(input);
   }
 }
 /** x · Φ(x) (exact erf form), or the tanh approximation with {approximate: 'tanh'}. */
@@ -143,7 +144,7 @@ export class GELU extends Module {
     this.approximate = opts.approximate ?? 'none';
   }
   forward(input: Tensor): Tensor {
-    return gelu(input, { approximate: this.approximate });
+    return F.gelu(input, { approximate: this.approximate });
   }
   override extraRepr(): string {
     return `approximate='${this.approximate}'`;
@@ -155,7 +156,7 @@ export class Softmax extends Module {
     super();
   }
   forward(input: Tensor): Tensor {
-    return input.softmax(this.dim);
+    return F.softmax(input, this.dim);
   }
   override extraRepr(): string {
     return `dim=${this.dim}`;
@@ -167,7 +168,7 @@ export class LogSoftmax extends Module {
     super();
   }
   forward(input: Tensor): Tensor {
-    return input.logSoftmax(this.dim);
+    return F.logSoftmax(input, this.dim);
   }
   override extraRepr(): string {
     return `dim=${this.dim}`;
@@ -179,6 +180,7 @@ export class Flatten extends Module {
     super();
   }
   forward(input: Tensor): Tensor {
+    checkTensor('flatten', 'input', 1, input);
     return input.flatten(this.startDim, this.endDim);
   }
   override extraRepr(): string {

@@ -1,4 +1,5 @@
 /** The matmul family: one batched matmul launch (any strides) and PyTorch's shape rules around it. */
+import { checkTensor } from '../args.js';
 import { noGrad, record, type GradRule } from '../autograd.js';
 import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
@@ -8,12 +9,7 @@ import { Tensor, sameDevice } from '../tensor.js';
 const dtypeName = { float32: 'float', float64: 'double', int32: 'long', bool: 'bool' } as const;
 
 /** PyTorch's TypeError when the second operand is not a tensor. */
-function checkTensorArg(fn: string, name: string, b: unknown): void {
-  if (!(b instanceof Tensor)) {
-    const t = b === null || b === undefined ? 'NoneType' : typeof b === 'number' ? (Number.isInteger(b) ? 'int' : 'float') : typeof b;
-    throw new TypeError(`${fn}(): argument '${name}' (position 1) must be Tensor, not ${t}`);
-  }
-}
+const checkTensorArg = (fn: string, name: string, b: unknown): void => checkTensor(fn, name, 1, b);
 
 function checkPair(a: Tensor, b: Tensor): void {
   sameDevice([a, b]);

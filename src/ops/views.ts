@@ -1,4 +1,5 @@
 /** View ops: new shape/strides/offset over the same storage, each with its gradient rule. */
+import { pyType } from '../args.js';
 import { record, type GradRule } from '../autograd.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
@@ -200,14 +201,6 @@ export function select(t: Tensor, dim: number, index: number): Tensor {
   return record(out, 'SelectBackward0', [t], [], intoZeros(t.shape.slice(), (z) => z.select(d, i)));
 }
 
-/** Python's type name of a JS value, as PyTorch's argument errors print it. */
-function pyType(v: unknown): string {
-  if (v === null || v === undefined) return 'NoneType';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  if (typeof v === 'string') return 'str';
-  if (typeof v === 'boolean') return 'bool';
-  return Array.isArray(v) ? 'list' : typeof v;
-}
 
 /** PyTorch's TypeError for an int argument given something else. */
 function checkInt(fn: string, name: string, pos: number, v: unknown): number {
