@@ -50,7 +50,8 @@ export class Node {
   /** Hooks on the gradient of this node's output, in registration order. */
   hooks: Map<number, GradHook> | null = null;
   constructor(
-    readonly name: string,
+    /** PyTorch's grad_fn name; a composite op renames its result's last inner node (ops/composite.ts). */
+    public name: string,
     readonly next: readonly (Edge | null)[],
     /** Shape and dtype of each input: its gradient is reduced and cast to them (PyTorch's input metadata). */
     readonly inputs: readonly InputMeta[],

@@ -156,3 +156,25 @@ describe('ops-extra argument errors', () => {
     expect(err?.message).toBe(message);
   });
 });
+
+describe.each(devices)('composite ops record PyTorch 1.13 node names on %s', (device) => {
+  it('names the result as PyTorch does, and chunks an empty dim into `chunks` pieces', () => {
+    const x = torch.randn([3, 4], { device, requiresGrad: true });
+    const e = torch.randn([3, 4], { device });
+    // PyTorch 1.13: x.lerp(e, 0.5) LerpBackward0, with a tensor weight LerpBackward1, x.var() VarBackward0, ...
+    const names: [torch.Tensor, string][] = [
+      [x.lerp(e, 0.5), 'LerpBackward0'], [x.lerp(e, torch.fullLike(e, 0.5)), 'LerpBackward1'],
+      [x.var(), 'VarBackward0'], [x.std(0, { keepdim: true }), 'StdBackward0'], [x.logsumexp(1), 'LogsumexpBackward0'],
+      [x.norm(), 'NormBackward1'], [x.norm(1), 'NormBackward1'], [x.tril(), 'TrilBackward0'], [x.triu(1), 'TriuBackward0'],
+      [x.roll(1), 'RollBackward0'], [x.repeat(2, 1), 'RepeatBackward0'], [x.flip(0), 'FlipBackward0'],
+      [torch.stack([x, x]), 'StackBackward0'], [x.split(2)[0]!, 'SplitBackward0'], [x.split([1, 2])[0]!, 'SplitWithSizesBackward0'],
+      [x.chunk(2)[1]!, 'SplitBackward0'], [x.unbind()[0]!, 'UnbindBackward0'],
+    ];
+    for (const [t, name] of names) expect(t.gradFn!.name).toBe(name);
+    // torch.zeros(2, 0).chunk(3, 1) → 3 empty pieces (split_with_sizes); x.chunk of a non-empty dim splits by ceil(n / chunks)
+    const z = torch.zeros([2, 0], { device, requiresGrad: true }).chunk(3, 1);
+    expect(z.length).toBe(3);
+    expect(z[0]!.gradFn!.name).toBe('SplitWithSizesBackward0');
+    expect(x.chunk(3, 1).map((t) => t.shape[1])).toEqual([2, 2]);
+  });
+});

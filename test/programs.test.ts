@@ -62,30 +62,6 @@ const GRAD_FN_ALIASES: Record<string, [string, string]> = {
   ReshapeAliasBackward0: ['ViewBackward0', 'PyTorch 1.13 routes reshape through _reshape_alias; PyTorch 2 records ViewBackward0'],
 };
 
-/**
- * Ops that wgtorch writes once from primitives (src/ops/composite.ts, issue 13's design) record the
- * node of their last primitive where PyTorch has a fused node of its own: PyTorch's name → the
- * names wgtorch may record. The graph differs, not the result: values and gradients are still
- * compared at every step. (A user printing gradFn sees the primitive's name: a README note for the lead.)
- */
-const COMPOSITE_NODES: Record<string, readonly string[]> = {
-  LerpBackward0: ['AddBackward0'], // self + w (end - self)
-  LerpBackward1: ['AddBackward0'],
-  VarBackward0: ['DivBackward0'], // Σ (x - mean)² / (n - correction)
-  StdBackward0: ['SqrtBackward0'], // sqrt(var)
-  LogsumexpBackward0: ['AddBackward0', 'ViewBackward0'], // log Σ exp(x - m) + m, reshaped without keepdim
-  NormBackward1: ['LinalgVectorNormBackward0', 'SumBackward1', 'PowBackward0'], // p = 2, 1, other p
-  MaskedFillBackward0: ['WhereBackward0'], // where(mask, value, self)
-  TrilBackward0: ['WhereBackward0'], // where(col - row <= diagonal, self, 0)
-  TriuBackward0: ['WhereBackward0'],
-  RollBackward0: ['CatBackward0', 'ViewBackward0', 'CloneBackward0'], // cat of two narrows (flattened first without dims)
-  RepeatBackward0: ['ViewBackward0', 'CloneBackward0'], // reshape · expand · reshape (copied when that is a view)
-  FlipBackward0: ['IndexSelectBackward0', 'CloneBackward0'], // indexSelect with reversed positions
-  StackBackward0: ['CatBackward0'], // cat of unsqueezed tensors
-  SplitBackward0: ['SliceBackward0'], // narrow views (chunk is split)
-  SplitWithSizesBackward0: ['SliceBackward0'],
-  UnbindBackward0: ['SelectBackward0'], // select views
-};
 
 /** Thrown by the replay to stop a program at its first disagreement. */
 class Disagreement extends Error {}
@@ -128,7 +104,7 @@ async function diffDesc(what: string, t: Tensor | undefined, d: Desc): Promise<s
   const fn = t.gradFn?.name ?? null;
   const sameName =
     fn === d.grad_fn ||
-    (d.grad_fn !== null && (GRAD_FN_ALIASES[d.grad_fn]?.[0] === fn || (fn !== null && (COMPOSITE_NODES[d.grad_fn]?.includes(fn) ?? false))));
+    (d.grad_fn !== null && (GRAD_FN_ALIASES[d.grad_fn]?.[0] === fn));
   if (!sameName) return `${what}: gradFn ${fn}, want ${d.grad_fn}`;
   return '';
 }

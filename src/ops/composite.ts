@@ -60,6 +60,18 @@ function checkFloat(x: T, name: string): void {
   if (!isFloating(x.dtype)) throw new RuntimeError(`"${name}" not implemented for '${x.typeLabel()}'`);
 }
 
+/**
+ * PyTorch records a composite op as one node; here its result's last inner node takes that node's
+ * name (values and gradients are the inner ops'). A result that is an input's own node is left alone.
+ */
+function named<R extends T | T[]>(out: R, name: string, ...inputs: unknown[]): R {
+  for (const o of Array.isArray(out) ? out : [out]) {
+    const fn = o.gradFn;
+    if (fn && !inputs.some((i) => i instanceof Tensor && i.gradFn === fn)) fn.name = name;
+  }
+  return out;
+}
+
 /** Ops written from primitives, as Tensor methods (`this`) and torch.* functions (tensor first). */
 export const compositeOps = {
   /** x * x (PyTorch records it as pow(x, 2)). */
@@ -71,15 +83,15 @@ export const compositeOps = {
     // PyTorch broadcasts self, end and weight in that order (its error names them so).
     const s = broadcastShapes(this.shape, end.shape);
     if (weight instanceof Tensor) broadcastShapes(s, weight.shape);
-    return this.add(end.sub(this).mul(weight));
+    return named(this.add(end.sub(this).mul(weight)), weight instanceof Tensor ? 'LerpBackward1' : 'LerpBackward0', this, end, weight);
   },
   /** Variance over dims: var(), var(dim), var(dim, {correction, keepdim}), var({dim, unbiased}). */
   var(this: T, dim?: Dims | VarOptions | null, opts?: VarOptions | boolean, keepdim?: boolean): T {
-    return variance(this, ...varArgs(dim, opts, keepdim));
+    return named(variance(this, ...varArgs(dim, opts, keepdim)), 'VarBackward0', this);
   },
   /** Standard deviation: the square root of var with the same arguments. */
   std(this: T, dim?: Dims | VarOptions | null, opts?: VarOptions | boolean, keepdim?: boolean): T {
-    return variance(this, ...varArgs(dim, opts, keepdim)).sqrt();
+    return named(variance(this, ...varArgs(dim, opts, keepdim)).sqrt(), 'StdBackward0', this);
   },
   /** log Σ exp(x) along dims, computed stably (the max is shifted out first; ±inf rows give ±inf). */
   logsumexp(this: T, dim: Dims, keepdim = false): T {
@@ -90,13 +102,13 @@ export const compositeOps = {
     let m = this;
     const d = normDims(dims, this.ndim);
     // Nothing to shift over an empty reduction (amax would raise): the sum of no terms, log 0 = -inf.
-    if (d.some((k) => this.shape[k] === 0)) return this.exp().sum(d, keepdim).log();
+    if (d.some((k) => this.shape[k] === 0)) return named(this.exp().sum(d, keepdim).log(), 'LogsumexpBackward0', this);
     const shift = noGrad(() => {
       for (const k of d) m = m.amax(k, true);
       return m.where(m.abs().ne(Infinity), 0);
     });
     const r = this.sub(shift).exp().sum(d, true).log().add(shift);
-    return keepdim ? r : r.reshape(this.shape.filter((_, i) => !d.includes(i)));
+    return named(keepdim ? r : r.reshape(this.shape.filter((_, i) => !d.includes(i))), 'LogsumexpBackward0', this);
   },
   /** exp(x) / Σ exp(x) along dim. Gradient: y (g - Σ g y). */
   softmax(this: T, dim: number): T {
@@ -131,15 +143,15 @@ export const compositeOps = {
     const d = dims === null ? this.shape.map((_, i) => i) : normDims(dims, this.ndim);
     const q = p === undefined || p === null || p === 'fro' ? 2 : p;
     const a = this.abs();
-    if (q === Infinity) return a.amax(d, keepdim);
-    if (q === -Infinity) return a.amin(d, keepdim);
+    if (q === Infinity) return named(a.amax(d, keepdim), 'NormBackward1', this);
+    if (q === -Infinity) return named(a.amin(d, keepdim), 'NormBackward1', this);
     if (q === 0) return this.ne(0).type(this.dtype).sum(d, keepdim);
-    if (q === 1) return a.sum(d, keepdim);
-    if (q !== 2) return a.pow(q).sum(d, keepdim).pow(1 / q);
+    if (q === 1) return named(a.sum(d, keepdim), 'NormBackward1', this);
+    if (q !== 2) return named(a.pow(q).sum(d, keepdim).pow(1 / q), 'NormBackward1', this);
     const n = noGrad(() => this.mul(this).sum(d, true).sqrt());
     const out = noGrad(() => (keepdim ? n : n.reshape(this.shape.filter((_, i) => !d.includes(i)))));
     // d‖x‖/dx = x / ‖x‖, taken as 0 where ‖x‖ = 0 (PyTorch's subgradient).
-    return record(out, 'LinalgVectorNormBackward0', [this], [this, n], normRule);
+    return record(out, 'NormBackward1', [this], [this, n], normRule);
   },
   /** self with value where mask (broadcast to self's shape) is true. */
   maskedFill(this: T, mask: T, value: number | T): T {
@@ -148,15 +160,15 @@ export const compositeOps = {
     // The value takes self's dtype (masked_fill never promotes); out of place, self and mask broadcast.
     const v = value instanceof Tensor ? value.type(this.dtype) : +value;
     const out = apply.where(mask, v, this);
-    return out.dtype === this.dtype ? out : out.type(this.dtype);
+    return named(out.dtype === this.dtype ? out : out.type(this.dtype), 'MaskedFillBackward0', this, mask, value);
   },
   /** The lower triangle (at and below the diagonal `diagonal`) of the last two dims; zeros above. */
   tril(this: T, diagonal = 0): T {
-    return triangle(this, diagonal, 'tril');
+    return named(triangle(this, diagonal, 'tril'), 'TrilBackward0', this);
   },
   /** The upper triangle (at and above the diagonal `diagonal`) of the last two dims; zeros below. */
   triu(this: T, diagonal = 0): T {
-    return triangle(this, diagonal, 'triu');
+    return named(triangle(this, diagonal, 'triu'), 'TriuBackward0', this);
   },
   /** Tiles self: repeat(2, 3) of [a, b] is [2a, 3b] (sizes may add leading dims). */
   repeat(this: T, ...sizes: (number | readonly number[])[]): T {
@@ -167,24 +179,24 @@ export const compositeOps = {
     const padded = this.reshape([...r.slice(0, r.length - this.ndim).map(() => 1), ...this.shape]);
     const inter = padded.shape.flatMap((s) => [1, s]);
     const big = padded.shape.flatMap((s, i) => [r[i]!, s]);
-    return own(padded.reshape(inter).expand(big).reshape(padded.shape.map((s, i) => s * r[i]!)));
+    return named(own(padded.reshape(inter).expand(big).reshape(padded.shape.map((s, i) => s * r[i]!))), 'RepeatBackward0', this);
   },
   /** Reverses the order along each of dims. */
   flip(this: T, ...dims: (number | readonly number[])[]): T {
     const ds = normDims((dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[], this.ndim);
-    if (this.ndim === 0) return this.clone(); // nothing to reverse (dim 0 / -1 of a 0-dim tensor)
+    if (this.ndim === 0) return named(this.clone(), 'FlipBackward0', this); // nothing to reverse (dim 0 / -1 of a 0-dim tensor)
     let out: T = this;
     for (const d of ds) {
       const n = this.shape[d]!;
       out = ix.indexSelect(out, d, positions(n, this.device, true));
     }
-    return ds.length ? out : this.clone();
+    return named(ds.length ? out : this.clone(), 'FlipBackward0', this);
   },
   /** Rotates by shifts along dims (the flattened tensor when dims is omitted). */
   roll(this: T, shifts: number | readonly number[], dims?: number | readonly number[] | null): T {
     required('roll', 'shifts', shifts);
     const sh = typeof shifts === 'number' ? [shifts] : shifts.slice();
-    if (dims === undefined || dims === null) return own(this.reshape(-1).roll(sh[0]!, 0).reshape(this.shape.slice()));
+    if (dims === undefined || dims === null) return named(own(this.reshape(-1).roll(sh[0]!, 0).reshape(this.shape.slice())), 'RollBackward0', this);
     const ds = typeof dims === 'number' ? [dims] : dims.slice();
     if (ds.length !== sh.length) throw new RuntimeError(`shifts and dimensions must align. shifts: ${sh.length}, dims:${ds.length}`);
     let out: T = this;
@@ -194,7 +206,7 @@ export const compositeOps = {
       const s = n === 0 ? 0 : ((sh[k]! % n) + n) % n;
       if (s !== 0) out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d);
     });
-    return out === this ? this.clone() : out;
+    return named(out === this ? this.clone() : out, 'RollBackward0', this);
   },
   /** Views of consecutive pieces along dim: of `size` each (the last may be smaller), or of the given sizes. */
   split(this: T, size: number | readonly number[], dim = 0): T[] {
@@ -214,24 +226,27 @@ export const compositeOps = {
       }
     }
     let at = 0;
-    return sizes.map((s) => {
+    const parts = sizes.map((s) => {
       const v = this.narrow(d, at, s);
       at += s;
       return v;
     });
+    return named(parts, typeof size === 'number' ? 'SplitBackward0' : 'SplitWithSizesBackward0', this);
   },
   /** `chunks` views of (nearly) equal size along dim. */
   chunk(this: T, chunks: number, dim = 0): T[] {
     if (this.ndim === 0) throw new RuntimeError('chunk expects at least a 1-dimensional tensor');
     if (!Number.isInteger(chunks) || chunks <= 0) throw new RuntimeError('chunk expects `chunks` to be greater than 0, got: ' + chunks);
     const n = this.shape[normDim(dim, this.ndim)]!;
-    return this.split(Math.max(1, Math.ceil(n / chunks)), dim);
+    // PyTorch splits an empty dim into `chunks` empty pieces (split_with_sizes), else by ceil(n / chunks).
+    if (n === 0) return this.split(new Array<number>(chunks).fill(0), dim);
+    return this.split(Math.ceil(n / chunks), dim);
   },
   /** The slices along dim, as an array. */
   unbind(this: T, dim = 0): T[] {
     const d = normDim(dim, this.ndim);
     if (this.ndim === 0) throw new IndexError(`Dimension specified as ${d} but tensor has no dimensions`);
-    return Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i));
+    return named(Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i)), 'UnbindBackward0', this);
   },
 };
 
@@ -327,5 +342,5 @@ export function stack(tensors: readonly T[], dim = 0): T {
     }
   });
   const d = normDim(dim, first.ndim + 1);
-  return cat(tensors.map((t) => t.unsqueeze(d)), d);
+  return named(cat(tensors.map((t) => t.unsqueeze(d)), d), 'StackBackward0', ...tensors);
 }
