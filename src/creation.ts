@@ -1,6 +1,6 @@
 /** Creation functions: torch.tensor, zeros, ones, full, arange, linspace, eye, rand, randn, *Like. */
 import type { Device } from './backend.js';
-import { castScalar, hostArray, isFloating, parseDType, type DType, type HostArray } from './dtype.js';
+import { castScalar, fillValue, hostArray, isFloating, parseDType, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError, ValueError } from './errors.js';
 import { launch } from './executor.js';
 import { generator, takeCounter } from './random.js';
@@ -68,8 +68,9 @@ function fromHost(data: HostArray, shape: readonly number[], dtype: DType, devic
 }
 
 function filled(shape: readonly number[], value: number, dtype: DType, device: Device): Tensor {
+  const v = fillValue(value, dtype);
   const t = Tensor.empty(shape, dtype, device);
-  launch(device, { kind: 'fill', out: t.kernelView(), value: castScalar(value, dtype) });
+  launch(device, { kind: 'fill', out: t.kernelView(), value: v });
   return t;
 }
 

@@ -111,6 +111,17 @@ export function torchName(d: DType): string {
 }
 
 /** Rounds a JS number the way storing it in `dtype` does. */
+/**
+ * A fill value in `dtype`, with PyTorch's error when an integer tensor cannot hold it (NaN, ±inf,
+ * or beyond the integer range: int32 plays int64 here, so its range is int32's).
+ */
+export function fillValue(x: number, dtype: DType): number {
+  if (dtype === 'int32' && !(Number.isFinite(x) && Math.trunc(x) >= -(2 ** 31) && Math.trunc(x) < 2 ** 31)) {
+    throw new RuntimeError('value cannot be converted to type int64_t without overflow');
+  }
+  return castScalar(x, dtype);
+}
+
 export function castScalar(x: number, dtype: DType): number {
   switch (dtype) {
     case 'float32': return Math.fround(x);

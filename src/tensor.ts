@@ -1,12 +1,12 @@
 import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
 import type { Backend, BufferHandle, Device, View } from './backend.js';
-import { canCast, castScalar, cpuAllocError, hostArray, isDTypeName, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
+import { canCast, cpuAllocError, fillValue, hostArray, isDTypeName, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, beginInternal, launch, stepBoundary } from './executor.js';
 import { formatTensor } from './format.js';
 import * as inplace from './ops/inplace.js';
 import * as views from './ops/views.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, sizesFromArgs, fmtShape } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, fmtShape } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
@@ -393,8 +393,9 @@ export class Tensor {
   }
   /** A tensor like self filled with value; its gradient to self is zero. */
   private filled(self: Tensor, value: number | boolean, node: string): Tensor {
+    const v = fillValue(+value, this.dtype);
     const out = Tensor.empty(this.shape, this.dtype, this.device);
-    launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(+value, this.dtype) });
+    launch(this.device, { kind: 'fill', out: out.kernelView(), value: v });
     return record(out, node, [self], [], (g) => [g.zerosLike()]);
   }
 
@@ -533,8 +534,9 @@ export class Tensor {
     return this.fullLike(1);
   }
   fullLike(value: number): Tensor {
+    const v = fillValue(value, this.dtype);
     const out = Tensor.empty(this.shape, this.dtype, this.device);
-    launch(this.device, { kind: 'fill', out: out.kernelView(), value: castScalar(value, this.dtype) });
+    launch(this.device, { kind: 'fill', out: out.kernelView(), value: v });
     return out;
   }
 }

@@ -126,3 +126,22 @@ describe.each(devices)('type rules on %s', (device) => {
     expect(x.rsub(x).gradFn!.name).toBe('RsubBackward0');
   });
 });
+
+describe.each(devices)('integer fills and integer division by zero on %s', (device) => {
+  it('raise as PyTorch 1.13 does', async () => {
+    const opts = { device, dtype: 'int32' as const };
+    // torch.full([2], nan, dtype=torch.int64) → RuntimeError: value cannot be converted to type int64_t without overflow
+    expect(() => torch.full([2], NaN, opts)).toThrow('value cannot be converted to type int64_t without overflow');
+    expect(() => torch.zeros([2], opts).fill_(Infinity)).toThrow('value cannot be converted to type int64_t without overflow');
+    // torch.zeros(2, dtype=torch.int64).fill_(2.5) → tensor([2, 2])
+    expect(await torch.zeros([2], opts).fill_(2.5).tolist()).toEqual([2, 2]);
+    const a = torch.tensor([5, 3], opts);
+    // tensor([5, 3]).remainder(0) / fmod(0) → RuntimeError: ZeroDivisionError
+    expect(() => a.remainder(0)).toThrow('ZeroDivisionError');
+    expect(() => a.fmod(0)).toThrow('ZeroDivisionError');
+    // a tensor divisor is read on the CPU (WebGPU kernels cannot raise)
+    if (device === 'cpu') expect(() => a.remainder(torch.tensor([0, 2], opts))).toThrow('ZeroDivisionError');
+    // floats are IEEE: tensor([5., 3.]).fmod(0) → tensor([nan, nan])
+    expect(await a.float().fmod(0).tolist()).toEqual([NaN, NaN]);
+  });
+});

@@ -79,6 +79,16 @@ const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
   typeof o === 'number' ? o : o.broadcastView(shape);
 
 /**
+ * Integer fmod/remainder by zero: PyTorch's CPU raises "ZeroDivisionError". A scalar divisor is
+ * checked everywhere; a tensor one on the CPU (a synchronous read, so the error stays at the call);
+ * WebGPU kernels cannot raise (their result there is the kernel's).
+ */
+function checkIntDivisor(b: Tensor | number): void {
+  const zero = typeof b === 'number' ? b === 0 : b.device === 'cpu' && b.numel() > 0 && b.dataSync().includes(0);
+  if (zero) throw new RuntimeError('ZeroDivisionError');
+}
+
+/**
  * Applies a binary op of the table with broadcasting; a scalar may stand on either side. `node`
  * overrides the grad_fn name (rsub records RsubBackward0 / RsubBackward1 as PyTorch does).
  */
@@ -92,6 +102,7 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, nod
   if (op === 'pow' && !isFloating(promoted) && typeof b === 'number' && b < 0) {
     throw new RuntimeError('Integers to negative integer powers are not allowed.');
   }
+  if ((op === 'fmod' || op === 'remainder') && !isFloating(promoted)) checkIntDivisor(b);
   const dtype: DType = def.result === 'bool' ? 'bool' : def.result === 'float' ? toFloating(promoted) : promoted;
   const compute: DType = def.result === 'float' ? dtype : promoted === 'bool' ? 'int32' : promoted;
   const out = Tensor.empty(shape, dtype, device);
