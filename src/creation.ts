@@ -1,4 +1,5 @@
 /** Creation functions: torch.tensor, zeros, ones, full, arange, linspace, eye, rand, randn, *Like. */
+import { checkTensor } from './args.js';
 import type { Device } from './backend.js';
 import { castScalar, fillValue, hostArray, isFloating, parseDType, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError, ValueError } from './errors.js';
@@ -215,8 +216,8 @@ export function eye(n: number, m?: number | TensorOptions, opts?: TensorOptions)
 
 const likeOpts = (t: Tensor, opts?: TensorOptions): TensorOptions => ({ dtype: t.dtype, device: t.device, ...opts });
 /** The shape of the tensor a *Like function copies, with PyTorch's TypeError for a non-tensor. */
-function likeShape(t: Tensor): number[] {
-  if (!(t instanceof Tensor)) throw new TypeError(`argument 'input' (position 1) must be Tensor, not ${t === null ? 'NoneType' : typeof t}`);
+function likeShape(fn: string, t: Tensor): number[] {
+  checkTensor(fn, 'input', 1, t);
   return t.shape.slice();
 }
 
@@ -225,17 +226,17 @@ function checkNumber(fn: string, name: string, pos: number, v: unknown): void {
   if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be Number, not ${v === null ? 'NoneType' : typeof v}`);
 }
 export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return zeros(likeShape(t), likeOpts(t, opts));
+  return zeros(likeShape('zeros_like', t), likeOpts(t, opts));
 }
 export function onesLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return ones(likeShape(t), likeOpts(t, opts));
+  return ones(likeShape('ones_like', t), likeOpts(t, opts));
 }
 export function fullLike(t: Tensor, value: number | boolean, opts?: TensorOptions): Tensor {
-  return full(likeShape(t), value, likeOpts(t, opts));
+  return full(likeShape('full_like', t), value, likeOpts(t, opts));
 }
 export function randnLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return randn(likeShape(t), likeOpts(t, opts));
+  return randn(likeShape('randn_like', t), likeOpts(t, opts));
 }
 export function randLike(t: Tensor, opts?: TensorOptions): Tensor {
-  return rand(likeShape(t), likeOpts(t, opts));
+  return rand(likeShape('rand_like', t), likeOpts(t, opts));
 }

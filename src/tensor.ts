@@ -1,3 +1,4 @@
+import { checkTensor } from './args.js';
 import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
 import type { Backend, BufferHandle, Device, View } from './backend.js';
 import { canCast, cpuAllocError, fillValue, hostArray, isDTypeName, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
@@ -185,7 +186,7 @@ export class Tensor {
     return views.expand(this, flatArgs(sizes));
   }
   expandAs(other: Tensor): Tensor {
-    if (!(other instanceof Tensor)) throw new TypeError(`expand_as(): argument 'other' (position 1) must be Tensor, not ${other === null ? 'NoneType' : typeof other}`);
+    checkTensor('expand_as', 'other', 1, other);
     return views.expand(this, other.shape.slice());
   }
   contiguous(): Tensor {
@@ -407,7 +408,7 @@ export class Tensor {
     }
     stepBoundary(this.device);
     let g = gradient ?? null;
-    if (g !== null && !(g instanceof Tensor)) throw new TypeError(`backward(): argument 'gradient' must be Tensor, not ${typeof g}`);
+    if (g !== null) checkTensor('backward', 'gradient', 1, g);
     if (g === null) {
       if (this.numel() !== 1) throw new RuntimeError('grad can be implicitly created only for scalar outputs');
       g = this.onesLike();
@@ -559,7 +560,7 @@ function allocate(b: Backend, n: number, dtype: DType): BufferHandle {
 }
 
 function sameDeviceOrThrow(a: Tensor, b: Tensor): void {
-  if (!(b instanceof Tensor)) throw new TypeError(`copy_(): argument 'src' must be Tensor, not ${typeof b}`);
+  checkTensor('copy_', 'src', 1, b);
   sameDevice([a, b]);
 }
 

@@ -222,7 +222,7 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
       ['scope', () => torch.scope(3 as unknown as () => void), 'torch.scope(fn): fn must be a function'],
       ['noGrad', () => torch.noGrad(3 as unknown as () => void), 'torch.noGrad(fn): fn must be a function'],
       ['expandAs', () => x.expandAs(null as unknown as torch.Tensor), "expand_as(): argument 'other' (position 1) must be Tensor, not NoneType"],
-      ['zerosLike', () => torch.zerosLike(null as unknown as torch.Tensor), "argument 'input' (position 1) must be Tensor, not NoneType"],
+      ['zerosLike', () => torch.zerosLike(null as unknown as torch.Tensor), "zeros_like(): argument 'input' (position 1) must be Tensor, not NoneType"],
       ['fill_', () => x.clone().fill_('a' as unknown as number), "fill_(): argument 'value' (position 1) must be Number"],
       ['slice', () => x.slice(0, 'a' as unknown as number), "slice(): argument 'start' (position 2) must be int"],
       ['clamp', () => x.clamp('a' as unknown as number), "clamp(): argument 'min'/'max' must be Number"],

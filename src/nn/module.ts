@@ -3,6 +3,7 @@
  * fields, in assignment order — `this.fc1 = new nn.Linear(...)` registers fc1 as PyTorch's
  * __setattr__ does — so `parameters()` lists them in PyTorch's registration order.
  */
+import { pyType } from '../args.js';
 import { noGrad } from '../autograd.js';
 import type { Device } from '../backend.js';
 import { KeyError, RuntimeError, TypeError } from '../errors.js';
@@ -14,7 +15,7 @@ import { Tensor, parseDevice } from '../tensor.js';
  */
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
-    if (!(data instanceof Tensor)) throw new TypeError(`Parameter(): argument 'data' must be Tensor, not ${typeof data}`);
+    if (!(data instanceof Tensor)) throw new TypeError(`Parameter(): argument 'data' (position 1) must be Tensor, not ${pyType(data)}`);
     super(data.storage, data.shape, data.strides, data.offset, null);
     // Integer data with requiresGrad gets PyTorch's "only Tensors of floating point dtype" error.
     if (requiresGrad) this.requiresGrad = true;

@@ -3,6 +3,7 @@
  * run wherever those run. Softmax, logSoftmax and the 2-norm record a hand-written gradient where
  * that saves kernels (and, for the norm, gives PyTorch's 0 at the origin instead of NaN).
  */
+import { pyType } from '../args.js';
 import { noGrad, record, type GradRule } from '../autograd.js';
 import { isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
@@ -155,7 +156,7 @@ export const compositeOps = {
   },
   /** self with value where mask (broadcast to self's shape) is true. */
   maskedFill(this: T, mask: T, value: number | T): T {
-    if (!(mask instanceof Tensor)) throw new TypeError(`masked_fill(): argument 'mask' must be Tensor, not ${typeof mask}`);
+    if (!(mask instanceof Tensor)) throw new TypeError(`masked_fill(): argument 'mask' (position 1) must be Tensor, not ${pyType(mask)}`);
     if (mask.dtype !== 'bool') throw new RuntimeError(`masked_fill_ only supports boolean masks, but got mask with dtype ${mask.typeLabel() === 'Long' ? 'long int' : mask.dtype}`);
     // The value takes self's dtype (masked_fill never promotes); out of place, self and mask broadcast.
     const v = value instanceof Tensor ? value.type(this.dtype) : +value;

@@ -3,6 +3,7 @@
  * integer and boolean indexing, sort / argsort / topk, cumsum and prod. Each records its gradient
  * as other indexing ops (gather's is a scatterAdd, sort's a scatter of g to the source positions).
  */
+import { pyType } from '../args.js';
 import { noGrad, record, type GradRule } from '../autograd.js';
 import type { View } from '../backend.js';
 import { castScalar, isFloating, type DType } from '../dtype.js';
@@ -19,7 +20,7 @@ export function required(name: string, arg: string, value: unknown): void {
 }
 
 function checkIndex(index: unknown, name: string): asserts index is Tensor {
-  if (!(index instanceof Tensor)) throw new TypeError(`${name}(): argument 'index' must be Tensor, not ${typeof index}`);
+  if (!(index instanceof Tensor)) throw new TypeError(`${name}(): argument 'index' (position 2) must be Tensor, not ${pyType(index)}`);
   if (index.dtype !== 'int32') throw new RuntimeError(`${name}(): Expected dtype int64 for index`);
 }
 
@@ -128,7 +129,7 @@ export function scatter(self: T, dim: number, index: T, src: T | number | boolea
 
 /** torch.indexSelect(x, dim, index): the slices of x at the positions of a 1-D index along dim. */
 export function indexSelect(x: T, dim: number, index: T): T {
-  if (!(index instanceof Tensor)) throw new TypeError(`index_select(): argument 'index' must be Tensor, not ${typeof index}`);
+  if (!(index instanceof Tensor)) throw new TypeError(`index_select(): argument 'index' (position 2) must be Tensor, not ${pyType(index)}`);
   if (index.ndim > 1) throw new IndexError('index_select(): Index is supposed to be a vector');
   if (index.dtype !== 'int32') throw new RuntimeError('index_select(): Expected dtype int32 or int64 for index');
   sameDevice([x, index]);

@@ -1,15 +1,13 @@
 /** The matmul family: one batched matmul launch (any strides) and PyTorch's shape rules around it. */
 import { checkTensor } from '../args.js';
 import { noGrad, record, type GradRule } from '../autograd.js';
-import { RuntimeError, TypeError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { broadcastShapes, contiguousStrides, numel } from '../shape.js';
 import { Tensor, sameDevice } from '../tensor.js';
 
 const dtypeName = { float32: 'float', float64: 'double', int32: 'long', bool: 'bool' } as const;
 
-/** PyTorch's TypeError when the second operand is not a tensor. */
-const checkTensorArg = (fn: string, name: string, b: unknown): void => checkTensor(fn, name, 1, b);
 
 function checkPair(a: Tensor, b: Tensor): void {
   sameDevice([a, b]);
@@ -49,7 +47,7 @@ function checkInner(a: Tensor, b: Tensor, ka: number, kb: number): void {
 }
 
 export function mm(a: Tensor, b: Tensor): Tensor {
-  checkTensorArg('mm', 'mat2', b);
+  checkTensor('mm', 'mat2', 1, b);
   if (a.ndim !== 2) throw new RuntimeError('self must be a matrix');
   if (b.ndim !== 2) throw new RuntimeError('mat2 must be a matrix');
   checkPair(a, b);
@@ -58,7 +56,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
 }
 
 export function bmm(a: Tensor, b: Tensor): Tensor {
-  checkTensorArg('bmm', 'mat2', b);
+  checkTensor('bmm', 'mat2', 1, b);
   if (a.ndim !== 3) throw new RuntimeError('batch1 must be a 3D tensor');
   if (b.ndim !== 3) throw new RuntimeError('batch2 must be a 3D tensor');
   checkPair(a, b);
@@ -69,7 +67,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
 }
 
 export function dot(a: Tensor, b: Tensor): Tensor {
-  checkTensorArg('dot', 'tensor', b);
+  checkTensor('dot', 'tensor', 1, b);
   if (a.ndim !== 1 || b.ndim !== 1) throw new RuntimeError(`1D tensors expected, but got ${a.ndim}D and ${b.ndim}D tensors`);
   checkPair(a, b);
   if (a.shape[0] !== b.shape[0]) {
@@ -90,7 +88,7 @@ export function dot(a: Tensor, b: Tensor): Tensor {
  * times a batch, bmm over broadcast batches).
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkTensorArg('matmul', 'other', b);
+  checkTensor('matmul', 'other', 1, b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new RuntimeError(`both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
   }
