@@ -4,7 +4,7 @@ import { cpuBackend } from './backends/cpu/index.js';
 import { DeviceError, RuntimeError, TorchError } from './errors.js';
 import { contiguousStrides } from './shape.js';
 import { clearPlans, planFor } from './plans.js';
-import { schedule, type Step } from './schedule.js';
+import { pruned, schedule, type Step } from './schedule.js';
 
 /**
  * The graph executor. Ops hand their launches to `launch(device, l)`, which records them in the
@@ -47,11 +47,24 @@ interface Graph {
   released: { buf: BufferHandle; dtype: Parameters<Backend['release']>[1]; numel: number }[];
   /** Outputs recorded inside an internal region (autograd's backward). */
   internal: Set<BufferHandle> | null;
-  /** Kernels carried from earlier graphs: computed only once something needs their outputs. */
-  kernels: { k: FusedKernel; label: string }[];
 }
 
-const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: new Set(), released: [], internal: null, kernels: [] });
+type Released = Graph['released'][number];
+
+const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: new Set(), released: [], internal: null });
+
+/**
+ * A kernel carried out of the graph that recorded it: a recipe for values that are alive but that
+ * nothing has read yet (an intermediate the user still holds, a trailing fill). It reads only
+ * buffers that were computed before it was carried, and runs when a later graph touches one of
+ * its outputs or writes one of its inputs, or when one of its outputs is read; it is dropped when
+ * all its outputs are released first. `seq` keeps program order among carried kernels.
+ */
+interface Carried {
+  k: FusedKernel;
+  label: string;
+  seq: number;
+}
 
 /**
  * What the tensor layer sees as a device's backend: the real backend behind a graph. Buffers,
@@ -59,6 +72,13 @@ const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: 
  */
 class Lazy implements Backend {
   graph = newGraph();
+  /** Carried kernels, by the buffers they write and read (see Carried). */
+  private readonly carriedOut = new Map<BufferHandle, Set<Carried>>();
+  private readonly carriedIn = new Map<BufferHandle, Set<Carried>>();
+  private carriedCount = 0;
+  private seq = 0;
+  /** Released buffers a carried kernel still names: returned when the last one lets go. */
+  private readonly held = new Map<BufferHandle, Released>();
   constructor(readonly real: Backend) {}
   get device(): Device {
     return this.real.device;
@@ -70,7 +90,7 @@ class Lazy implements Backend {
     return this.real.alloc(numel, dtype);
   }
   write(buf: BufferHandle, dtype: Parameters<Backend['write']>[1], data: Parameters<Backend['write']>[2]): void {
-    if (this.graph.touched.has(buf)) this.realizeFor(buf);
+    if (this.graph.touched.has(buf) || this.carriedOut.has(buf) || this.carriedIn.has(buf)) this.realizeFor(buf, true);
     this.real.write(buf, dtype, data);
   }
   async read(buf: BufferHandle, dtype: Parameters<Backend['read']>[1], offset: number, numel: number): ReturnType<Backend['read']> {
@@ -89,7 +109,106 @@ class Lazy implements Backend {
     if (this.graph.touched.has(buf)) {
       this.graph.dead.add(buf);
       this.graph.released.push({ buf, dtype, numel });
-    } else this.real.release(buf, dtype, numel);
+    } else this.releaseNow({ buf, dtype, numel });
+  }
+
+  /**
+   * Returns a buffer no recorded launch uses any more, unless a carried kernel still names it: a
+   * recipe whose outputs are all released is dropped; one still needed keeps its inputs.
+   */
+  private releaseNow(r: Released): void {
+    const writers = this.carriedOut.get(r.buf);
+    if (!writers && !this.carriedIn.has(r.buf)) {
+      this.real.release(r.buf, r.dtype, r.numel);
+      return;
+    }
+    this.held.set(r.buf, r);
+    if (writers) for (const c of [...writers]) if (c.k.outputs.every((o) => this.held.has(o.view.buf))) this.uncarry(c);
+  }
+
+  private carryKernel(k: FusedKernel, label: string): void {
+    const c: Carried = { k, label, seq: this.seq++ };
+    this.carriedCount++;
+    const add = (m: Map<BufferHandle, Set<Carried>>, b: BufferHandle) => {
+      let set = m.get(b);
+      if (!set) m.set(b, (set = new Set()));
+      set.add(c);
+    };
+    for (const o of k.outputs) add(this.carriedOut, o.view.buf);
+    for (const v of k.inputs) add(this.carriedIn, v.buf);
+  }
+
+  /** Forgets a carried kernel; buffers released meanwhile that nothing else names are returned. */
+  private uncarry(c: Carried): void {
+    this.carriedCount--;
+    const bufs = new Set<BufferHandle>();
+    const drop = (m: Map<BufferHandle, Set<Carried>>, b: BufferHandle) => {
+      const set = m.get(b);
+      if (set?.delete(c) && set.size === 0) m.delete(b);
+      bufs.add(b);
+    };
+    for (const o of c.k.outputs) drop(this.carriedOut, o.view.buf);
+    for (const v of c.k.inputs) drop(this.carriedIn, v.buf);
+    for (const b of bufs) {
+      const r = this.held.get(b);
+      if (r && !this.carriedOut.has(b) && !this.carriedIn.has(b)) {
+        this.held.delete(b);
+        this.real.release(r.buf, r.dtype, r.numel);
+      }
+    }
+  }
+
+  /**
+   * Runs carried kernel c: whole when `outs` is null, else only for those of its outputs (the
+   * rest stays carried, as a kernel of its own).
+   */
+  private runCarriedKernel(c: Carried, outs: ReadonlySet<BufferHandle> | null): void {
+    const k = c.k;
+    let now = outs ? k.outputs.filter((o) => outs.has(o.view.buf)) : k.outputs;
+    let later = now.length < k.outputs.length ? pruned(k, k.outputs.filter((o) => !outs!.has(o.view.buf))) : null;
+    // a part that writes what the rest reads (an in-place update) cannot run first: all runs
+    if (later && now.some((o) => later!.inputs.some((v) => v.buf === o.view.buf))) [now, later] = [k.outputs, null];
+    // the rest is carried, and c runs, before c lets go of its buffers (a released input would
+    // otherwise be handed back, and could be handed out again, before c read it)
+    if (later) this.carryKernel(later, c.label);
+    try {
+      if (now.length === 0) return;
+      launchStats.kernels++;
+      launchStats.fused++;
+      this.real.runFused(later ? pruned(k, now) : k, c.label);
+    } finally {
+      this.uncarry(c);
+    }
+  }
+
+  /**
+   * Before a graph (or a read or write of `only`) runs: the carried kernels whose outputs it
+   * touches run for those outputs, and those whose inputs it writes run whole — all of them when
+   * `all`. Carried kernels never read each other's outputs, so their order among themselves is free.
+   */
+  private runCarried(recs: readonly Launch[], all: boolean, only?: { buf: BufferHandle; write: boolean }): void {
+    if (this.carriedCount === 0) return;
+    const hits = new Map<Carried, Set<BufferHandle> | null>();
+    const touch = (b: BufferHandle) => {
+      for (const c of this.carriedOut.get(b) ?? []) {
+        const h = hits.get(c);
+        if (h !== null) hits.set(c, (h ?? new Set()).add(b));
+      }
+    };
+    const write = (b: BufferHandle) => {
+      for (const c of this.carriedIn.get(b) ?? []) hits.set(c, null);
+    };
+    if (all) for (const set of this.carriedOut.values()) for (const c of set) hits.set(c, null);
+    for (const l of recs) {
+      const a = launchBufs(l);
+      a.reads.forEach(touch);
+      a.writes.forEach((b) => (touch(b), write(b)));
+    }
+    if (only) {
+      touch(only.buf);
+      if (only.write) write(only.buf);
+    }
+    for (const [c, outs] of [...hits].sort((x, y) => x[0].seq - y[0].seq)) this.runCarriedKernel(c, outs);
   }
   launch(l: Launch): void {
     this.record(l);
@@ -116,10 +235,11 @@ class Lazy implements Backend {
     for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) g.touched.add((v as { buf: BufferHandle }).buf);
   }
 
-  /** Realizes what a read or write of `buf` depends on (a carried fill included). */
-  realizeFor(buf: BufferHandle): void {
+  /** Realizes what a read (or a write) of `buf` depends on (carried kernels included). */
+  realizeFor(buf: BufferHandle, write = false): void {
     this.realize();
     if (this.graph.touched.has(buf)) this.realize(true);
+    this.runCarried([], false, { buf, write });
   }
 
   /**
@@ -129,7 +249,7 @@ class Lazy implements Backend {
    */
   realize(all = false): void {
     const g = this.graph;
-    if (g.recs.length === 0 && (g.kernels.length === 0 || !(all || eager))) return;
+    if (g.recs.length === 0 && (this.carriedCount === 0 || !(all || eager))) return;
     const internal = g.internal;
     this.graph = newGraph();
     // An internal region still open continues in the next graph.
@@ -137,74 +257,40 @@ class Lazy implements Backend {
     launchStats.realizations++;
     let steps: Step[];
     try {
-      const kept = this.runCarried(g, all);
+      this.runCarried(g.recs, all || eager);
       const dead = (b: BufferHandle) => g.dead.has(b);
       let slots: object[];
       ({ steps, slots } = planFor(this.device, g.recs, dead, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
       if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
-      const carried = all || eager ? new Set<number>() : trailing(steps, g.recs, bound / 4);
-      steps.forEach((s, i) => carried.has(i) || this.run(s, g, slots[i]!));
-      this.carry(kept, [...carried].sort((a, b) => a - b).map((i) => steps[i] as Extract<Step, { kind: 'fused' }>), g);
+      const later = all || eager;
+      const carried = later ? new Set<number>() : trailing(steps, g.recs, bound / 4);
+      steps.forEach((s, i) => {
+        if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
+        else if (!carried.has(i)) this.run(s, g, slots[i]!);
+      });
+      this.carry([...carried].sort((a, b) => a - b).map((i) => steps[i] as Extract<Step, { kind: 'fused' }>), g);
     } finally {
-      for (const r of g.released) this.real.release(r.buf, r.dtype, r.numel);
+      for (const r of g.released) this.releaseNow(r);
     }
   }
 
   /**
-   * Kernels carried from earlier graphs run first when this graph needs them (it touches their
-   * outputs or writes their inputs) or when everything must run; they are dropped when their
-   * outputs were released meanwhile; the rest stay carried (returned).
+   * Carries trailing and deferred kernels out of the graph instead of running them: a fill becomes
+   * a fill launch in the next graph (so the next write makes it free); another kernel is kept as
+   * it is (its recipe). If nothing needs its outputs before they are released, it never runs.
    */
-  private runCarried(g: Graph, all: boolean): Graph['kernels'] {
-    if (g.kernels.length === 0) return [];
-    const touched = new Set<BufferHandle>(), written = new Set<BufferHandle>();
-    for (const l of g.recs) {
-      const a = launchBufs(l);
-      a.reads.forEach((b) => touched.add(b));
-      a.writes.forEach((b) => (touched.add(b), written.add(b)));
-    }
-    const kept: Graph['kernels'] = [];
-    for (const c of g.kernels) {
-      const outs = c.k.outputs.map((o) => o.view.buf);
-      if (outs.every((b) => g.dead.has(b) && !touched.has(b))) continue;
-      if (all || eager || outs.some((b) => touched.has(b)) || c.k.inputs.some((v) => written.has(v.buf))) {
-        launchStats.kernels++;
-        launchStats.fused++;
-        this.real.runFused(c.k, c.label);
-      } else kept.push(c);
-    }
-    return kept;
-  }
-
-  /**
-   * Moves trailing kernels into the new graph instead of running them: a fill becomes a fill
-   * launch (so the next write makes it free); another kernel is kept as it is (its recipe), with
-   * the releases of the buffers it uses. If nothing needs its outputs before they are released,
-   * it never runs.
-   */
-  private carry(kept: Graph['kernels'], steps: readonly Extract<Step, { kind: 'fused' }>[], g: Graph): void {
-    const next = this.graph;
-    const moved = new Set<BufferHandle>();
-    const keep = (c: Graph['kernels'][number]) => {
-      next.kernels.push(c);
-      c.k.inputs.forEach((v) => moved.add(v.buf));
-      c.k.outputs.forEach((o) => moved.add(o.view.buf));
-    };
-    kept.forEach(keep);
+  private carry(steps: readonly Extract<Step, { kind: 'fused' }>[], g: Graph): void {
     for (const s of steps) {
       const k = s.k;
       if (k.inputs.length === 0 && k.outputs.every((o) => k.nodes[o.node]!.op === 'const')) {
         for (const o of k.outputs) this.push({ kind: 'fill', out: o.view, value: (k.nodes[o.node] as { value: number }).value }, null);
-      } else keep({ k, label: k.names.join('+') });
+      } else this.carryKernel(k, k.names.join('+'));
     }
-    if (moved.size === 0) return;
-    for (const b of moved) {
-      next.touched.add(b);
-      if (g.dead.has(b)) next.dead.add(b);
-    }
+    // a buffer released in g that a carried fill still writes is released after the next graph
     g.released = g.released.filter((r) => {
-      if (!moved.has(r.buf)) return true;
-      next.released.push(r);
+      if (!this.graph.touched.has(r.buf)) return true;
+      this.graph.dead.add(r.buf);
+      this.graph.released.push(r);
       return false;
     });
   }
@@ -363,6 +449,11 @@ function trailing(steps: readonly Step[], recs: readonly Launch[], limit: number
   };
   for (let i = steps.length - 1; i >= 0; i--) {
     const s = steps[i]!;
+    if (s.kind === 'fused' && s.deferred) {
+      // carried anyway; what it reads must not be carried (carried kernels never read each other)
+      note(s.k.inputs.map((v) => v.buf), s.k.outputs.map((o) => o.view.buf));
+      continue;
+    }
     const reads: BufferHandle[] = [], writes: BufferHandle[] = [];
     for (const r of s.recs) {
       const l = recs[r]!;

@@ -27,7 +27,7 @@ interface Template {
 }
 
 type TemplateStep =
-  | { kind: 'fused'; t: Template; recs: number[]; slot: object }
+  | { kind: 'fused'; t: Template; recs: number[]; deferred: boolean; slot: object }
   | { kind: 'launch'; rec: number; recs: number[]; epi: { t: Template; acc: number } | null; pro: Template | null; slot: object };
 
 interface Plan {
@@ -107,7 +107,7 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
     planStats.replayed++;
     const steps: Step[] = plan.steps.map((s) =>
       s.kind === 'fused'
-        ? { kind: 'fused', k: instantiate(s.t, recs), recs: s.recs }
+        ? { kind: 'fused', k: instantiate(s.t, recs), recs: s.recs, deferred: s.deferred }
         : {
             kind: 'launch', l: recs[s.rec]!, recs: s.recs,
             ...(s.epi ? { epilogue: { k: instantiate(s.epi.t, recs), acc: s.epi.acc } } : {}),
@@ -124,7 +124,7 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
     if (s.kind === 'fused') {
       const t = template(s.k, refs);
       if (!t) return { steps, slots: steps.map(() => ({})) };
-      tsteps.push({ kind: 'fused', t, recs: s.recs, slot: {} });
+      tsteps.push({ kind: 'fused', t, recs: s.recs, deferred: s.deferred ?? false, slot: {} });
     } else {
       const t = s.epilogue ? template(s.epilogue.k, refs) : null;
       const pro = s.prologue ? template(s.prologue, refs) : null;

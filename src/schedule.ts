@@ -22,7 +22,12 @@ import type { Epilogue, FusedKernel, KNode } from './kernel.js';
 
 /** One unit of work: a fused kernel or a launch run as recorded. `recs` index the recorded launches. */
 export type Step =
-  | { kind: 'fused'; k: FusedKernel; recs: number[] }
+  /**
+   * A fused kernel. `deferred`: its outputs are still alive but nothing in the graph reads them,
+   * so it is a recipe — the executor keeps it and runs it only when something needs them (and
+   * drops it when they are released first). Its inputs are never written later in the graph.
+   */
+  | { kind: 'fused'; k: FusedKernel; recs: number[]; deferred?: boolean }
   /**
    * A launch as recorded. A matmul may carry an epilogue: a fused kernel over its output's shape,
    * run per element after the matmul wrote it, whose input `acc` is the matmul's output. A
@@ -49,6 +54,8 @@ interface Store {
   node: number;
   view: View;
   needed: boolean;
+  /** A later launch reads it from memory (else it is needed only because its buffer is alive). */
+  read: boolean;
 }
 
 interface Group {
@@ -197,7 +204,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
     return n;
   };
   const memoryRead = (v: View) => {
-    for (const s of pendingStores.get(v.buf) ?? []) s.needed = true;
+    for (const s of pendingStores.get(v.buf) ?? []) s.needed = s.read = true;
   };
   const noteWrite = (v: View, store: Store | null) => {
     const list = (pendingStores.get(v.buf) ?? []).filter((s) => !covers(v, s.view));
@@ -378,7 +385,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
       }
       const loads = memoryLoads(g, l) ?? [];
       const node = launchNode(g, l);
-      const store: Store = { group: g, node, view: l.out, needed: false };
+      const store: Store = { group: g, node, view: l.out, needed: false, read: false };
       g.outputs.push(store);
       g.names.push(launchName(l));
       g.recs.push(r);
@@ -401,7 +408,8 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
     const pro = l.kind === 'reduce' ? prologueOf(l.x) : null;
     for (const v of acc.reads) if (!pro || v !== (l as { x?: View }).x) memoryRead(v);
     pro?.inputs.forEach(memoryRead);
-    const reads = new Set(acc.reads.map((v) => v.buf));
+    // with a prologue, x is computed as it is read, not read from memory
+    const reads = new Set(acc.reads.filter((v) => !pro || v !== (l as { x?: View }).x).map((v) => v.buf));
     pro?.inputs.forEach((v) => reads.add(v.buf));
     const e: LaunchEntry = { kind: 'launch', l, recs: [r], reads, writes: new Set(acc.writes.map((v) => v.buf)), epi: null, pro };
     for (const v of acc.writes) {
@@ -416,6 +424,24 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   // What is still alive after the graph must hold its last values.
   for (const [buf, list] of pendingStores) if (!opts.dead(buf)) for (const s of list) s.needed = true;
 
+  /**
+   * Stores of g that only keep an alive buffer's value (nothing in the graph reads it) become a
+   * recipe, run later if ever, when that is safe: nothing after g touches those buffers or
+   * writes the recipe's inputs, and g does not write them itself (an in-place update is never
+   * deferred: its input would be gone).
+   */
+  const recipe = (g: Group): FusedKernel | null => {
+    if (g.host) return null;
+    const pos = steps.indexOf(g);
+    const lazy = g.outputs.filter((s) => s.needed && !s.read && clearAfter(pos, new Set(), new Set([s.view.buf]), g));
+    if (lazy.length === 0) return null;
+    const k = kernelOf(g, lazy);
+    const ins = new Set(k.inputs.map((v) => v.buf));
+    if ([...ins].some((b) => g.writes.has(b)) || !clearAfter(pos, ins, new Set(), g)) return null;
+    for (const s of lazy) s.needed = false;
+    return k;
+  };
+
   const out: Step[] = [];
   for (const s of steps) {
     if (s.kind === 'launch') {
@@ -427,8 +453,10 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
         out.push({ kind: 'launch', l: s.l, recs: [...s.recs, ...s.epi!.recs], epilogue: { k, acc: k.inputs.findIndex((v) => v.buf === o.buf) } });
       }
     } else {
+      const later = recipe(s);
       const k = finish(s);
       if (k) out.push({ kind: 'fused', k, recs: s.recs });
+      if (later) out.push({ kind: 'fused', k: later, recs: k ? [] : s.recs, deferred: true });
     }
   }
   return out;
@@ -452,22 +480,32 @@ function finish(g: Group): FusedKernel | null {
 
 /** The kernel computing `stores` (views and the nodes stored there) from g's nodes. */
 function kernelOf(g: Group, stores: readonly { view: View; node: number }[]): FusedKernel {
-  const used = g.nodes.map(() => false);
-  for (const s of stores) used[s.node] = true;
-  for (let j = g.nodes.length - 1; j >= 0; j--) if (used[j]) for (const d of deps(g.nodes[j]!)) used[d] = true;
+  return prune({ shape: g.shape, inputs: g.inputs, nodes: g.nodes, outputs: stores, names: g.names });
+}
+
+/** Kernel k storing only `outputs` (some of its own): the other stores, and what only they used, go. */
+export function pruned(k: FusedKernel, outputs: FusedKernel['outputs']): FusedKernel {
+  return prune({ ...k, outputs });
+}
+
+/** k with only the nodes and inputs its outputs use, renumbered. */
+function prune(k: FusedKernel): FusedKernel {
+  const used = k.nodes.map(() => false);
+  for (const s of k.outputs) used[s.node] = true;
+  for (let j = k.nodes.length - 1; j >= 0; j--) if (used[j]) for (const d of deps(k.nodes[j]!)) used[d] = true;
   const remap = new Map<number, number>();
   const inputMap = new Map<number, number>();
   const nodes: KNode[] = [];
   const inputs: View[] = [];
   const at = (j: number) => remap.get(j)!;
-  g.nodes.forEach((n, j) => {
+  k.nodes.forEach((n, j) => {
     if (!used[j]) return;
     let m: KNode;
     switch (n.op) {
       case 'load': {
-        let k = inputMap.get(n.input);
-        if (k === undefined) inputMap.set(n.input, (k = inputs.push(g.inputs[n.input]!) - 1));
-        m = { ...n, input: k };
+        let i = inputMap.get(n.input);
+        if (i === undefined) inputMap.set(n.input, (i = inputs.push(k.inputs[n.input]!) - 1));
+        m = { ...n, input: i };
         break;
       }
       case 'const': m = n; break;
@@ -477,5 +515,5 @@ function kernelOf(g: Group, stores: readonly { view: View; node: number }[]): Fu
     }
     remap.set(j, nodes.push(m) - 1);
   });
-  return { shape: g.shape, inputs, nodes, outputs: stores.map((s) => ({ view: s.view, node: at(s.node) })), names: g.names };
+  return { shape: k.shape, inputs, nodes, outputs: k.outputs.map((s) => ({ view: s.view, node: at(s.node) })), names: k.names };
 }

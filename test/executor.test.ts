@@ -57,16 +57,19 @@ describe.each(devices)('executor on %s', (device) => {
     expect(await vals(c)).toEqual([3, 5, 7]);
   });
 
-  it('an elementwise chain is one kernel; a tensor the user keeps is still stored', async () => {
+  it('an elementwise chain is one kernel; a tensor the user keeps keeps its recipe until it is read', async () => {
     const p = torch.tensor([[1, 2], [3, 4]], opts), y = torch.tensor([[0, 1], [1, 5]], opts);
-    let d: Tensor | null = null;
-    // (p - y)^2 = [[1, 1], [4, 1]]; exp of that is not asked for.
-    const k = await kernelsOf(device, () => {
-      d = p.sub(y);
-      return d.pow(2).mul(3).add(1).clamp({ max: 10 });
-    });
-    expect(k).toBe(1);
-    expect(await vals(d!)).toEqual([1, 1, 2, -1]);
+    torch.realize();
+    const k0 = torch.launchStats.kernels;
+    // (p - y)^2 * 3 + 1 = [[4, 4], [13, 4]], clamped at 10
+    const d = p.sub(y);
+    const out = d.pow(2).mul(3).add(1).clamp({ max: 10 });
+    expect(await vals(out)).toEqual([4, 4, 10, 4]);
+    expect(torch.launchStats.kernels - k0).toBe(1); // the chain, storing only what was read
+    expect(await vals(d)).toEqual([1, 1, 2, -1]); // d's recipe runs now
+    expect(torch.launchStats.kernels - k0).toBe(2);
+    y.add_(100); // d was computed before: it keeps its values
+    expect(await vals(d)).toEqual([1, 1, 2, -1]);
   });
 
   it('an in-place update is one kernel writing its target, and zero_() then add_() costs one kernel', async () => {

@@ -64,7 +64,7 @@ export function addSuffixes(body: string, suffixes: readonly string[]): string {
  */
 export async function errorOfDestroyedBuffer(op: (a: Tensor) => Tensor): Promise<unknown> {
   const a = torch.ones([8], { device: 'webgpu' });
-  await torch.webgpu.synchronize();
+  await a.data(); // computed and stored (a fill nobody reads would wait, as a recipe)
   (a.storage.buf as GpuBuf).buffer.destroy();
   const b = op(a);
   return b.data().then(() => null, (e: unknown) => e);

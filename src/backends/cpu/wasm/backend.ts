@@ -1,5 +1,6 @@
 import type { Backend, Launch, Operand, ReduceOp, View } from '../../../backend.js';
-import { DTYPES, type DType, type HostArray } from '../../../dtype.js';
+import { cpuAllocError, DTYPES, type DType, type HostArray } from '../../../dtype.js';
+import { RuntimeError } from '../../../errors.js';
 import { isContiguous } from '../../../shape.js';
 import { colSumKernel, compareKernel, compareOps, extremeKernel, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
 import { ITEM_BYTES as ITEM, WasmHeap } from './heap.js';
@@ -9,10 +10,16 @@ import { runFused as runFusedJs } from '../fused.js';
 import { layoutOf, WasmFused, type FusedStats } from './fused.js';
 import type { FusedKernel } from '../../../kernel.js';
 
-/** A CPU buffer: its byte address in the wasm memory and its element count. */
+/**
+ * A CPU buffer: its byte address in the wasm memory (0 until the first kernel or write needs it)
+ * and its size. Memory is bound on first use, so a tensor whose kernel never runs (the executor
+ * keeps a recipe for intermediates nobody reads) never takes a block: a loop of `a.mul(b).sum()`
+ * allocates nothing for the product.
+ */
 interface WasmBuf {
-  readonly ptr: number;
+  ptr: number;
   readonly numel: number;
+  readonly bytes: number;
 }
 
 /** Reused blocks below this many bytes are cleared, as the JS backend's fresh small arrays were. */
@@ -54,6 +61,24 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
   const kernels = new KernelCache(heap);
   const scratch = new Scratch(heap);
   const mm = new WasmMatmul(heap, kernels, scratch);
+  /** Gives `b` its block (cleared when reused and small: fresh memory is zero, as new arrays were). */
+  const bind = (b: WasmBuf): WasmBuf => {
+    if (b.ptr !== 0 || b.bytes === 0) return b;
+    const reused = heap.pooledBytes;
+    b.ptr = heap.alloc(b.bytes);
+    if (heap.pooledBytes !== reused && b.bytes < CLEAR_BELOW) heap.array('bool', b.ptr, b.bytes).fill(0);
+    return b;
+  };
+  /**
+   * Binds every buffer a launch names before any typed array is made: binding may grow the
+   * memory, which detaches the arrays made before.
+   */
+  const bindViews = (vs: Iterable<unknown>) => {
+    for (const v of vs) {
+      if (Array.isArray(v)) bindViews(v);
+      else if (v !== null && typeof v === 'object' && 'buf' in v) bind((v as View).buf as WasmBuf);
+    }
+  };
   const view = (b: WasmBuf, dtype: DType) => heap.array(dtype, b.ptr, b.numel);
   const fused = new WasmFused(kernels, (v) => buf(v).ptr + ITEM[v.dtype] * v.offset);
 
@@ -208,28 +233,36 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
     fused: fused.stats,
     alloc(numel, dtype) {
       const bytes = numel * ITEM[dtype];
-      const reused = heap.pooledBytes;
-      const ptr = heap.alloc(bytes);
-      // a block from a free list holds old values; fresh memory is zero
-      if (heap.pooledBytes !== reused && bytes < CLEAR_BELOW) heap.array('bool', ptr, bytes).fill(0);
-      return { ptr, numel } satisfies WasmBuf;
+      // what no memory can hold fails here, at the op; growth itself happens when the block is bound
+      if (bytes > heap.maxBytes) throw new RuntimeError(cpuAllocError(bytes));
+      // counted now, bound or not: the collector must return the tensors themselves
+      heap.made(bytes);
+      return { ptr: 0, numel, bytes } satisfies WasmBuf;
     },
-    write: (b, dtype, data) => view(b as WasmBuf, dtype).set(data),
-    readSync: (b, dtype, offset, numel) => heap.array(dtype, (b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice(),
+    write: (b, dtype, data) => view(bind(b as WasmBuf), dtype).set(data),
+    readSync: (b, dtype, offset, numel) => heap.array(dtype, bind(b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice(),
     read: async (b, dtype, offset, numel): Promise<HostArray> => {
-      const out = heap.array(dtype, (b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice();
+      const out = heap.array(dtype, bind(b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice();
       if (heap.fresh >= YIELD_AFTER) {
         heap.fresh = 0;
         await nextTask();
       }
       return out;
     },
-    release: (b) => heap.release((b as WasmBuf).ptr),
+    release: (b) => {
+      const w = b as WasmBuf;
+      if (w.ptr !== 0) heap.release(w.ptr);
+      w.ptr = 0;
+      heap.returned(w.bytes);
+    },
     launch: (l) => {
+      bindViews(Object.values(l));
       if (!fast(l)) runJs(onHost(l));
     },
     // Fused groups the wasm renderer does not cover (./fused.ts) run through the JS renderer.
     runFused: (k, _label, cache) => {
+      for (const v of k.inputs) bind(v.buf as WasmBuf);
+      for (const o of k.outputs) bind(o.view.buf as WasmBuf);
       if (!fused.run(k, cache)) runFusedJs(fusedOnHost(k));
     },
     synchronize: async () => {},

@@ -62,10 +62,30 @@ export class WasmHeap {
   /** Bytes of blocks held by live buffers / waiting in the free lists. */
   liveBytes = 0;
   pooledBytes = 0;
-  /** Bytes cut from fresh memory (no free block fitted); the backend resets it when it yields. */
+  /** Bytes of tensors made since the backend last yielded a task (it resets it when it yields). */
   fresh = 0;
-  private sinceRelease = 0;
-  private hinted = false;
+  /** Bytes of tensors made and not yet returned, and the figure at which the next hint is given. */
+  private outstanding = 0;
+  private hintAt = HINT_EVERY;
+
+  /**
+   * Counts a tensor of `bytes` made (its block is bound later, if ever). Whenever tensors not
+   * returned grow by HINT_EVERY, dead ones are likely waiting for a collection: a hint is given.
+   */
+  made(bytes: number): void {
+    this.fresh += bytes;
+    this.outstanding += bytes;
+    if (this.outstanding >= this.hintAt) {
+      this.hintAt = this.outstanding + HINT_EVERY;
+      gcHint();
+    }
+  }
+
+  /** Counts a tensor of `bytes` returned (see made()). */
+  returned(bytes: number): void {
+    this.outstanding = Math.max(0, this.outstanding - bytes);
+    this.hintAt = Math.min(this.hintAt, this.outstanding + HINT_EVERY);
+  }
 
   /** The address of a block of at least `bytes` bytes, 16-byte aligned; not cleared when it is reused. */
   alloc(bytes: number): number {
@@ -89,16 +109,8 @@ export class WasmHeap {
         this.pooledBytes -= size;
       } else {
         this.top += size;
-        this.fresh += size;
-        // no free block fitted, and nothing came back for a while: dead tensors are likely waiting
-        // (one hint until a block comes back: before finalizers have run, another one only costs time)
-        if (this.sinceRelease >= HINT_EVERY && !this.hinted) {
-          this.hinted = true;
-          gcHint();
-        }
       }
     }
-    this.sinceRelease += size;
     this.liveBytes += size;
     this.sizes.set(ptr, size);
     return ptr;
@@ -114,8 +126,11 @@ export class WasmHeap {
     list.push(ptr);
     this.liveBytes -= size;
     this.pooledBytes += size;
-    this.sinceRelease = 0;
-    this.hinted = false;
+  }
+
+  /** The most bytes one block can ever have (what wasm32 addresses, less the unused first bytes). */
+  get maxBytes(): number {
+    return MAX_PAGES * PAGE - 64;
   }
 
   /** Grows the memory to hold `end` bytes; false when it cannot. */
