@@ -27,7 +27,7 @@ describe('CPU memory without dispose()', () => {
       const r = JSON.parse(line) as { rssGrowthMB: number; heapGrowthMB: number | null; finite: boolean };
       console.log(`cpu memory: ${line}`);
       expect(r.finite).toBe(true);
-      // Measured on a quiet 2-core machine: 21-22 MB (wasm: the product is never computed, so no
+      // Measured on a quiet 2-core machine: 36-55 MB (wasm: the product is never computed, so no
       // block is bound; the collection hints keep the Tensor objects in check), 65-79 MB (JS
       // kernels: each product is a typed array until its tensor is collected). Before issue 10's
       // fix both passed 1 GB; before the recipes (session 4) the wasm backend grew 130-156 MB.

@@ -4,8 +4,8 @@ import { cpuAllocError, type DType, type HostArray } from '../../../dtype.js';
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; engines may allow less (growth failure is reported, not thrown raw). */
 const MAX_PAGES = 65536;
-/** A collection hint is given after this many bytes were allocated with no block released meanwhile. */
-const HINT_EVERY = 4 * 2 ** 20;
+/** A collection hint is given each time the bytes of tensors made and not returned grow by this much. */
+const HINT_EVERY = 32 * 2 ** 20;
 const HINT_BYTES = 128 * 2 ** 20;
 let hintSink: ArrayBuffer | null = null;
 
@@ -15,8 +15,10 @@ let hintSink: ArrayBuffer | null = null;
  * blocks) run only after a full collection, which small objects rarely cause. An ArrayBuffer's
  * size counts as external memory, which is what schedules full collections; a large one that is
  * never written costs address space, not resident memory (the allocator maps zero pages). The
- * heap gives a hint while it allocates without getting blocks back: 60,000 rounds of a 64×64
- * `mul` + `sum` + `item()` then grow the heap by 55-80 MB instead of ~1 GB (test/cpu-memory.test.ts).
+ * heap gives a hint whenever the bytes of tensors made and not returned grow by HINT_EVERY (see
+ * made()): 60,000 rounds of a 64×64 `mul` + `sum` + `item()` then grow the process by ~45 MB, not
+ * ~1 GB (test/cpu-memory.test.ts). Hints cost a full collection each: every 4 MiB made the seed's
+ * training loop spent a third of its time collecting; every 32 MiB, a tenth.
  * A loop that never yields to the event loop still holds its garbage until it does: finalizers
  * are tasks. Such loops release promptly with torch.scope() or dispose().
  */
