@@ -44,6 +44,11 @@ export function hostArray(dtype: DType, n: number): HostArray {
   }
 }
 
+/** Bytes per element of `dtype` in CPU memory. */
+export function itemBytes(dtype: DType): number {
+  return CTORS[dtype].BYTES_PER_ELEMENT;
+}
+
 /** PyTorch's CPU out-of-memory text. */
 export function cpuAllocError(bytes: number): string {
   return `[enforce fail at alloc_cpu.cpp:75] err == 0. DefaultCPUAllocator: can't allocate memory: you tried to allocate ${bytes} bytes. Error code 12 (Cannot allocate memory)`;

@@ -64,6 +64,8 @@ interface Carried {
   k: FusedKernel;
   label: string;
   seq: number;
+  /** Outputs not released yet: at 0 the kernel is dropped. */
+  live: number;
 }
 
 /**
@@ -123,11 +125,13 @@ class Lazy implements Backend {
       return;
     }
     this.held.set(r.buf, r);
-    if (writers) for (const c of [...writers]) if (c.k.outputs.every((o) => this.held.has(o.view.buf))) this.uncarry(c);
+    if (writers) for (const c of [...writers]) if (--c.live === 0) this.uncarry(c);
   }
 
   private carryKernel(k: FusedKernel, label: string): void {
-    const c: Carried = { k, label, seq: this.seq++ };
+    // outputs released already (a part of a kernel carried again) do not count
+    const c: Carried = { k, label, seq: this.seq++, live: k.outputs.filter((o) => !this.held.has(o.view.buf)).length };
+    if (c.live === 0) return;
     this.carriedCount++;
     const add = (m: Map<BufferHandle, Set<Carried>>, b: BufferHandle) => {
       let set = m.get(b);
@@ -424,6 +428,14 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R): (...args
 
 /** The buffers a launch reads and writes (an unknown kind: all it names, both ways). */
 function launchBufs(l: Launch): { reads: BufferHandle[]; writes: BufferHandle[] } {
+  // the common kinds without a walk over their fields
+  const buf = (o: unknown) => (typeof o === 'object' && o !== null ? [(o as { buf: BufferHandle }).buf] : []);
+  switch (l.kind) {
+    case 'unary': case 'copy': return { reads: buf(l.x), writes: [l.out.buf] };
+    case 'binary': return { reads: [...buf(l.a), ...buf(l.b)], writes: [l.out.buf] };
+    case 'fill': return { reads: [], writes: [l.out.buf] };
+    default:
+  }
   const all: BufferHandle[] = [];
   for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) all.push((v as { buf: BufferHandle }).buf);
   const out = (l as { out?: { buf: BufferHandle } }).out;

@@ -31,12 +31,16 @@ type TemplateStep =
   | { kind: 'launch'; rec: number; recs: number[]; epi: { t: Template; acc: number } | null; pro: Template | null; slot: object };
 
 interface Plan {
+  device: string;
+  key: number[];
   steps: TemplateStep[];
 }
 
 /** Plans kept (least recently used dropped first). */
 const MAX_PLANS = 128;
-const cache = new Map<string, Plan>();
+/** Plans by key hash (equal hashes are told apart by their keys), least recently used first. */
+const cache = new Map<number, Plan[]>();
+let cached = 0;
 
 /** How many graphs were scheduled (plan built) and replayed from a cached plan. */
 export const planStats = { built: 0, replayed: 0 };
@@ -44,28 +48,72 @@ export const planStats = { built: 0, replayed: 0 };
 const isView = (v: unknown): v is View => typeof v === 'object' && v !== null && 'buf' in v && 'strides' in v;
 const fusable = (k: Launch['kind']) => k === 'unary' || k === 'binary' || k === 'where' || k === 'copy' || k === 'fill';
 
-/** The structural key of a graph (see the file comment). */
-function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): string {
+/** Interned strings of keys (kinds, fields, ops, dtypes): a key holds numbers only. */
+const names = new Map<string, number>();
+const nameId = (x: string): number => {
+  let i = names.get(x);
+  if (i === undefined) names.set(x, (i = names.size));
+  return i;
+};
+
+/**
+ * Value tags: every value of a key starts with one, so a key reads back one way only (two graphs
+ * have equal keys exactly when their structures are equal).
+ */
+const VIEW = -1, ARRAY = -2, NUMBER = -3, NAME = -4, SKIPPED = -5, LAUNCH = -6;
+
+/**
+ * The structural key of a graph (see the file comment), as numbers: no strings are built per
+ * launch, which made the key the largest cost of a short op's recording.
+ */
+function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): number[] {
   const ids = new Map<BufferHandle, number>();
+  const t: number[] = [];
   const view = (v: View) => {
     let id = ids.get(v.buf);
     if (id === undefined) ids.set(v.buf, (id = ids.size));
-    return `${id}${dead(v.buf) ? 'd' : ''}:${v.dtype}:${v.shape.join(',')}:${v.strides.join(',')}:${v.offset}`;
+    t.push(VIEW, dead(v.buf) ? -1 - id : id, nameId(v.dtype), v.shape.length);
+    for (const d of v.shape) t.push(d);
+    for (const d of v.strides) t.push(d);
+    t.push(v.offset);
   };
-  const parts: string[] = [];
+  const value = (v: unknown, numbers: boolean) => {
+    if (isView(v)) view(v);
+    else if (typeof v === 'number') {
+      if (numbers) t.push(NUMBER, v);
+      else t.push(SKIPPED);
+    }
+    else if (Array.isArray(v)) {
+      t.push(ARRAY, v.length);
+      for (const x of v) value(x, true);
+    } else t.push(NAME, nameId(String(v)));
+  };
   for (const l of recs) {
     const fus = fusable(l.kind);
-    let s = l.kind;
-    for (const [f, v] of Object.entries(l)) {
+    t.push(LAUNCH, nameId(l.kind));
+    for (const f in l) {
       if (f === 'kind') continue;
-      if (isView(v)) s += `|${f}=${view(v)}`;
-      else if (Array.isArray(v)) s += `|${f}=[${v.map((x) => (isView(x) ? view(x) : String(x))).join(';')}]`;
-      else if (fus || typeof v !== 'number') s += `|${f}=${String(v)}`;
+      t.push(nameId(f));
+      value((l as unknown as Record<string, unknown>)[f], fus);
     }
-    parts.push(s);
   }
-  return parts.join('\n');
+  return t;
 }
+
+/** A hash of a key (FNV-1a over the numbers' float64 bytes). */
+const hashWords = new Float64Array(1);
+const hashBytes = new Uint32Array(hashWords.buffer);
+function hashOf(device: string, key: readonly number[]): number {
+  let h = 0x811c9dc5 ^ nameId(device);
+  for (const x of key) {
+    hashWords[0] = x;
+    h = Math.imul(h ^ hashBytes[0]!, 0x01000193);
+    h = Math.imul(h ^ hashBytes[1]!, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const sameKey = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 
 /** Refs of every view of the recorded launches, by view object. */
 function refsOf(recs: readonly Launch[]): Map<View, Ref> {
@@ -99,11 +147,13 @@ function instantiate(t: Template, recs: readonly Launch[]): FusedKernel {
  * `build()` (the scheduler), cached for next time. `slots[i]` is step i's cache slot for the backend.
  */
 export function planFor(device: string, recs: readonly Launch[], dead: (b: BufferHandle) => boolean, build: () => Step[]): { steps: Step[]; slots: object[] } {
-  const key = `${device}\n${keyOf(recs, dead)}`;
-  const plan = cache.get(key);
+  const key = keyOf(recs, dead);
+  const hash = hashOf(device, key);
+  const bucket = cache.get(hash);
+  const plan = bucket?.find((p) => p.device === device && sameKey(p.key, key));
   if (plan) {
-    cache.delete(key);
-    cache.set(key, plan);
+    cache.delete(hash);
+    cache.set(hash, bucket!);
     planStats.replayed++;
     const steps: Step[] = plan.steps.map((s) =>
       s.kind === 'fused'
@@ -132,12 +182,20 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
       tsteps.push({ kind: 'launch', rec: recs.indexOf(s.l), recs: s.recs, epi: t && s.epilogue ? { t, acc: s.epilogue.acc } : null, pro, slot: {} });
     }
   }
-  cache.set(key, { steps: tsteps });
-  if (cache.size > MAX_PLANS) cache.delete(cache.keys().next().value!);
+  const list = cache.get(hash) ?? [];
+  list.push({ device, key, steps: tsteps });
+  cache.delete(hash);
+  cache.set(hash, list);
+  if (++cached > MAX_PLANS) {
+    const [h, oldest] = cache.entries().next().value!;
+    cached -= oldest.length;
+    cache.delete(h);
+  }
   return { steps, slots: tsteps.map((s) => s.slot) };
 }
 
 /** Forgets every plan (a device was replaced: cached pipelines belong to the old one). */
 export function clearPlans(): void {
   cache.clear();
+  cached = 0;
 }
