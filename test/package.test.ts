@@ -144,9 +144,10 @@ afterAll(() => {
 });
 
 describe('the npm package', () => {
-  it('holds the builds, their source maps, the declarations, README and package.json: nothing else', () => {
+  it('holds the builds, their source maps, the declarations, README, LICENSE and package.json: nothing else', () => {
     const files = packed.files.map((f) => f.path).sort();
-    const unexpected = files.filter((f) => !/^(README\.md|package\.json|dist\/wgtorch\.(node|browser|browser\.min)\.js(\.map)?|dist\/types\/.+\.d\.ts)$/.test(f));
+    expect(files).toContain('LICENSE');
+    const unexpected = files.filter((f) => !/^(README\.md|LICENSE|package\.json|dist\/wgtorch\.(node|browser|browser\.min)\.js(\.map)?|dist\/types\/.+\.d\.ts)$/.test(f));
     expect(unexpected).toEqual([]);
     for (const f of ['dist/wgtorch.node.js', 'dist/wgtorch.browser.js', 'dist/wgtorch.browser.min.js', 'dist/types/index.d.ts']) {
       expect(files).toContain(f);
