@@ -46,6 +46,11 @@ export class Tensor {
   readonly base: Tensor | null;
   /** A view made in noGrad mode (PyTorch's CreationMeta::NO_GRAD_MODE): in-place on it under grad is refused. */
   readonly viewInNoGrad: boolean;
+  /**
+   * Output `index` of an op that returns several views (split, chunk, unbind) of a tensor that
+   * requires grad (PyTorch's CreationMeta::MULTI_OUTPUT_NODE): in-place on it under grad is refused.
+   */
+  multiOutput: { readonly index: number; readonly name: string } | null = null;
   /** The storage version this view's gradFn was made for; a newer one regenerates it (PyTorch's attr_version). */
   private viewVersion: number;
   private accumulator: AccumulateGrad | null = null;

@@ -30,6 +30,17 @@ describeDevices('autograd on %s', (device) => {
     expect(plain.requiresGrad_().requiresGrad).toBe(true);
   });
 
+  it('norm(0) (the count of non-zeros) is recorded as NormBackward1 and gives no gradient', async () => {
+    // PyTorch 1.13: x = [1, -2, 0] requiring grad; x.norm(0) = 2, grad_fn NormBackward1; after
+    // backward x.grad is None, directly and through x.mul(2)
+    const x = leaf([1, -2, 0]);
+    const n = x.norm(0);
+    expect([n.requiresGrad, n.gradFn?.name, await n.item()]).toEqual([true, 'NormBackward1', 2]);
+    n.backward();
+    x.mul(2).norm(0).backward();
+    expect(x.grad).toBeNull();
+  });
+
   it('d/dx sum(x^2) = 2x → [2, 4, 6]; gradients accumulate until zero_()', async () => {
     const x = leaf([1, 2, 3]);
     x.pow(2).sum().backward();

@@ -36,6 +36,29 @@ describe.each(devices)('in-place ops and autograd on %s', (device) => {
     expect(await list(x.grad!)).toEqual([2, 2]);
   });
 
+  it('in-place on an output of split, chunk or unbind is refused under grad, as in PyTorch', async () => {
+    // PyTorch 1.13, s = tensor([1., 2, 3, 4], requires_grad=True).mul(1):
+    const multi = (i: number, name: string) =>
+      `Output ${i} of ${name} is a view and is being modified inplace. This view is the output of a function that returns multiple views. ` +
+      'Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.';
+    const s = leaf([1, 2, 3, 4]).mul(1);
+    expect(() => s.split(2)[0]!.mul_(2)).toThrow(multi(0, 'SplitBackward0'));
+    expect(() => s.chunk(2)[1]!.add_(1)).toThrow(multi(1, 'SplitBackward0'));
+    expect(() => s.split([1, 3])[1]!.add_(1)).toThrow(multi(1, 'SplitWithSizesBackward0'));
+    expect(() => s.reshape(2, 2).unbind()[1]!.add_(1)).toThrow(multi(1, 'UnbindBackward0'));
+    // a leaf's pieces too (this error comes before the leaf-view one)
+    expect(() => leaf([1, 2]).split(1)[0]!.add_(1)).toThrow(multi(0, 'SplitBackward0'));
+    expect(await list(s)).toEqual([1, 2, 3, 4]); // nothing was written
+    // allowed: pieces of a tensor without grad, in-place under noGrad, and a detached piece
+    const plain = torch.tensor([1, 2, 3, 4], opts).split(2)[0]!;
+    plain.add_(1);
+    expect(await list(plain)).toEqual([2, 3]);
+    const piece = s.split(2)[1]!;
+    torch.noGrad(() => piece.add_(1));
+    s.split(2)[0]!.detach().add_(1);
+    expect(await list(s)).toEqual([2, 3, 4, 5]);
+  });
+
   it('in-place on a view of a non-leaf rewrites the base history (CopySlices)', async () => {
     // x = ones(2,2); b = x*2; b.select(0,0).mul_(3); b.sum().backward() → [[6, 6], [2, 2]], b.grad_fn CopySlices
     const x = leaf([[1, 1], [1, 1]]);

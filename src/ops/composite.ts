@@ -4,7 +4,7 @@
  * that saves kernels (and, for the norm, gives PyTorch's 0 at the origin instead of NaN).
  */
 import { pyType } from '../args.js';
-import { noGrad, record, type GradRule } from '../autograd.js';
+import { isGradEnabled, noGrad, record, type GradRule } from '../autograd.js';
 import { isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
@@ -71,6 +71,12 @@ function named<R extends T | T[]>(out: R, name: string, ...inputs: unknown[]): R
     if (fn && !inputs.some((i) => i instanceof Tensor && i.gradFn === fn)) fn.name = name;
   }
   return out;
+}
+
+/** Marks the views an op returned together (see Tensor.multiOutput) when its input's history is recorded. */
+function multiOutput(parts: T[], input: T): T[] {
+  if (input.requiresGrad && isGradEnabled()) parts.forEach((p, index) => (p.multiOutput = { index, name: p.gradFn?.name ?? '' }));
+  return parts;
 }
 
 /** Ops written from primitives, as Tensor methods (`this`) and torch.* functions (tensor first). */
@@ -146,7 +152,8 @@ export const compositeOps = {
     const a = this.abs();
     if (q === Infinity) return named(a.amax(d, keepdim), 'NormBackward1', this);
     if (q === -Infinity) return named(a.amin(d, keepdim), 'NormBackward1', this);
-    if (q === 0) return this.ne(0).type(this.dtype).sum(d, keepdim);
+    // the count of non-zeros: piecewise constant, so PyTorch records it with no gradient (None)
+    if (q === 0) return record(noGrad(() => this.ne(0).type(this.dtype).sum(d, keepdim)), 'NormBackward1', [this], [], noGradRule);
     if (q === 1) return named(a.sum(d, keepdim), 'NormBackward1', this);
     if (q !== 2) return named(a.pow(q).sum(d, keepdim).pow(1 / q), 'NormBackward1', this);
     const n = noGrad(() => this.mul(this).sum(d, true).sqrt());
@@ -232,7 +239,7 @@ export const compositeOps = {
       at += s;
       return v;
     });
-    return named(parts, typeof size === 'number' ? 'SplitBackward0' : 'SplitWithSizesBackward0', this);
+    return multiOutput(named(parts, typeof size === 'number' ? 'SplitBackward0' : 'SplitWithSizesBackward0', this), this);
   },
   /** `chunks` views of (nearly) equal size along dim. */
   chunk(this: T, chunks: number, dim = 0): T[] {
@@ -247,7 +254,7 @@ export const compositeOps = {
   unbind(this: T, dim = 0): T[] {
     const d = normDim(dim, this.ndim);
     if (this.ndim === 0) throw new IndexError(`Dimension specified as ${d} but tensor has no dimensions`);
-    return named(Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i)), 'UnbindBackward0', this);
+    return multiOutput(named(Array.from({ length: this.shape[d]! }, (_, i) => this.select(d, i)), 'UnbindBackward0', this), this);
   },
 };
 
@@ -319,6 +326,8 @@ const softmaxRule = (d: number): GradRule => (g, [y]) => [y!.mul(g.sub(g.mul(y!)
 /** logSoftmax: g - exp(y) Σ g. */
 const logSoftmaxRule = (d: number): GradRule => (g, [y]) => [g.sub(y!.exp().mul(g.sum(d, true)))];
 /** The 2-norm: g x / ‖x‖, 0 where ‖x‖ = 0. */
+/** A rule that gives no gradient (the input's .grad stays None, as PyTorch's norm(0) leaves it). */
+const noGradRule: GradRule = () => [null];
 const normRule: GradRule = (g, [x, n]) => [x!.mul(g.reshape(n!.shape.slice())).div(n!).where(n!.ne(0), 0)];
 /** cat: each input's slice of g, in its own dtype. */
 const catRule = (d: number, sizes: readonly number[], dtypes: readonly DType[]): GradRule => (g) => {

@@ -69,6 +69,12 @@ const NO_GRAD_VIEW = (what: string) =>
 /** PyTorch's check_inplace, made when grad mode is on and some operand requires grad. */
 export function checkInplace(t: Tensor): void {
   if (t.base) {
+    if (t.multiOutput) {
+      throw new RuntimeError(
+        `Output ${t.multiOutput.index} of ${t.multiOutput.name} is a view and is being modified inplace. This view is the output of a function that returns multiple views. ` +
+          'Such functions do not allow the output views to be modified inplace. You should replace the inplace operation by an out-of-place one.',
+      );
+    }
     if (t.viewInNoGrad) throw new RuntimeError(NO_GRAD_VIEW('is being modified inplace'));
     if (t.requiresGrad && t.base.isLeaf) {
       throw new RuntimeError('a view of a leaf Variable that requires grad is being used in an in-place operation.');
