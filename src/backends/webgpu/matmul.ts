@@ -1,9 +1,9 @@
 /**
  * Batched matmul: the tiled kernel (shaders/matmul.wgsl), the direct one (matmul-direct.wgsl) or the
  * subgroup one (matmul-subgroup.wgsl), as kernels.ts chooses, specialized for the operands'
- * layouts. Each operand tile is loaded with vec4 reads along its contiguous dim when the strides and offsets are multiples of 4,
- * else with scalar reads walking its smaller stride fastest (so a transposed weight is read in place,
- * coalesced). Any M, N, K: edge tiles are zero-padded.
+ * layouts. Each operand tile is loaded with vec4 reads along its contiguous dim when the strides and
+ * offsets are multiples of 4, else with scalar reads walking its smaller stride fastest (so a
+ * transposed weight is read in place, coalesced). Any M, N, K: edge tiles are zero-padded.
  */
 import type { Launch } from '../../backend.js';
 import template from '../../../shaders/matmul.wgsl?raw';
