@@ -134,7 +134,13 @@ function subgroupBody(modeA: Mode, modeB: Mode, SG: number, TM: number, TN: numb
       body.push(`    let b${s}_${j} = ${b};`);
     }
   }
-  for (let l = 0; l < slots; l++) {
+  // Slots in the order that updates each accumulator S times in a row (fewer spills to reload).
+  const order = Array.from({ length: slots }, (_, l) => l);
+  if (modeA !== 'vk') {
+    const per = slots / S; // slots of one k
+    order.sort((x, y) => (x % per) - (y % per) || x - y);
+  }
+  for (const l of order) {
     body.push(`    { let a = subgroupBroadcast(av${Math.floor(l / SG)}, ${l % SG}u);`);
     for (let v = 0; v < perSlot; v++) {
       // Slot l's value v: its row i and step s.
@@ -211,7 +217,7 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, e
     if (modeA === 'vk') modeA = 'sk';
     if (modeB === 'vk') modeB = 'sk';
   }
-  const KU = (direct || sub) && (modeA === 'vk' || modeB === 'vk') ? 4 : 1;
+  const KU = (direct && (modeA === 'vk' || modeB === 'vk')) || (sub && K % 4 === 0) ? 4 : 1;
   const vecOut = cfg.vec4 && N % 4 === 0 && out.offset % 4 === 0;
   const tilesN = Math.ceil(N / BN), tiles = Math.ceil(M / BM) * tilesN;
   const maxZ = ctx.maxWorkgroupsPerDim;
