@@ -1,13 +1,17 @@
 /**
- * The WebGPU matmul kernel's variants (tiled with workgroup tiles, or direct with each invocation's
- * block read through the caches; tile shapes; vec4 or scalar loads) on the same products, in
+ * The WebGPU matmul kernel's variants (tiled with workgroup tiles; direct with each invocation's
+ * block read through the caches; subgroup, direct with A shared by subgroupBroadcast; tile shapes;
+ * vec4 or scalar loads) on the same products, in
  * GFLOP/s. src/backends/webgpu/kernels.ts's 'auto' choice is the fastest measured here (bench/NOTES.md).
  *
  *   node bench/bench.mjs --script matmul-variants            every variant
  *   node bench/bench.mjs --script matmul-variants direct     variants whose name contains a word
+ *   ... rounds=5 case=x·w case=xT·g                           more rounds, only these products
  *
- * Each cell is the best of 3 interleaved rounds, as wall-clock / per CPU-second of this process
- * (a software adapter runs in this process's threads, so on a shared machine the second is steadier).
+ * Each cell is the best of 3 (or `rounds=N`) interleaved rounds, as wall-clock / per CPU-second of
+ * this process (a software adapter runs in this process's threads, so on a shared machine the second
+ * is steadier); after each variant's name, the time of its first calls (mostly shader compilation).
+ * The subgroup variants run only where the adapter has subgroup ops.
  * Every variant's result is checked against float64 sums before its time is shown.
  */
 import * as torch from '../src/index.js';
@@ -25,6 +29,13 @@ const ALL: [string, MatmulKernel][] = [
   ['direct 8x8 4x8 vec4', { kind: 'direct', block: { WGX: 8, WGY: 8, TM: 4, TN: 8 }, vec4: true }],
   ['direct 8x8 8x8 vec4', { kind: 'direct', block: { WGX: 8, WGY: 8, TM: 8, TN: 8 }, vec4: true }],
   ['direct 4x4 8x8 vec4', { kind: 'direct', block: { WGX: 4, WGY: 4, TM: 8, TN: 8 }, vec4: true }],
+  ['direct 4x4 16x16 vec4', { kind: 'direct', block: { WGX: 4, WGY: 4, TM: 16, TN: 16 }, vec4: true }],
+  ['direct 8x2 16x16 vec4', { kind: 'direct', block: { WGX: 8, WGY: 2, TM: 16, TN: 16 }, vec4: true }],
+  ['subgroup 32x4', { kind: 'subgroup', block: { SG: 8, TM: 32, TN: 4 }, vec4: true }],
+  ['subgroup 16x4', { kind: 'subgroup', block: { SG: 8, TM: 16, TN: 4 }, vec4: true }],
+  ['subgroup 32x8', { kind: 'subgroup', block: { SG: 8, TM: 32, TN: 8 }, vec4: true }],
+  ['subgroup 64x4', { kind: 'subgroup', block: { SG: 8, TM: 64, TN: 4 }, vec4: true }],
+  ['subgroup 32x4 scalar', { kind: 'subgroup', block: { SG: 8, TM: 32, TN: 4 }, vec4: false }],
 ];
 
 /** A 2-D tensor's values on the host, row-major (t may be a transposed view). */
@@ -38,7 +49,12 @@ export async function main(args: string[]): Promise<number> {
     console.error('matmul-variants: no WebGPU adapter');
     return 1;
   }
-  const variants = args.length ? ALL.filter(([n]) => args.some((p) => n.includes(p))) : ALL;
+  // Words `rounds=N` and `case=NAME` (repeatable) narrow the run; other words pick variants.
+  const rounds = Number(args.find((w) => w.startsWith('rounds='))?.slice(7) ?? 3);
+  const only = args.filter((w) => w.startsWith('case=')).map((w) => w.slice(5));
+  const words = args.filter((w) => !w.includes('='));
+  const runnable = ALL.filter(([, v]) => v.kind !== 'subgroup' || torch.webgpu.kernels()!.reduce.subgroups);
+  const variants = words.length ? runnable.filter(([n]) => words.some((p) => n.includes(p))) : runnable;
   const device = 'webgpu';
   torch.manualSeed(0);
   const sq = (n: number) => [torch.rand([n, n], { device }), torch.rand([n, n], { device })] as const;
@@ -55,18 +71,22 @@ export async function main(args: string[]): Promise<number> {
     ['xT·g', x.t(), g, seed, 8],
     ['g·wT', g, w.t(), seed, 8],
   ];
+  if (only.length) cases.splice(0, cases.length, ...cases.filter(([c]) => only.includes(c)));
+  const compile = new Map<string, number>();
   const hosts = new Map<string, [HostMatrix, HostMatrix]>();
   for (const [c, a, b] of cases) hosts.set(c, [await host(a), await host(b)]);
   const best = new Map<string, [number, number]>();
   let wrong = 0;
   try {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < rounds; round++) {
       for (const [name, v] of variants) {
         kernelOverrides.matmul = v;
         for (const [c, a, b, flop, reps] of cases) {
           const k = `${name}|${c}`;
           // Compile and warm up; the first round checks the result.
+          const t0 = performance.now();
           const out = await a.mm(b).data();
+          if (round === 0) compile.set(name, (compile.get(name) ?? 0) + performance.now() - t0);
           if (round === 0) {
             const [ha, hb] = hosts.get(c)!;
             const err = checkMatmul(out, ha, hb);
@@ -86,16 +106,16 @@ export async function main(args: string[]): Promise<number> {
           best.set(k, prev ? [Math.max(prev[0], r[0]), Math.max(prev[1], r[1])] : r);
         }
       }
-      process.stderr.write(`round ${round + 1}/3 done\n`);
+      process.stderr.write(`round ${round + 1}/${rounds} done\n`);
     }
   } finally {
     kernelOverrides.matmul = null;
   }
   const rows = variants.map(
     ([name]) =>
-      `| ${name} | ${cases.map(([c]) => (best.get(`${name}|${c}`) ?? [NaN, NaN]).map((v) => v.toFixed(2)).join(' / ')).join(' | ')} |`,
+      `| ${name} (${((compile.get(name) ?? 0) / 1000).toFixed(1)} s) | ${cases.map(([c]) => (best.get(`${name}|${c}`) ?? [NaN, NaN]).map((v) => v.toFixed(2)).join(' / ')).join(' | ')} |`,
   );
-  console.log(`matmul GFLOP/s (wall / per CPU-second), best of 3, on ${torch.webgpu.adapterInfo()?.description}`);
+  console.log(`matmul GFLOP/s (wall / per CPU-second), best of ${rounds}, first calls' time in parentheses, on ${torch.webgpu.adapterInfo()?.description}`);
   console.log(`| variant | ${cases.map(([c]) => c).join(' | ')} |\n|---|${cases.map(() => '---').join('|')}|\n${rows.join('\n')}`);
   return wrong ? 1 : 0;
 }

@@ -2,7 +2,8 @@
  * Every kernel variant the WebGPU backend can generate runs, and gives the CPU's values. The list
  * comes from the generators themselves (`declareVariants` next to the code that chooses a variant);
  * the backend counts each dispatch's variants. A workload of small matmuls and reductions runs under
- * both kernel families ('gpu': what discrete GPUs run; 'cpu': what lavapipe/SwiftShader run), and
+ * both kernel families ('gpu': what discrete GPUs run; 'cpu': what lavapipe/SwiftShader run; and
+ * 'cpu' with the direct matmul forced, the CPU adapters' kernel where subgroup ops are missing), and
  * the test fails when a listed variant never ran (a new variant needs a case here) or when one ran
  * that the list lacks (the list is stale). All of it in this one file's process, so vitest's
  * separate workers do not matter. Skips without an adapter unless WGTORCH_REQUIRE_WEBGPU=1.
@@ -10,7 +11,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { dispatchedVariants, kernelVariants, resetDispatchedVariants, type KernelChoice, type KernelConfig } from '../src/backends/webgpu/kernels.js';
+import { DIRECT_MATMUL, dispatchedVariants, kernelOverrides, kernelVariants, resetDispatchedVariants, type KernelChoice, type KernelConfig } from '../src/backends/webgpu/kernels.js';
 import { rng, webgpuSuite } from './webgpu-suite.js';
 
 const available = await webgpuSuite('test/kernel-variants.test.ts');
@@ -74,31 +75,41 @@ describe.skipIf(!available)('kernel variants', () => {
   const configs: KernelConfig[] = [];
   let before: KernelChoice = 'auto';
 
-  afterAll(() => torch.webgpu.init({ kernels: before }));
+  afterAll(async () => {
+    kernelOverrides.matmul = null;
+    await torch.webgpu.init({ kernels: before });
+  });
 
-  it.each(['gpu', 'cpu'] as const)('the workload under kernels=%s matches the CPU', async (kernels) => {
+  it.each(['gpu', 'cpu', 'cpu-direct'] as const)('the workload under kernels=%s matches the CPU', async (setting) => {
     if (configs.length === 0) {
       before = torch.webgpu.kernels()!.choice;
       resetDispatchedVariants();
     }
+    const kernels = setting === 'gpu' ? 'gpu' : 'cpu';
     await torch.webgpu.init({ kernels });
-    const cfg = torch.webgpu.kernels()!;
-    expect(cfg.family).toBe(kernels);
-    configs.push(cfg);
-    // Quarter-integer inputs: every product and sum here is exact in float32, so values must be equal
-    // (ties in argmax/argmin too: the first index wins on both devices).
-    for (const [what, got, want] of workload()) {
-      expect(got.shape, what).toEqual(want.shape);
-      expect(Array.from(await got.data()), what).toEqual(Array.from(want.dataSync()));
+    kernelOverrides.matmul = setting === 'cpu-direct' ? DIRECT_MATMUL : null;
+    try {
+      const cfg = torch.webgpu.kernels()!;
+      expect(cfg.family).toBe(kernels);
+      configs.push(cfg);
+      // Quarter-integer inputs: every product and sum here is exact in float32, so values must be equal
+      // (ties in argmax/argmin too: the first index wins on both devices).
+      for (const [what, got, want] of workload()) {
+        expect(got.shape, what).toEqual(want.shape);
+        expect(Array.from(await got.data()), what).toEqual(Array.from(want.dataSync()));
+      }
+    } finally {
+      kernelOverrides.matmul = null;
     }
   });
 
   it('every variant the generators list was dispatched, and nothing else', () => {
-    expect(configs.map((c) => c.family)).toEqual(['gpu', 'cpu']);
+    expect(configs.map((c) => c.family)).toEqual(['gpu', 'cpu', 'cpu']);
     const listed = kernelVariants(configs);
-    // Both matmul kernels and both reduction trees are among them (the families differ in the matmul).
+    // Every matmul kernel and both reduction trees are among them (the families differ in the matmul).
     expect(listed).toContain('matmul:tiled:vovk');
     expect(listed).toContain('matmul:direct:sksk');
+    if (configs[1]!.matmul.kind === 'subgroup') expect(listed).toContain('matmul:subgroup:vkvo');
     expect(listed).toContain('reduce:argmax:outer:shared');
     if (configs[0]!.reduce.subgroups) expect(listed).toContain('reduce:sum:inner:subgroup');
     const ran = [...dispatchedVariants().keys()].sort();

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { kernelOverrides, type KernelChoice } from '../src/backends/webgpu/kernels.js';
+import { DIRECT_MATMUL, kernelOverrides, type KernelChoice } from '../src/backends/webgpu/kernels.js';
 import { rng, webgpuSuite } from './webgpu-suite.js';
 
 const available = await webgpuSuite('test/webgpu-linalg.test.ts');
@@ -43,15 +43,22 @@ async function same(g: Tensor, c: Tensor, rtol: number, atol: number, what: stri
   }
 }
 
-// Both kernel families run on every adapter here (tiled for 'gpu', direct for 'cpu'), whichever 'auto' picks.
-describe.skipIf(!available).each(['gpu', 'cpu'] as const)('webgpu matmul with kernels=%s vs cpu', (kernels) => {
+// Every matmul kernel runs on every adapter here, whichever 'auto' picks: tiled ('gpu'), subgroup
+// ('cpu' where the adapter has subgroup ops, else direct) and direct (the 'cpu' fallback, forced).
+describe.skipIf(!available).each(['gpu', 'cpu', 'cpu-direct'] as const)('webgpu matmul with kernels=%s vs cpu', (setting) => {
   let before: KernelChoice = 'auto';
   beforeAll(async () => {
     before = torch.webgpu.kernels()!.choice;
-    await torch.webgpu.init({ kernels });
-    expect(torch.webgpu.kernels()!.matmul.kind).toBe(kernels === 'gpu' ? 'tiled' : 'direct');
+    await torch.webgpu.init({ kernels: setting === 'gpu' ? 'gpu' : 'cpu' });
+    if (setting === 'cpu-direct') kernelOverrides.matmul = DIRECT_MATMUL;
+    const kind = torch.webgpu.kernels()!.matmul.kind;
+    if (setting === 'cpu') expect(['subgroup', 'direct']).toContain(kind);
+    else expect(kind).toBe(setting === 'gpu' ? 'tiled' : 'direct');
   });
-  afterAll(() => torch.webgpu.init({ kernels: before }));
+  afterAll(async () => {
+    kernelOverrides.matmul = null;
+    await torch.webgpu.init({ kernels: before });
+  });
 
   it('sizes around and off the tile: 1x1x1, 3x5x7, 65x33x17, 64x1000·1000x100', async () => {
     for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [65, 33, 17], [64, 1000, 100], [4, 8, 4], [128, 64, 129], [2, 0, 3]] as const) {

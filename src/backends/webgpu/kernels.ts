@@ -3,7 +3,8 @@
  * choice) into kernel families, tile and workgroup sizes and subgroup use. 'auto' picks by adapter:
  * a CPU-backed adapter (lavapipe, SwiftShader) gets the 'cpu' family, anything else the 'gpu' one.
  * `WGTORCH_KERNELS=gpu` or `torch.webgpu.init({ kernels: 'gpu' })` makes a software adapter run
- * exactly what a discrete GPU runs (so CI tests those kernels); 'cpu' does the opposite on a GPU.
+ * exactly what a discrete GPU runs (so CI tests those kernels); 'cpu' does the opposite on a GPU
+ * (with the direct matmul: the subgroup one is kept to CPU adapters).
  *
  * Generators also report here which variant each dispatch was (`countVariant`), and declare every
  * variant they can produce (`declareVariants`), so a test can check that each one is exercised.
@@ -20,6 +21,8 @@ export interface AdapterTraits {
   readonly cpuAdapter: boolean;
   /** Subgroup ops are available (see device.ts). */
   readonly subgroups: boolean;
+  /** The fewest lanes a subgroup has on this adapter (meaningful where `subgroups`). */
+  readonly subgroupMinSize: number;
 }
 
 /** Tile shape of the tiled matmul. TM and TN are multiples of 4 (vec4 accumulators along N, vec4 reads of A along M). */
@@ -39,12 +42,28 @@ export interface MatmulDirect {
   TN: number;
 }
 
+/** Block shape of the subgroup matmul: a workgroup is one subgroup of SG lanes, TM rows x SG*TN columns; each lane owns TN columns. */
+export interface MatmulSubgroup {
+  SG: number;
+  TM: number;
+  TN: number;
+}
+
 /**
  * The matmul kernel: 'tiled' stages operand tiles in workgroup memory (GPUs); 'direct' has each
  * invocation read its block through the caches (CPU adapters, where workgroup barriers are
- * expensive; measurements in bench/NOTES.md). `vec4` allows vec4 loads and stores where aligned.
+ * expensive); 'subgroup' is the direct kernel with the A values a block needs loaded once, spread
+ * over the lanes, and shared by subgroupBroadcast (CPU adapters with subgroup ops: there every
+ * per-invocation load is a scalar loop over the SIMD lanes, a broadcast a register shuffle;
+ * measurements in bench/NOTES.md). `vec4` allows vec4 loads and stores where aligned.
  */
-export type MatmulKernel = { kind: 'tiled'; tile: MatmulTile; vec4: boolean } | { kind: 'direct'; block: MatmulDirect; vec4: boolean };
+export type MatmulKernel =
+  | { kind: 'tiled'; tile: MatmulTile; vec4: boolean }
+  | { kind: 'direct'; block: MatmulDirect; vec4: boolean }
+  | { kind: 'subgroup'; block: MatmulSubgroup; vec4: boolean };
+
+/** The 'cpu' family's matmul where the subgroup one is not used (no subgroup ops of >= 8 lanes, or not a CPU adapter). */
+export const DIRECT_MATMUL: MatmulKernel = { kind: 'direct', block: { WGX: 4, WGY: 4, TM: 8, TN: 8 }, vec4: true };
 
 /** Reduction settings: invocations per workgroup, elements one invocation folds per pass, subgroup ops. */
 export interface ReduceKernel {
@@ -69,10 +88,16 @@ export interface KernelConfig {
  */
 export function kernelConfig(adapter: AdapterTraits, choice: KernelChoice): KernelConfig {
   const family = choice === 'auto' ? (adapter.cpuAdapter ? 'cpu' : 'gpu') : choice;
+  // The subgroup matmul is measured on lavapipe only, and takes a workgroup of SG lanes to be one
+  // subgroup with lane ids 0..SG-1: CPU adapters whose subgroups have at least SG lanes.
+  const SG = 8;
+  const subgroupMatmul = adapter.cpuAdapter && adapter.subgroups && adapter.subgroupMinSize >= SG;
   const matmul: MatmulKernel =
     family === 'gpu'
       ? { kind: 'tiled', tile: { BM: 64, BN: 64, BK: 16, TM: 4, TN: 4 }, vec4: true }
-      : { kind: 'direct', block: { WGX: 4, WGY: 4, TM: 8, TN: 8 }, vec4: true };
+      : subgroupMatmul
+        ? { kind: 'subgroup', block: { SG, TM: 32, TN: 4 }, vec4: true }
+        : DIRECT_MATMUL;
   return { choice, family, matmul, reduce: { workgroupSize: 256, itemsMax: 16, subgroups: adapter.subgroups } };
 }
 

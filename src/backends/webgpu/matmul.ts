@@ -1,13 +1,14 @@
 /**
- * Batched matmul: the tiled kernel (shaders/matmul.wgsl) or the direct one (matmul-direct.wgsl), as
- * kernels.ts chooses, specialized for the operands' layouts. Each operand tile is
- * loaded with vec4 reads along its contiguous dim when the strides and offsets are multiples of 4,
- * else with scalar reads walking its smaller stride fastest (so a transposed weight is read in place,
- * coalesced). Any M, N, K: edge tiles are zero-padded.
+ * Batched matmul: the tiled kernel (shaders/matmul.wgsl), the direct one (matmul-direct.wgsl) or the
+ * subgroup one (matmul-subgroup.wgsl), as kernels.ts chooses, specialized for the operands'
+ * layouts. Each operand tile is loaded with vec4 reads along its contiguous dim when the strides and
+ * offsets are multiples of 4, else with scalar reads walking its smaller stride fastest (so a
+ * transposed weight is read in place, coalesced). Any M, N, K: edge tiles are zero-padded.
  */
 import type { Launch } from '../../backend.js';
 import template from '../../../shaders/matmul.wgsl?raw';
 import directTemplate from '../../../shaders/matmul-direct.wgsl?raw';
+import subgroupTemplate from '../../../shaders/matmul-subgroup.wgsl?raw';
 import { bindingDecl, computeType, fill, Params, type Ctx } from './codegen.js';
 import { countVariant, declareVariants, kernelsFor, type MatmulKernel } from './kernels.js';
 import type { GpuBuf } from './pool.js';
@@ -95,6 +96,63 @@ function loadCode(mode: Mode, X: string, S: string, BO: number, BK: number, thre
   return s;
 }
 
+/**
+ * WGSL of the subgroup kernel: per step of S values of k, the A values of the block (TM rows x S)
+ * are 'slots' (vec4s for 'vk'/'vo', scalars otherwise); slot l is loaded by lane l % SG into its
+ * av{l / SG} and broadcast to all lanes. Each lane reads its own TN columns of B.
+ */
+function subgroupBody(modeA: Mode, modeB: Mode, SG: number, TM: number, TN: number, S: number, T: string, r: Record<string, string>): { rows: string; body: string } {
+  const rows: string[] = [];
+  const body: string[] = [];
+  const vecA = modeA[0] === 'v';
+  const perSlot = modeA === 'vk' ? S : modeA === 'vo' ? 4 : 1; // A values in a slot
+  const slots = (TM * S) / perSlot;
+  // A slot's row (or first row for 'vo') and k offset, in the order the lanes load them.
+  const slotOf = (l: string): [string, string] =>
+    modeA === 'vk' ? [l, '0u'] : modeA === 'vo' ? [`${l} % ${TM / 4}u * 4u`, `${l} / ${TM / 4}u`] : [`${l} % ${TM}u`, `${l} / ${TM}u`];
+  const loads = Math.ceil(slots / SG);
+  for (let j = 0; j < loads; j++) {
+    // Lanes past the last slot load the last one again (and broadcast nothing).
+    const l = `sl${j}`;
+    const [row, dk] = slotOf(l);
+    rows.push(`  let ${l} = min(lane + ${SG * j}u, ${slots - 1}u);`);
+    if (modeA === 'vo') rows.push(`  let ar${j} = aBase + min(m0 + ${row}, M - 4u); let ak${j} = ${dk};`);
+    else rows.push(`  let ar${j} = aBase + min(m0 + ${row}, M - 1u) * ${r.aRs}; let ak${j} = ${dk};`);
+    const idx = `ar${j} + (k + ak${j}) * ${r.aCs}`;
+    body.push(`    let av${j} = A[${vecA ? `(${idx}) / 4u` : idx}];`);
+  }
+  if (modeB === 'vo') for (let j = 0; j < TN / 4; j++) rows.push(`  let cb${j} = bBase + min(nl + ${4 * j}u, N - 4u);`);
+  else for (let c = 0; c < TN; c++) rows.push(`  let cn${c} = bBase + min(nl + ${c}u, N - 1u) * ${r.bCs};`);
+  if (modeB === 'vk') for (let c = 0; c < TN; c++) body.push(`    let bv${c} = Bm[(cn${c} + k) / 4u];`);
+  for (let s = 0; s < S; s++) {
+    const kx = `(k + ${s}u)`;
+    for (let j = 0; j < TN / 4; j++) {
+      let b: string;
+      if (modeB === 'vo') b = `Bm[(cb${j} + ${kx} * ${r.bRs}) / 4u]`;
+      else if (modeB === 'vk') b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `bv${4 * j + c}[${s}]`).join(', ')})`;
+      else b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `Bm[cn${4 * j + c} + ${kx} * ${r.bRs}]`).join(', ')})`;
+      body.push(`    let b${s}_${j} = ${b};`);
+    }
+  }
+  // Slots in the order that updates each accumulator S times in a row (fewer spills to reload).
+  const order = Array.from({ length: slots }, (_, l) => l);
+  if (modeA !== 'vk') {
+    const per = slots / S; // slots of one k
+    order.sort((x, y) => (x % per) - (y % per) || x - y);
+  }
+  for (const l of order) {
+    body.push(`    { let a = subgroupBroadcast(av${Math.floor(l / SG)}, ${l % SG}u);`);
+    for (let v = 0; v < perSlot; v++) {
+      // Slot l's value v: its row i and step s.
+      const [i, s] = modeA === 'vk' ? [l, v] : modeA === 'vo' ? [(l % (TM / 4)) * 4 + v, Math.floor(l / (TM / 4))] : [l % TM, Math.floor(l / TM)];
+      const a = vecA ? `a[${v}]` : 'a';
+      for (let j = 0; j < TN / 4; j++) body.push(`      acc${i}_${j} = acc${i}_${j} + ${a} * b${s}_${j};`);
+    }
+    body.push('    }');
+  }
+  return { rows: rows.join('\n'), body: body.join('\n') };
+}
+
 /** WGSL of the direct kernel's loop body: KU steps of k, each a TM x TN block of multiply-adds. */
 function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number, T: string, r: Record<string, string>): { rows: string; body: string } {
   const rows: string[] = [];
@@ -140,8 +198,13 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, e
   const N = b.shape[2]!;
   if (B === 0 || M === 0 || N === 0) return;
   const cfg = kernelsFor(ctx).matmul;
-  const direct = cfg.kind === 'direct';
-  const { BM, BN, BK, TM, TN } = cfg.kind === 'direct' ? { ...cfg.block, BK: 0, BM: cfg.block.WGY * cfg.block.TM, BN: cfg.block.WGX * cfg.block.TN } : cfg.tile;
+  const direct = cfg.kind === 'direct', sub = cfg.kind === 'subgroup';
+  const { BM, BN, BK, TM, TN } =
+    cfg.kind === 'direct'
+      ? { ...cfg.block, BK: 0, BM: cfg.block.WGY * cfg.block.TM, BN: cfg.block.WGX * cfg.block.TN }
+      : cfg.kind === 'subgroup'
+        ? { ...cfg.block, BK: 0, BM: cfg.block.TM, BN: cfg.block.SG * cfg.block.TN }
+        : cfg.tile;
   const T = computeType(out.dtype);
   const TX = BN / TN, TY = BM / TM, threads = TX * TY;
   const [aBs, aRs, aCs] = a.strides as [number, number, number];
@@ -149,11 +212,13 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, e
   let modeA = modeOf(aRs, aCs, M, K, a.offset, aBs, cfg.vec4);
   let modeB = modeOf(bCs, bRs, N, K, b.offset, bBs, cfg.vec4);
   if (!modesFor(cfg, 'A').includes(modeA)) modeA = 'so';
-  if (direct && K % 4 !== 0) {
+  // The kernels without tiles step k by 4 where an operand is read in vec4s along k; the subgroup
+  // one whenever K allows (it then updates each accumulator 4 times in a row: fewer spill reloads).
+  if ((direct || sub) && K % 4 !== 0) {
     if (modeA === 'vk') modeA = 'sk';
     if (modeB === 'vk') modeB = 'sk';
   }
-  const KU = direct && (modeA === 'vk' || modeB === 'vk') ? 4 : 1;
+  const KU = (direct && (modeA === 'vk' || modeB === 'vk')) || (sub && K % 4 === 0) ? 4 : 1;
   const vecOut = cfg.vec4 && N % 4 === 0 && out.offset % 4 === 0;
   const tilesN = Math.ceil(N / BN), tiles = Math.ceil(M / BM) * tilesN;
   const maxZ = ctx.maxWorkgroupsPerDim;
@@ -180,7 +245,7 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, e
       const accDecl: string[] = [];
       for (let i = 0; i < TM; i++) for (let j = 0; j < TN / 4; j++) accDecl.push(`  var acc${i}_${j} = vec4<T>();`);
       const store: string[] = [];
-      const row0 = direct ? 'm' : `m0 + ty * ${TM}u`, col0 = direct ? 'n' : `n0 + tx * ${TN}u`;
+      const row0 = direct ? 'm' : sub ? 'm0' : `m0 + ty * ${TM}u`, col0 = direct ? 'n' : sub ? 'nl' : `n0 + tx * ${TN}u`;
       for (let i = 0; i < TM; i++) {
         store.push(`  { let gm = ${row0} + ${i}u; if (gm < M) {`);
         for (let j = 0; j < TN / 4; j++) {
@@ -205,6 +270,13 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, e
         bindingDecl(3, 'O', elem(vecOut), true),
         epi?.code ?? '',
       ].join('\n');
+      if (cfg.kind === 'subgroup') {
+        const { rows, body } = subgroupBody(modeA, modeB, cfg.block.SG, TM, TN, KU, T, ref);
+        return fill(subgroupTemplate, {
+          T, PARAMS: p.decl(), SG: cfg.block.SG, TM, TN, S: KU, BINDINGS: bindings, PROLOGUE: prologue,
+          ROWS: rows, ACC_DECL: accDecl.join('\n'), BODY: body, STORE: store.join('\n'),
+        });
+      }
       if (direct) {
         const { rows, body } = directBody(modeA, modeB, TM, TN, KU, T, ref);
         return fill(directTemplate, {
@@ -234,7 +306,7 @@ export function encodeMatmul(ctx: Ctx, l: Extract<Launch, { kind: 'matmul' }>, e
     const gx = Math.ceil(tiles / gy);
     const variant = readVariant(cfg.kind, modeA, modeB);
     const key = ['mm', JSON.stringify(cfg), modeA, modeB, T, vecOut, KU, p.vec4s, epi?.key ?? ''].join('|');
-    ctx.dispatch(ctx.pipeline(key, code, variant), p, [a.buf, b.buf, out.buf, ...(epi?.bufs ?? [])] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
+    ctx.dispatch(ctx.pipeline(key, code, variant, { subgroups: sub }), p, [a.buf, b.buf, out.buf, ...(epi?.bufs ?? [])] as GpuBuf[], [gx, gy, Math.min(B - z0, maxZ)]);
     countVariant(variant, storeVariant(cfg.kind, vecOut));
     epi?.done();
   }
