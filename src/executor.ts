@@ -231,11 +231,11 @@ class Lazy implements Backend {
           g.released.push({ buf, dtype: x.dtype, numel: n });
         }
       } else if (s.prologue) {
-        this.real.launch(s.l, label, undefined, s.prologue);
+        this.real.launch(s.l, label, undefined, s.prologue, slot);
       } else if (s.epilogue && !this.real.epilogues) {
         this.real.launch(s.l, label);
         this.real.runFused(s.epilogue.k, label, slot);
-      } else this.real.launch(s.l, label, s.epilogue);
+      } else this.real.launch(s.l, label, s.epilogue, undefined, slot);
     } catch (e) {
       if (e instanceof TorchError && !(e instanceof DeviceError)) throw e;
       const msg = (e as Error)?.message ?? String(e);
