@@ -128,11 +128,25 @@ interface Slot {
 /** Launch kinds whose parameters depend only on what a plan's key holds (other kinds are generated each time). */
 const REPLAYABLE = new Set<Launch['kind']>(['matmul', 'reduce', 'unary', 'binary', 'where', 'copy', 'fill']);
 
-/** The buffers a recorded program's roles index: the launch's views, then prologue and epilogue views. */
-function launchBufs(views: readonly View[], extra: readonly View[]): GpuBuf[] {
-  const out: GpuBuf[] = [];
-  for (const v of views) out.push(v.buf as GpuBuf);
-  for (const v of extra) out.push(v.buf as GpuBuf);
+/**
+ * The buffers a recorded program's roles index, appended to `out`: the launch's views (output
+ * first), then the prologue's inputs, the epilogue's inputs and outputs. Their order is fixed by
+ * the plan's structure, so a role means the same view in every replay of the step.
+ */
+function launchBufs(out: GpuBuf[], l: Launch, epilogue?: Epilogue, prologue?: FusedKernel): GpuBuf[] {
+  viewsOf(l, out);
+  if (prologue) for (const v of prologue.inputs) out.push(v.buf as GpuBuf);
+  if (epilogue) {
+    for (const v of epilogue.k.inputs) out.push(v.buf as GpuBuf);
+    for (const o of epilogue.k.outputs) out.push(o.view.buf as GpuBuf);
+  }
+  return out;
+}
+
+/** A fused kernel's buffers, outputs first, appended to `out` (the roles of its program). */
+function fusedBufs(out: GpuBuf[], k: FusedKernel): GpuBuf[] {
+  for (const o of k.outputs) out.push(o.view.buf as GpuBuf);
+  for (const v of k.inputs) out.push(v.buf as GpuBuf);
   return out;
 }
 
@@ -153,21 +167,24 @@ function formatLabel(no: number, name: string): string {
   return at < 0 ? `launch ${no} (${name})` : `launch ${no} (${name.slice(0, at)})${name.slice(at)}`;
 }
 
-function viewsOf(l: Launch): View[] {
-  const vs: unknown[] = [l.out];
+/** Appends the buffers of a launch's views to `out`, its output first (scalar operands have none). */
+function viewsOf(l: Launch, out: unknown[]): void {
+  const add = (v: unknown) => {
+    if (typeof v === 'object' && v !== null) out.push((v as View).buf);
+  };
+  add(l.out);
   switch (l.kind) {
-    case 'unary': case 'copy': case 'reduce': vs.push(l.x); break;
-    case 'binary': vs.push(l.a, l.b); break;
-    case 'where': vs.push(l.cond, l.a, l.b); break;
-    case 'matmul': vs.push(l.a, l.b); break;
-    case 'gather': vs.push(l.x, l.index); break;
-    case 'scatter': vs.push(l.self, l.index, l.src); break;
-    case 'sort': vs.push(l.x, l.indices); break;
-    case 'scan': vs.push(l.x); break;
+    case 'unary': case 'copy': case 'reduce': add(l.x); break;
+    case 'binary': add(l.a); add(l.b); break;
+    case 'where': add(l.cond); add(l.a); add(l.b); break;
+    case 'matmul': add(l.a); add(l.b); break;
+    case 'gather': add(l.x); add(l.index); break;
+    case 'scatter': add(l.self); add(l.index); add(l.src); break;
+    case 'sort': add(l.x); add(l.indices); break;
+    case 'scan': add(l.x); break;
     case 'fill': case 'random': break;
     default: l satisfies never;
   }
-  return vs.filter((v): v is View => typeof v === 'object' && v !== null);
 }
 
 export class WebGPUBackend implements Backend, Ctx {
@@ -194,8 +211,11 @@ export class WebGPUBackend implements Backend, Ctx {
   private readonly bindLayouts = new Map<string, PipeInfo>();
   private groups = new Map<number, GroupEntry>();
   private groupCount = 0;
-  /** Scratch for bind group keys and a dispatch's dynamic offset (no allocation per dispatch). */
+  /** Scratch for bind group keys, a dispatch's dynamic offset and buffers (no allocation per dispatch). */
   private readonly key: number[] = [];
+  private readonly scratch: GpuBuf[] = [];
+  private readonly replayTemps: GpuBuf[] = [];
+  private readonly bound: GpuBuf[] = [];
   private readonly dynOffset = [0];
   private batch: Batch | null = null;
   private nextBatchId = 0;
@@ -332,7 +352,11 @@ export class WebGPUBackend implements Backend, Ctx {
 
   validate(l: Launch): void {
     this.checkAlive();
-    for (const v of viewsOf(l)) this.own(v.buf);
+    const bufs = this.scratch;
+    bufs.length = 0;
+    viewsOf(l, bufs);
+    for (const g of bufs) this.own(g);
+    bufs.length = 0;
     gpuStats.launches++;
   }
 
@@ -348,18 +372,25 @@ export class WebGPUBackend implements Backend, Ctx {
       for (const o of epilogue.k.outputs) this.own(o.view.buf);
     }
     const slot = cache && REPLAYABLE.has(l.kind) ? (cache as Slot) : undefined;
-    this.encode(label ?? launchName(l), slot, () => {
-      const extra: View[] = prologue ? [...prologue.inputs] : [];
-      if (epilogue) extra.push(...epilogue.k.inputs, ...epilogue.k.outputs.map((o) => o.view));
-      return launchBufs(viewsOf(l), extra);
-    }, () => {
-      switch (l.kind) {
-        case 'matmul': encodeMatmul(this, l, epilogue && ((p, first) => matmulEpilogue(this, epilogue, p, first))); break;
-        case 'reduce': encodeReduce(this, l, prologue && ((p, first) => reducePrologue(prologue, p, first))); break;
-        case 'gather': case 'scatter': case 'sort': case 'scan': encodeIndexing(this, l); break;
-        default: encodeElementwise(this, l);
-      }
-    });
+    const b = this.open(label ?? launchName(l));
+    try {
+      const p = slot?.program;
+      if (p && this.current(p)) this.replay(p, launchBufs(this.scratchBufs(), l, epilogue, prologue));
+      else if (slot && p !== null) this.record(slot, launchBufs([], l, epilogue, prologue), () => this.encodeLaunch(l, epilogue, prologue));
+      else this.encodeLaunch(l, epilogue, prologue);
+    } catch (e) {
+      throw this.encodeError(e);
+    }
+    this.close(b);
+  }
+
+  private encodeLaunch(l: Launch, epilogue?: Epilogue, prologue?: FusedKernel): void {
+    switch (l.kind) {
+      case 'matmul': encodeMatmul(this, l, epilogue && ((p, first) => matmulEpilogue(this, epilogue, p, first))); break;
+      case 'reduce': encodeReduce(this, l, prologue && ((p, first) => reducePrologue(prologue, p, first))); break;
+      case 'gather': case 'scatter': case 'sort': case 'scan': encodeIndexing(this, l); break;
+      default: encodeElementwise(this, l);
+    }
   }
 
   runFused(k: FusedKernel, label: string, cache?: object): void {
@@ -367,34 +398,52 @@ export class WebGPUBackend implements Backend, Ctx {
     for (const v of k.inputs) this.own(v.buf);
     for (const o of k.outputs) this.own(o.view.buf);
     gpuStats.fused++;
-    this.encode(label, cache as Slot | undefined, () => launchBufs(k.outputs.map((o) => o.view), k.inputs), () => encodeFused(this, k, this.label));
+    const slot = cache as Slot | undefined;
+    const b = this.open(label);
+    try {
+      const p = slot?.program;
+      if (p && this.current(p)) this.replay(p, fusedBufs(this.scratchBufs(), k));
+      else if (slot && p !== null) this.record(slot, fusedBufs([], k), () => encodeFused(this, k, this.label));
+      else encodeFused(this, k, this.label);
+    } catch (e) {
+      throw this.encodeError(e);
+    }
+    this.close(b);
   }
 
   /**
-   * Encodes one kernel into the open batch. With a plan step's `slot`, the first encode records
-   * its dispatches there and later ones replay them (see the file comment); `bufs` lists the
-   * buffers the recorded roles index, in an order fixed by the plan's structure.
+   * Opens one kernel's encode in the batch (see the file comment for how a plan step's slot is
+   * recorded and replayed); close() ends it.
    */
-  private encode(name: string, slot: Slot | undefined, bufs: () => GpuBuf[], body: () => void): void {
+  private open(name: string): Batch {
     const b = this.begin();
     b.launches++;
     gpuStats.kernels++;
     this.curName = name;
     this.curNo = gpuStats.kernels;
     b.names.push(name);
-    try {
-      const program = slot?.program;
-      if (program && program.choice === kernelChoice() && program.overrides[0] === kernelOverrides.matmul && program.overrides[1] === kernelOverrides.reduce) {
-        this.replay(program, bufs());
-      } else if (slot && program !== null) {
-        this.record(slot, bufs(), body);
-      } else body();
-    } catch (e) {
-      this.rec = null;
-      if (e instanceof TorchError) throw e;
-      throw new DeviceError(`WebGPU could not encode ${this.label}: ${(e as Error).message}`);
-    }
+    return b;
+  }
+
+  private close(b: Batch): void {
     if (b.launches >= this.batchLimit) this.flush();
+  }
+
+  private encodeError(e: unknown): TorchError {
+    this.rec = null;
+    if (e instanceof TorchError) return e;
+    return new DeviceError(`WebGPU could not encode ${this.label}: ${(e as Error).message}`);
+  }
+
+  /** Whether a program was generated under the kernel choice and overrides in force now. */
+  private current(p: Program): boolean {
+    return p.choice === kernelChoice() && p.overrides[0] === kernelOverrides.matmul && p.overrides[1] === kernelOverrides.reduce;
+  }
+
+  /** The scratch array, emptied (for the buffers of a replay: nothing keeps it). */
+  private scratchBufs(): GpuBuf[] {
+    this.scratch.length = 0;
+    return this.scratch;
   }
 
   /** Runs `body` and keeps what it dispatched as the slot's program (null: not replayable). */
@@ -414,8 +463,9 @@ export class WebGPUBackend implements Backend, Ctx {
   /** Dispatches a recorded program with this launch's buffers. */
   private replay(p: Program, bufs: readonly GpuBuf[]): void {
     gpuStats.replayed++;
-    const temps: GpuBuf[] = [];
-    const bound: GpuBuf[] = [];
+    const temps = this.replayTemps;
+    temps.length = 0;
+    const bound = this.bound;
     for (const op of p.ops) {
       if (op.t === 'temp') temps.push(this.temp(op.bytes));
       else if (op.t === 'free') this.freeTemp(temps[op.temp]!);
@@ -426,6 +476,8 @@ export class WebGPUBackend implements Backend, Ctx {
         this.dispatchWords(op.pipeline, op.words, op.words.length, op.bytes, bound, op.x, op.y, op.z);
       }
     }
+    temps.length = 0;
+    bound.length = 0;
     if (p.variants.length) countVariant(...p.variants);
   }
 
