@@ -116,7 +116,10 @@ export const webgpu = {
     backend?.emptyCache();
   },
 
-  /** Counters since the last resetStats(): submits, launches, dispatches, pipelines, reads, mapAsyncs, writes. */
+  /**
+   * Counters since the last resetStats(): submits, launches, kernels, dispatches, pipelines, reads,
+   * mapAsyncs, writes, buffersCreated, bindGroups (created) and bindGroupHits, replayed kernels.
+   */
   stats(): GpuStats {
     return { ...gpuStats };
   },
