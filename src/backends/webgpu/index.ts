@@ -129,25 +129,34 @@ interface Slot {
 const REPLAYABLE = new Set<Launch['kind']>(['matmul', 'reduce', 'unary', 'binary', 'where', 'copy', 'fill']);
 
 /**
- * The buffers a recorded program's roles index, appended to `out`: the launch's views (output
- * first), then the prologue's inputs, the epilogue's inputs and outputs. Their order is fixed by
- * the plan's structure, so a role means the same view in every replay of the step.
+ * The buffers a recorded program's roles index, written to `out` from index 0 (their count is
+ * returned): the launch's views (output first), then the prologue's inputs, the epilogue's inputs
+ * and outputs. Their order is fixed by the plan's structure, so a role means the same view in
+ * every replay of the step. (Reused arrays with a count: no allocation per kernel.)
  */
-function launchBufs(out: GpuBuf[], l: Launch, epilogue?: Epilogue, prologue?: FusedKernel): GpuBuf[] {
-  viewsOf(l, out);
-  if (prologue) for (const v of prologue.inputs) out.push(v.buf as GpuBuf);
+function launchBufs(out: unknown[], l: Launch, epilogue?: Epilogue, prologue?: FusedKernel): number {
+  let n = viewsOf(l, out);
+  if (prologue) for (const v of prologue.inputs) out[n++] = v.buf;
   if (epilogue) {
-    for (const v of epilogue.k.inputs) out.push(v.buf as GpuBuf);
-    for (const o of epilogue.k.outputs) out.push(o.view.buf as GpuBuf);
+    for (const v of epilogue.k.inputs) out[n++] = v.buf;
+    for (const o of epilogue.k.outputs) out[n++] = o.view.buf;
   }
-  return out;
+  return n;
 }
 
-/** A fused kernel's buffers, outputs first, appended to `out` (the roles of its program). */
-function fusedBufs(out: GpuBuf[], k: FusedKernel): GpuBuf[] {
-  for (const o of k.outputs) out.push(o.view.buf as GpuBuf);
-  for (const v of k.inputs) out.push(v.buf as GpuBuf);
-  return out;
+/** A fused kernel's buffers, outputs first, written to `out` (the roles of its program); returns their count. */
+function fusedBufs(out: unknown[], k: FusedKernel): number {
+  let n = 0;
+  for (const o of k.outputs) out[n++] = o.view.buf;
+  for (const v of k.inputs) out[n++] = v.buf;
+  return n;
+}
+
+/** Whether a cached key equals the first n words of `key`. */
+function sameKey(a: readonly number[], key: readonly number[], n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== key[i]) return false;
+  return true;
 }
 
 /** FNV-1a over 32-bit words. */
@@ -167,23 +176,26 @@ function formatLabel(no: number, name: string): string {
   return at < 0 ? `launch ${no} (${name})` : `launch ${no} (${name.slice(0, at)})${name.slice(at)}`;
 }
 
-/** Appends the buffers of a launch's views to `out`, its output first (scalar operands have none). */
-function viewsOf(l: Launch, out: unknown[]): void {
-  const add = (v: unknown) => {
-    if (typeof v === 'object' && v !== null) out.push((v as View).buf);
-  };
-  add(l.out);
+/** Writes `v`'s buffer at out[n] when it is a view (not a scalar operand); returns the next index. */
+function put(out: unknown[], n: number, v: unknown): number {
+  if (typeof v !== 'object' || v === null) return n;
+  out[n] = (v as View).buf;
+  return n + 1;
+}
+
+/** Writes the buffers of a launch's views to `out` from index 0, its output first; returns their count. */
+function viewsOf(l: Launch, out: unknown[]): number {
+  const n = put(out, 0, l.out);
   switch (l.kind) {
-    case 'unary': case 'copy': case 'reduce': add(l.x); break;
-    case 'binary': add(l.a); add(l.b); break;
-    case 'where': add(l.cond); add(l.a); add(l.b); break;
-    case 'matmul': add(l.a); add(l.b); break;
-    case 'gather': add(l.x); add(l.index); break;
-    case 'scatter': add(l.self); add(l.index); add(l.src); break;
-    case 'sort': add(l.x); add(l.indices); break;
-    case 'scan': add(l.x); break;
-    case 'fill': case 'random': break;
-    default: l satisfies never;
+    case 'unary': case 'copy': case 'reduce': case 'scan': return put(out, n, l.x);
+    case 'binary': return put(out, put(out, n, l.a), l.b);
+    case 'where': return put(out, put(out, put(out, n, l.cond), l.a), l.b);
+    case 'matmul': return put(out, put(out, n, l.a), l.b);
+    case 'gather': return put(out, put(out, n, l.x), l.index);
+    case 'scatter': return put(out, put(out, put(out, n, l.self), l.index), l.src);
+    case 'sort': return put(out, put(out, n, l.x), l.indices);
+    case 'fill': case 'random': return n;
+    default: return l satisfies never;
   }
 }
 
@@ -353,10 +365,8 @@ export class WebGPUBackend implements Backend, Ctx {
   validate(l: Launch): void {
     this.checkAlive();
     const bufs = this.scratch;
-    bufs.length = 0;
-    viewsOf(l, bufs);
-    for (const g of bufs) this.own(g);
-    bufs.length = 0;
+    const n = viewsOf(l, bufs);
+    for (let i = 0; i < n; i++) this.own(bufs[i]!);
     gpuStats.launches++;
   }
 
@@ -375,9 +385,14 @@ export class WebGPUBackend implements Backend, Ctx {
     const b = this.open(label ?? launchName(l));
     try {
       const p = slot?.program;
-      if (p && this.current(p)) this.replay(p, launchBufs(this.scratchBufs(), l, epilogue, prologue));
-      else if (slot && p !== null) this.record(slot, launchBufs([], l, epilogue, prologue), () => this.encodeLaunch(l, epilogue, prologue));
-      else this.encodeLaunch(l, epilogue, prologue);
+      if (p && this.current(p)) {
+        launchBufs(this.scratch, l, epilogue, prologue);
+        this.replay(p, this.scratch);
+      } else if (slot && p !== null) {
+        const bufs: GpuBuf[] = [];
+        launchBufs(bufs, l, epilogue, prologue);
+        this.record(slot, bufs, () => this.encodeLaunch(l, epilogue, prologue));
+      } else this.encodeLaunch(l, epilogue, prologue);
     } catch (e) {
       throw this.encodeError(e);
     }
@@ -402,9 +417,14 @@ export class WebGPUBackend implements Backend, Ctx {
     const b = this.open(label);
     try {
       const p = slot?.program;
-      if (p && this.current(p)) this.replay(p, fusedBufs(this.scratchBufs(), k));
-      else if (slot && p !== null) this.record(slot, fusedBufs([], k), () => encodeFused(this, k, this.label));
-      else encodeFused(this, k, this.label);
+      if (p && this.current(p)) {
+        fusedBufs(this.scratch, k);
+        this.replay(p, this.scratch);
+      } else if (slot && p !== null) {
+        const bufs: GpuBuf[] = [];
+        fusedBufs(bufs, k);
+        this.record(slot, bufs, () => encodeFused(this, k, this.label));
+      } else encodeFused(this, k, this.label);
     } catch (e) {
       throw this.encodeError(e);
     }
@@ -440,12 +460,6 @@ export class WebGPUBackend implements Backend, Ctx {
     return p.choice === kernelChoice() && p.overrides[0] === kernelOverrides.matmul && p.overrides[1] === kernelOverrides.reduce;
   }
 
-  /** The scratch array, emptied (for the buffers of a replay: nothing keeps it). */
-  private scratchBufs(): GpuBuf[] {
-    this.scratch.length = 0;
-    return this.scratch;
-  }
-
   /** Runs `body` and keeps what it dispatched as the slot's program (null: not replayable). */
   private record(slot: Slot, bufs: GpuBuf[], body: () => void): void {
     const before = new Map(dispatchedVariants());
@@ -464,21 +478,18 @@ export class WebGPUBackend implements Backend, Ctx {
   private replay(p: Program, bufs: readonly GpuBuf[]): void {
     gpuStats.replayed++;
     const temps = this.replayTemps;
-    temps.length = 0;
+    let nt = 0;
     const bound = this.bound;
     for (const op of p.ops) {
-      if (op.t === 'temp') temps.push(this.temp(op.bytes));
+      if (op.t === 'temp') temps[nt++] = this.temp(op.bytes);
       else if (op.t === 'free') this.freeTemp(temps[op.temp]!);
       else {
         const r = op.roles;
-        bound.length = r.length;
         for (let i = 0; i < r.length; i++) bound[i] = r[i]! >= 0 ? bufs[r[i]!]! : temps[-1 - r[i]!]!;
-        this.dispatchWords(op.pipeline, op.words, op.words.length, op.bytes, bound, op.x, op.y, op.z);
+        this.dispatchWords(op.pipeline, op.words, op.words.length, op.bytes, bound, r.length, op.x, op.y, op.z);
       }
     }
-    temps.length = 0;
-    bound.length = 0;
-    if (p.variants.length) countVariant(...p.variants);
+    for (const v of p.variants) countVariant(v);
   }
 
   async synchronize(): Promise<void> {
@@ -553,11 +564,11 @@ export class WebGPUBackend implements Backend, Ctx {
       });
       rec.ops.push({ t: 'dispatch', pipeline, words: Uint32Array.from(params.words), bytes, roles, x, y, z });
     }
-    this.dispatchWords(pipeline, params.words, params.words.length, bytes, buffers, x, y, z);
+    this.dispatchWords(pipeline, params.words, params.words.length, bytes, buffers, buffers.length, x, y, z);
   }
 
-  /** One dispatch: parameters into the arena, the bind group from the cache, the pass commands. */
-  private dispatchWords(pipeline: GPUComputePipeline, words: ArrayLike<number>, n: number, bytes: number, buffers: readonly GpuBuf[], x: number, y: number, z: number): void {
+  /** One dispatch of `words` (n of them) binding buffers[0..nb) (arrays may be longer: reused scratch). */
+  private dispatchWords(pipeline: GPUComputePipeline, words: ArrayLike<number>, n: number, bytes: number, buffers: readonly GpuBuf[], nb: number, x: number, y: number, z: number): void {
     const b = this.batch!;
     // The parameters: this dispatch's own slice of the batch's arena.
     let c = b.arena[b.arena.length - 1];
@@ -578,30 +589,30 @@ export class WebGPUBackend implements Backend, Ctx {
     // The bind group, keyed by layout, parameter size, chunk and the memory bound.
     const info = this.pipes.get(pipeline)!;
     const key = this.key;
-    key.length = 3 + buffers.length;
+    const nk = 3 + nb;
     key[0] = info.id;
     key[1] = bytes;
     key[2] = c.id;
-    for (let i = 0; i < buffers.length; i++) {
+    for (let i = 0; i < nb; i++) {
       const g = buffers[i]!;
       const mem = g.mem ?? this.bindMem(g);
       mem.lastUse = b.id;
       key[3 + i] = mem.id;
     }
-    const h = hashWords(key, key.length);
+    const h = hashWords(key, nk);
     let e = this.groups.get(h) ?? null;
-    while (e && !(e.key.length === key.length && e.key.every((v, i) => v === key[i]))) e = e.next;
+    while (e && !sameKey(e.key, key, nk)) e = e.next;
     let group: GPUBindGroup;
     if (e) {
       group = e.group;
       gpuStats.bindGroupHits++;
     } else {
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: c.buffer, offset: 0, size: bytes } }];
-      for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]!.mem!.buffer } });
+      for (let i = 0; i < nb; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]!.mem!.buffer } });
       group = this.gpu.createBindGroup({ layout: info.layout, entries, label: this.label });
       gpuStats.bindGroups++;
       if (this.groupCount >= MAX_GROUPS) this.clearGroups();
-      this.groups.set(h, { key: key.slice(), group, next: this.groups.get(h) ?? null });
+      this.groups.set(h, { key: key.slice(0, nk), group, next: this.groups.get(h) ?? null });
       this.groupCount++;
     }
 
