@@ -4,13 +4,18 @@
  * when a kernel, a write or a read first uses it; and the reuse this relies on never lets a later
  * write or step change values an earlier result still holds.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { GpuBuf } from '../src/backends/webgpu/pool.js';
 import { webgpuSuite } from './webgpu-suite.js';
 import { seedNet } from './seed-net.js';
 
 const available = await webgpuSuite('test/webgpu-overhead.test.ts');
+
+// Replay and lazily bound memory are the lazy executor's: these run lazily even under WGTORCH_EAGER=1.
+const eagerDefault = torch.isEager();
+beforeEach(() => torch.setEager(false));
+afterEach(() => torch.setEager(eagerDefault));
 
 /** The change of torch.webgpu.stats() over `fn`. */
 function statsOf(fn: () => void): ReturnType<typeof torch.webgpu.stats> {
