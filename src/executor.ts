@@ -48,7 +48,7 @@ interface Graph {
   /** Outputs recorded inside an internal region (autograd's backward). */
   internal: Set<BufferHandle> | null;
   /** Kernels carried from earlier graphs: computed only once something needs their outputs. */
-  kernels: { k: FusedKernel; label: string }[];
+  kernels: { k: FusedKernel; label: string; slot?: object }[];
 }
 
 const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: new Set(), released: [], internal: null, kernels: [] });
@@ -144,7 +144,7 @@ class Lazy implements Backend {
       if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
       const carried = all || eager ? new Set<number>() : trailing(steps, g.recs, bound / 4);
       steps.forEach((s, i) => carried.has(i) || this.run(s, g, slots[i]!));
-      this.carry(kept, [...carried].sort((a, b) => a - b).map((i) => steps[i] as Extract<Step, { kind: 'fused' }>), g);
+      this.carry(kept, [...carried].sort((a, b) => a - b).map((i) => ({ s: steps[i] as Extract<Step, { kind: 'fused' }>, slot: slots[i]! })), g);
     } finally {
       for (const r of g.released) this.real.release(r.buf, r.dtype, r.numel);
     }
@@ -170,7 +170,7 @@ class Lazy implements Backend {
       if (all || eager || outs.some((b) => touched.has(b)) || c.k.inputs.some((v) => written.has(v.buf))) {
         launchStats.kernels++;
         launchStats.fused++;
-        this.real.runFused(c.k, c.label);
+        this.real.runFused(c.k, c.label, c.slot);
       } else kept.push(c);
     }
     return kept;
@@ -182,7 +182,7 @@ class Lazy implements Backend {
    * the releases of the buffers it uses. If nothing needs its outputs before they are released,
    * it never runs.
    */
-  private carry(kept: Graph['kernels'], steps: readonly Extract<Step, { kind: 'fused' }>[], g: Graph): void {
+  private carry(kept: Graph['kernels'], steps: readonly { s: Extract<Step, { kind: 'fused' }>; slot: object }[], g: Graph): void {
     const next = this.graph;
     const moved = new Set<BufferHandle>();
     const keep = (c: Graph['kernels'][number]) => {
@@ -191,11 +191,11 @@ class Lazy implements Backend {
       c.k.outputs.forEach((o) => moved.add(o.view.buf));
     };
     kept.forEach(keep);
-    for (const s of steps) {
+    for (const { s, slot } of steps) {
       const k = s.k;
       if (k.inputs.length === 0 && k.outputs.every((o) => k.nodes[o.node]!.op === 'const')) {
         for (const o of k.outputs) this.push({ kind: 'fill', out: o.view, value: (k.nodes[o.node] as { value: number }).value }, null);
-      } else keep({ k, label: k.names.join('+') });
+      } else keep({ k, label: k.names.join('+'), slot });
     }
     if (moved.size === 0) return;
     for (const b of moved) {
