@@ -60,6 +60,21 @@ describe.skipIf(!available)('webgpu overhead of a replayed step', () => {
     for (let i = 0; i < wc.length; i += 97) expect(Math.abs(w[i]! - wc[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(wc[i]!)));
   });
 
+  it('replayed kernels keep their own scalars: a loop alternating scalars and fill values computes each', async () => {
+    const x = torch.tensor([1, 2, 3, 4], { device: 'webgpu' });
+    const got: number[][] = [];
+    for (let i = 0; i < 6; i++) {
+      const s = i % 2 ? 2 : 3;
+      // A fused kernel (mul, add), a reduction with a prologue, a fill: each step's own values.
+      const y = x.mul(s).add(s);
+      const t = torch.full([2], s + 1, { device: 'webgpu' });
+      got.push([...(await y.data()), await y.pow(2).sum().item(), ...(await t.data())]);
+    }
+    // s = 3: [6, 9, 12, 15], 36+81+144+225 = 486, [4, 4]; s = 2: [4, 6, 8, 10], 16+36+64+100 = 216, [3, 3].
+    const three = [6, 9, 12, 15, 486, 4, 4], two = [4, 6, 8, 10, 216, 3, 3];
+    expect(got).toEqual([three, two, three, two, three, two]);
+  });
+
   it('the launch chain (every intermediate kept) finds every bind group once it repeats', async () => {
     const x0 = torch.zeros([16], { device: 'webgpu' });
     const run = async () => {

@@ -125,7 +125,12 @@ interface Program {
 interface Slot {
   program?: Program | null;
 }
-/** Launch kinds whose parameters depend only on what a plan's key holds (other kinds are generated each time). */
+/**
+ * Launch kinds whose parameters depend only on what a plan's key holds: views, ops, dims, and the
+ * scalars of elementwise launches and fills (plans.ts keys them; were it to stop, a replay would
+ * reuse another graph's scalars — test/webgpu-overhead.test.ts checks alternating scalars). Other
+ * kinds (random seeds, indexing dims) are generated each time.
+ */
 const REPLAYABLE = new Set<Launch['kind']>(['matmul', 'reduce', 'unary', 'binary', 'where', 'copy', 'fill']);
 
 /**
