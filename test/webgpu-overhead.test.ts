@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as torch from '../src/index.js';
 import type { GpuBuf } from '../src/backends/webgpu/pool.js';
+import { dispatchedVariants, kernelChoice, setKernelChoice } from '../src/backends/webgpu/kernels.js';
 import { webgpuSuite } from './webgpu-suite.js';
 import { seedNet } from './seed-net.js';
 
@@ -73,6 +74,33 @@ describe.skipIf(!available)('webgpu overhead of a replayed step', () => {
     // s = 3: [6, 9, 12, 15], 36+81+144+225 = 486, [4, 4]; s = 2: [4, 6, 8, 10], 16+36+64+100 = 216, [3, 3].
     const three = [6, 9, 12, 15, 486, 4, 4], two = [4, 6, 8, 10, 216, 3, 3];
     expect(got).toEqual([three, two, three, two, three, two]);
+  });
+
+  it('a replayed step regenerates its kernels when the kernel choice changed, and counts the variants it ran', async () => {
+    const a = torch.randn([33, 17]), b = torch.randn([17, 9]);
+    const ref = (await a.mm(b).clamp({ min: 0 }).data()) as Float32Array;
+    const ga = a.to('webgpu'), gb = b.to('webgpu');
+    const start = kernelChoice();
+    const ran: string[][] = [];
+    const replayed: number[] = [];
+    try {
+      for (const choice of ['cpu', 'gpu', 'cpu', 'gpu', 'gpu'] as const) {
+        setKernelChoice(choice);
+        const before = new Map(dispatchedVariants());
+        const r0 = torch.webgpu.stats().replayed;
+        const y = await ga.mm(gb).clamp({ min: 0 }).data();
+        y.forEach((v, i) => expect(Math.abs(v - ref[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!))));
+        ran.push([...dispatchedVariants()].filter(([v, n]) => v.startsWith('matmul:') && n > (before.get(v) ?? 0)).map(([v]) => v.split(':')[1]!));
+        replayed.push(torch.webgpu.stats().replayed - r0);
+      }
+    } finally {
+      setKernelChoice(start);
+    }
+    // 'cpu' picks the direct kernel, 'gpu' the tiled one. Every run has the same plan: a run under
+    // another choice than the last generates again; the last run replays, and counts its variants.
+    expect(ran.map((r) => [...new Set(r)])).toEqual([['direct'], ['tiled'], ['direct'], ['tiled'], ['tiled']]);
+    expect(replayed[1]).toBe(0);
+    expect(replayed[4]).toBeGreaterThan(0);
   });
 
   it('the launch chain (every intermediate kept) finds every bind group once it repeats', async () => {
