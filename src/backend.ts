@@ -84,8 +84,9 @@ export interface Backend {
   /**
    * Runs, or enqueues, one kernel launch. Called by the executor (src/executor.ts) when the graph is
    * realized; `label` names the op (and where it was called, when known) for error messages.
+   * `cache` is the plan step's slot, as for runFused().
    */
-  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel): void;
+  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel, cache?: object): void;
   /**
    * Whether launch() takes a matmul's epilogue into its kernel; otherwise the executor runs the
    * epilogue as a fused kernel right after the matmul.
@@ -100,7 +101,8 @@ export interface Backend {
   /**
    * Runs, or enqueues, a fused elementwise kernel (src/kernel.ts) built by the scheduler. `cache`
    * is the same object each time a cached plan replays this step: the backend may keep what it
-   * derived from the kernel's structure there (its pipeline, parameters), never buffers.
+   * derived from the kernel's structure there (its pipeline, parameters), never buffers (the
+   * WebGPU backend keeps which of the kernel's buffers each binding is, not the buffers).
    */
   runFused(k: FusedKernel, label: string, cache?: object): void;
   /**

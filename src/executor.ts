@@ -66,6 +66,8 @@ interface Carried {
   seq: number;
   /** Outputs not released yet: at 0 the kernel is dropped. */
   live: number;
+  /** Its plan step's cache slot (the backend replays what it recorded there); none for a part of it. */
+  slot?: object;
 }
 
 /**
@@ -128,9 +130,9 @@ class Lazy implements Backend {
     if (writers) for (const c of [...writers]) if (--c.live === 0) this.uncarry(c);
   }
 
-  private carryKernel(k: FusedKernel, label: string): void {
+  private carryKernel(k: FusedKernel, label: string, slot?: object): void {
     // outputs released already (a part of a kernel carried again) do not count
-    const c: Carried = { k, label, seq: this.seq++, live: k.outputs.filter((o) => !this.held.has(o.view.buf)).length };
+    const c: Carried = { k, label, seq: this.seq++, live: k.outputs.filter((o) => !this.held.has(o.view.buf)).length, slot };
     if (c.live === 0) return;
     this.carriedCount++;
     const add = (m: Map<BufferHandle, Set<Carried>>, b: BufferHandle) => {
@@ -179,7 +181,9 @@ class Lazy implements Backend {
       if (now.length === 0) return;
       launchStats.kernels++;
       launchStats.fused++;
-      this.real.runFused(later ? pruned(k, now) : k, c.label);
+      // a slot belongs to the whole kernel: a part of it is generated afresh
+      if (later) this.real.runFused(pruned(k, now), c.label);
+      else this.real.runFused(k, c.label, c.slot);
     } finally {
       this.uncarry(c);
     }
@@ -272,7 +276,7 @@ class Lazy implements Backend {
         if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
         else if (!carried.has(i)) this.run(s, g, slots[i]!);
       });
-      this.carry([...carried].sort((a, b) => a - b).map((i) => steps[i] as Extract<Step, { kind: 'fused' }>), g);
+      this.carry([...carried].sort((a, b) => a - b).map((i) => ({ s: steps[i] as Extract<Step, { kind: 'fused' }>, slot: slots[i]! })), g);
     } finally {
       for (const r of g.released) this.releaseNow(r);
     }
@@ -283,12 +287,12 @@ class Lazy implements Backend {
    * a fill launch in the next graph (so the next write makes it free); another kernel is kept as
    * it is (its recipe). If nothing needs its outputs before they are released, it never runs.
    */
-  private carry(steps: readonly Extract<Step, { kind: 'fused' }>[], g: Graph): void {
-    for (const s of steps) {
+  private carry(steps: readonly { s: Extract<Step, { kind: 'fused' }>; slot: object }[], g: Graph): void {
+    for (const { s, slot } of steps) {
       const k = s.k;
       if (k.inputs.length === 0 && k.outputs.every((o) => k.nodes[o.node]!.op === 'const')) {
         for (const o of k.outputs) this.push({ kind: 'fill', out: o.view, value: (k.nodes[o.node] as { value: number }).value }, null);
-      } else this.carryKernel(k, k.names.join('+'));
+      } else this.carryKernel(k, k.names.join('+'), slot);
     }
     // a buffer released in g that a carried fill still writes is released after the next graph
     g.released = g.released.filter((r) => {
@@ -321,11 +325,11 @@ class Lazy implements Backend {
           g.released.push({ buf, dtype: x.dtype, numel: n });
         }
       } else if (s.prologue) {
-        this.real.launch(s.l, label, undefined, s.prologue);
+        this.real.launch(s.l, label, undefined, s.prologue, slot);
       } else if (s.epilogue && !this.real.epilogues) {
         this.real.launch(s.l, label);
         this.real.runFused(s.epilogue.k, label, slot);
-      } else this.real.launch(s.l, label, s.epilogue);
+      } else this.real.launch(s.l, label, s.epilogue, undefined, slot);
     } catch (e) {
       if (e instanceof TorchError && !(e instanceof DeviceError)) throw e;
       const msg = (e as Error)?.message ?? String(e);

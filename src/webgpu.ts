@@ -15,7 +15,7 @@ let backend: WebGPUBackend | null = null;
 let pending: Promise<WebGPUBackend | string> | null = null;
 /** Why the last attempt found no device (isAvailable() does not retry; init() does). */
 let unavailable: string | null = null;
-let batchLimit = 128;
+let batchLimit = 32;
 
 const env = (k: string): string | undefined => (typeof process !== 'undefined' ? process.env?.[k] : undefined);
 
@@ -116,7 +116,10 @@ export const webgpu = {
     backend?.emptyCache();
   },
 
-  /** Counters since the last resetStats(): submits, launches, dispatches, pipelines, reads, mapAsyncs, writes. */
+  /**
+   * Counters since the last resetStats(): submits, launches, kernels, dispatches, pipelines, reads,
+   * mapAsyncs, writes, buffersCreated, bindGroups (created) and bindGroupHits, replayed kernels.
+   */
   stats(): GpuStats {
     return { ...gpuStats };
   },
@@ -125,7 +128,7 @@ export const webgpu = {
     for (const k of Object.keys(gpuStats) as (keyof GpuStats)[]) gpuStats[k] = 0;
   },
 
-  /** Launches per submit (default 128): the queue is submitted when a batch reaches it. */
+  /** Kernels per submit (default 32): the queue is submitted when a batch reaches it. */
   setBatchLimit(n: number): void {
     if (!Number.isInteger(n) || n < 1) throw new RuntimeError(`batch limit must be a positive integer, got ${n}`);
     batchLimit = n;

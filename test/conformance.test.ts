@@ -244,7 +244,13 @@ describeDevices('conformance on %s', (device) => {
     });
     it('webgpu.emptyCache frees pooled buffers and leaves live tensors intact (a no-op without WebGPU use)', async () => {
       const keep = torch.tensor([1.5, -2, 3], opts);
-      for (let k = 0; k < 4; k++) torch.ones([256], opts).mul(k).dispose();
+      // Read before disposing: memory is bound when a kernel first writes it (WebGPU), and a tensor
+      // disposed before its kernel ran never held any.
+      for (let k = 0; k < 4; k++) {
+        const t = torch.ones([256], opts).mul(k);
+        await t.data();
+        t.dispose();
+      }
       await torch.webgpu.synchronize();
       const before = torch.webgpu.memoryStats();
       if (device === 'webgpu') expect(before.pooledBuffers).toBeGreaterThan(0);

@@ -63,7 +63,10 @@ describe.skipIf(!available)('webgpu training step', () => {
     expect(s2.reads).toBe(1);
     expect(s2.mapAsyncs).toBe(1);
     expect(s2.bytesRead).toBe(4);
-    expect(s2.submits).toBeLessThanOrEqual(3);
+    // A submit per batch of 32 kernels (the default batch limit) and the read's: lazily the five
+    // steps are ~30 kernels, eagerly (WGTORCH_EAGER=1) ~160.
+    expect(s2.submits).toBeLessThanOrEqual(Math.ceil(s2.kernels / 32) + 1);
+    expect(s2.submits).toBeLessThanOrEqual(torch.isEager() ? 6 : 3);
   });
 
   it('matches the CPU run', async () => {

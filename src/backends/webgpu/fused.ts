@@ -86,8 +86,6 @@ function statements(k: FusedKernel, p: Params, load: (input: number) => string):
 interface Rendered {
   /** Buffers to bind, in order from the first binding. */
   bufs: GpuBuf[];
-  /** For each binding, the index of a view in [...outputs, ...inputs] that lives in it. */
-  order: number[];
   decls: string;
   /** Statements computing and storing every output for the element index `i`. */
   body: string;
@@ -156,35 +154,20 @@ function render(ctx: Ctx, k: FusedKernel, p: Params, first: number, acc = -1, ac
     'fz', k.nodes.map(nodeKey).join(';'), k.outputs.map((o) => o.node).join(','), acc,
     views.map((v, i) => `${slot[i]}${v.dtype[0]}`).join(','), written.join(','), contiguous.join(','), base, p.vec4s,
   ].join('|');
-  const order = bufs.map((_, b) => slot.indexOf(b));
-  return { bufs, order, decls, body: `${index}${loads.join('\n')}\n${stores.join('\n')}`, key, temps };
+  return { bufs, decls, body: `${index}${loads.join('\n')}\n${stores.join('\n')}`, key, temps };
 }
 
-/** What a cached plan keeps of a fused kernel between replays (see plans.ts): no buffers. */
-export interface FusedCache {
-  pipeline?: GPUComputePipeline;
-  words?: readonly number[];
-  order?: readonly number[];
-}
-
-/** Encodes one fused kernel as one dispatch; with a filled `cache`, without generating anything. */
-export function encodeFused(ctx: Ctx, k: FusedKernel, label: string, cache?: FusedCache): void {
+/** Encodes one fused kernel as one dispatch (the backend replays it from a plan's slot later). */
+export function encodeFused(ctx: Ctx, k: FusedKernel, label: string): void {
   const n = numel(k.shape);
   if (n === 0) return;
   const p = new Params();
-  if (cache?.pipeline) {
-    p.words.push(...cache.words!);
-    const views = [...k.outputs.map((o) => o.view), ...k.inputs];
-    ctx.dispatch(cache.pipeline, p, cache.order!.map((i) => views[i]!.buf as GpuBuf), Math.ceil(n / WG));
-    return;
-  }
   const count = p.u32(n);
   const r = render(ctx, k, p, 1);
   const code = () => fill(template, { T: 'f32', PARAMS: p.decl(), COUNT: count, BINDINGS: r.decls, WG, INDEX: '', BODY: r.body });
   const pipeline = ctx.pipeline(r.key, code, label);
   ctx.dispatch(pipeline, p, r.bufs, Math.ceil(n / WG));
   r.temps.forEach((t) => ctx.freeTemp(t));
-  if (cache && r.temps.length === 0) Object.assign(cache, { pipeline, words: p.words.slice(), order: r.order });
 }
 
 /**

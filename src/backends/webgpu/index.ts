@@ -1,9 +1,19 @@
 /**
  * The WebGPU backend. Launches are encoded into one command encoder (their dispatches share a compute
- * pass; bind groups carry the launch's name, so Dawn's messages name it) and submitted on a read, on
- * synchronize(), or when the batch reaches `batchLimit` launches. Uniform parameters of a batch live
- * in one arena buffer written once per submit. Errors are captured with error scopes around each
- * batch and thrown, typed, from the next read or synchronize().
+ * pass) and submitted on a read, on synchronize(), or when the batch reaches `batchLimit` launches.
+ * Errors are captured with error scopes around each batch and thrown, typed, from the next read or
+ * synchronize(), naming the launch (bind groups carry the name of the launch that created them).
+ *
+ * What a dispatch costs in JS is kept small, because a replayed training step is little else:
+ * - Uniform parameters of a batch live in one arena buffer written once per submit; each dispatch
+ *   has its own slice, bound with a dynamic offset, so the bind group does not depend on it.
+ * - Bind groups (Dawn's most expensive call per dispatch) are cached by pipeline layout, arena
+ *   chunk and the pooled buffers they bind. The key is the memory, not the tensor, so a cached
+ *   group always binds what the dispatch asks for, whoever owns that memory now.
+ * - A kernel the executor replays from a cached plan (plans.ts) is not generated again: the first
+ *   encode of a plan step records its dispatches (pipeline, parameter words, which of the launch's
+ *   buffers or scratch buffers each binding is) in the step's cache slot, and later encodes replay
+ *   them with the new launch's buffers.
  */
 import type { Backend, BufferHandle, DeviceLimits, Launch, View } from '../../backend.js';
 import { hostArray, type DType, type HostArray } from '../../dtype.js';
@@ -15,10 +25,11 @@ import type { DeviceInfo } from './device.js';
 import { encodeElementwise } from './elementwise.js';
 import { isCpuAdapter } from './kernels.js';
 import { encodeIndexing } from './indexing.js';
-import { encodeFused, matmulEpilogue, reducePrologue, type FusedCache } from './fused.js';
+import { encodeFused, matmulEpilogue, reducePrologue } from './fused.js';
 import type { Epilogue, FusedKernel } from '../../kernel.js';
 import { encodeMatmul } from './matmul.js';
-import { BufferPool, GpuBuf, memoryStats, type PoolStats } from './pool.js';
+import { BufferPool, GpuBuf, memoryStats, type PoolMem, type PoolStats } from './pool.js';
+import { countVariant, dispatchedVariants, kernelChoice, kernelOverrides } from './kernels.js';
 import { encodeReduce } from './reduce.js';
 
 /** Counters for tests and benchmarks (shared by every device this process initializes). */
@@ -42,6 +53,13 @@ export const gpuStats = {
   /** Host uploads (queue.writeBuffer of tensor data, not parameters). */
   writes: 0,
   bytesWritten: 0,
+  /** createBuffer calls for tensors and scratch (the pool had no free buffer of the size). */
+  buffersCreated: 0,
+  /** Bind groups created, and dispatches that found theirs in the cache. */
+  bindGroups: 0,
+  bindGroupHits: 0,
+  /** Kernels encoded by replaying what their plan step recorded (no kernel generation). */
+  replayed: 0,
 };
 export type GpuStats = typeof gpuStats;
 
@@ -50,6 +68,8 @@ interface ArenaChunk {
   buffer: GPUBuffer;
   host: Uint32Array;
   used: number;
+  /** Process-unique, for bind group keys. */
+  id: number;
 }
 const ARENA_BYTES = 64 * 1024;
 
@@ -58,31 +78,130 @@ interface Batch {
   encoder: GPUCommandEncoder;
   /** The open compute pass: dispatches share one until a copy or the submit ends it. */
   pass: GPUComputePassEncoder | null;
+  /** The pipeline last set in the open pass. */
+  pipeline: GPUComputePipeline | null;
   commands: number;
   launches: number;
   arena: ArenaChunk[];
-  labels: string[];
+  /** Names of the batch's kernels (formatted only for an error message); the first is kernel `first`. */
+  names: string[];
+  first: number;
+}
+
+/** A compiled pipeline's explicit bind group layout (binding 0 takes a dynamic offset). */
+interface PipeInfo {
+  layout: GPUBindGroupLayout;
+  /** Identity of the layout, for bind group keys. */
+  id: number;
+}
+
+/** A cached bind group, in a hash chain; `key` is [layout id, params bytes, chunk id, memory ids...]. */
+interface GroupEntry {
+  key: number[];
+  group: GPUBindGroup;
+  next: GroupEntry | null;
+}
+/** Bind groups kept; the cache is emptied when it holds more (a new working set rebuilds it). */
+const MAX_GROUPS = 8192;
+
+/**
+ * What the first encode of a plan step dispatched, replayed by later encodes of the step: scratch
+ * buffers taken and freed, and dispatches whose bindings are launch buffers (role >= 0, an index
+ * into {@link launchBufs}) or scratch buffers (role -1 - i: the i-th taken).
+ */
+type Op =
+  | { t: 'temp'; bytes: number }
+  | { t: 'free'; temp: number }
+  | { t: 'dispatch'; pipeline: GPUComputePipeline; words: Uint32Array; bytes: number; roles: Int32Array; x: number; y: number; z: number };
+interface Program {
+  ops: Op[];
+  /** Kernel variants the dispatches counted (kernels.ts), counted again by each replay. */
+  variants: string[];
+  /** The kernel choice and overrides the program was generated under; another choice regenerates. */
+  choice: string;
+  overrides: [unknown, unknown];
+}
+/** A step's cache slot (see plans.ts), as this backend fills it. */
+interface Slot {
+  program?: Program | null;
+}
+/**
+ * Launch kinds whose parameters depend only on what a plan's key holds: views, ops, dims, and the
+ * scalars of elementwise launches and fills (plans.ts keys them; were it to stop, a replay would
+ * reuse another graph's scalars — test/webgpu-overhead.test.ts checks alternating scalars). Other
+ * kinds (random seeds, indexing dims) are generated each time.
+ */
+const REPLAYABLE = new Set<Launch['kind']>(['matmul', 'reduce', 'unary', 'binary', 'where', 'copy', 'fill']);
+
+/**
+ * The buffers a recorded program's roles index, written to `out` from index 0 (their count is
+ * returned): the launch's views (output first), then the prologue's inputs, the epilogue's inputs
+ * and outputs. Their order is fixed by the plan's structure, so a role means the same view in
+ * every replay of the step. (Reused arrays with a count: no allocation per kernel.)
+ */
+function launchBufs(out: unknown[], l: Launch, epilogue?: Epilogue, prologue?: FusedKernel): number {
+  let n = viewsOf(l, out);
+  if (prologue) for (const v of prologue.inputs) out[n++] = v.buf;
+  if (epilogue) {
+    for (const v of epilogue.k.inputs) out[n++] = v.buf;
+    for (const o of epilogue.k.outputs) out[n++] = o.view.buf;
+  }
+  return n;
+}
+
+/** A fused kernel's buffers, outputs first, written to `out` (the roles of its program); returns their count. */
+function fusedBufs(out: unknown[], k: FusedKernel): number {
+  let n = 0;
+  for (const o of k.outputs) out[n++] = o.view.buf;
+  for (const v of k.inputs) out[n++] = v.buf;
+  return n;
+}
+
+/** Whether a cached key equals the first n words of `key`. */
+function sameKey(a: readonly number[], key: readonly number[], n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== key[i]) return false;
+  return true;
+}
+
+/** FNV-1a over 32-bit words. */
+function hashWords(key: readonly number[], n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+  return h;
 }
 
 function launchName(l: Launch): string {
   return l.kind === 'unary' || l.kind === 'binary' || l.kind === 'reduce' ? `${l.kind}:${l.op}` : l.kind === 'random' ? `random:${l.dist}` : l.kind;
 }
 
-function viewsOf(l: Launch): View[] {
-  const vs: unknown[] = [l.out];
+/** `launch <no> (<name>)`, the call site (after ' at ') outside the parentheses. */
+function formatLabel(no: number, name: string): string {
+  const at = name.indexOf(' at ');
+  return at < 0 ? `launch ${no} (${name})` : `launch ${no} (${name.slice(0, at)})${name.slice(at)}`;
+}
+
+/** Writes `v`'s buffer at out[n] when it is a view (not a scalar operand); returns the next index. */
+function put(out: unknown[], n: number, v: unknown): number {
+  if (typeof v !== 'object' || v === null) return n;
+  out[n] = (v as View).buf;
+  return n + 1;
+}
+
+/** Writes the buffers of a launch's views to `out` from index 0, its output first; returns their count. */
+function viewsOf(l: Launch, out: unknown[]): number {
+  const n = put(out, 0, l.out);
   switch (l.kind) {
-    case 'unary': case 'copy': case 'reduce': vs.push(l.x); break;
-    case 'binary': vs.push(l.a, l.b); break;
-    case 'where': vs.push(l.cond, l.a, l.b); break;
-    case 'matmul': vs.push(l.a, l.b); break;
-    case 'gather': vs.push(l.x, l.index); break;
-    case 'scatter': vs.push(l.self, l.index, l.src); break;
-    case 'sort': vs.push(l.x, l.indices); break;
-    case 'scan': vs.push(l.x); break;
-    case 'fill': case 'random': break;
-    default: l satisfies never;
+    case 'unary': case 'copy': case 'reduce': case 'scan': return put(out, n, l.x);
+    case 'binary': return put(out, put(out, n, l.a), l.b);
+    case 'where': return put(out, put(out, put(out, n, l.cond), l.a), l.b);
+    case 'matmul': return put(out, put(out, n, l.a), l.b);
+    case 'gather': return put(out, put(out, n, l.x), l.index);
+    case 'scatter': return put(out, put(out, put(out, n, l.self), l.index), l.src);
+    case 'sort': return put(out, put(out, n, l.x), l.indices);
+    case 'fill': case 'random': return n;
+    default: return l satisfies never;
   }
-  return vs.filter((v): v is View => typeof v === 'object' && v !== null);
 }
 
 export class WebGPUBackend implements Backend, Ctx {
@@ -92,8 +211,12 @@ export class WebGPUBackend implements Backend, Ctx {
   readonly info: DeviceInfo;
   /** Set once the device is lost or destroyed; every later call throws DeviceLostError. */
   lost: { reason: string; message: string } | null = null;
-  /** Launches per submit. */
-  batchLimit = 128;
+  /**
+   * Kernels per submit. Small enough that the device starts while JS still records (a realized
+   * graph of the seed's loop is ~30 kernels): on lavapipe 32 against 128 took the launch chain from
+   * 9.2 to 6.4 ms (best of 30) and the seed loop ~10% faster; a submit costs tens of µs.
+   */
+  batchLimit = 32;
   readonly maxWorkgroupsPerDim: number;
   readonly subgroups: boolean;
   readonly subgroupMinSize: number;
@@ -104,14 +227,29 @@ export class WebGPUBackend implements Backend, Ctx {
   /** Pipelines by final shader text and by specialization key, and their bind group layouts. */
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly byKey = new Map<string, GPUComputePipeline>();
-  private readonly layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
+  private readonly pipes = new Map<GPUComputePipeline, PipeInfo>();
+  /** Bind group layouts by the access of their storage bindings ('w' read_write, 'r' read). */
+  private readonly bindLayouts = new Map<string, PipeInfo>();
+  private groups = new Map<number, GroupEntry>();
+  private groupCount = 0;
+  /** Scratch for bind group keys, a dispatch's dynamic offset and buffers (no allocation per dispatch). */
+  private readonly key: number[] = [];
+  private readonly scratch: GpuBuf[] = [];
+  private readonly replayTemps: GpuBuf[] = [];
+  private readonly bound: GpuBuf[] = [];
+  private readonly dynOffset = [0];
   private batch: Batch | null = null;
   private nextBatchId = 0;
   private arenaFree: ArenaChunk[] = [];
+  private nextChunkId = 1;
   private readonly align: number;
   private checks: Promise<DeviceError | null>[] = [];
   private uncaptured: DeviceError[] = [];
-  private label = '';
+  /** The kernel being encoded: its name and number (its label is formatted only when needed). */
+  private curName = '';
+  private curNo = 0;
+  /** The program being recorded by the kernel being encoded, and its scratch buffers. */
+  private rec: { ops: Op[]; bufs: readonly GpuBuf[]; temps: GpuBuf[]; ok: boolean } | null = null;
 
   constructor(info: DeviceInfo) {
     this.info = info;
@@ -136,8 +274,14 @@ export class WebGPUBackend implements Backend, Ctx {
     void this.gpu.lost.then((i) => this.markLost(i.reason ?? 'unknown', i.message));
   }
 
+  /** The kernel being encoded, as error messages and Dawn's labels name it. */
+  get label(): string {
+    return formatLabel(this.curNo, this.curName);
+  }
+
   // ---- Backend: buffers ----------------------------------------------------------------------
 
+  /** A buffer handle; its memory is bound when it is first used (pool.ts), so this creates nothing. */
   alloc(numel: number, dtype: DType): BufferHandle {
     this.checkAlive();
     const bytes = numel * 4;
@@ -147,18 +291,22 @@ export class WebGPUBackend implements Backend, Ctx {
         `WebGPU: a ${dtype} tensor of ${numel} elements needs ${bytes} bytes, more than this device's ${which} (${this.limits.maxBufferSize} bytes)`,
       );
     }
-    this.begin(); // the error scopes catch an out-of-memory createBuffer
     return this.pool.acquire(bytes);
   }
 
   write(buf: BufferHandle, dtype: DType, data: HostArray): void {
     const g = this.own(buf);
-    // queue.writeBuffer runs before commands still in the open encoder: submit them first.
-    if (this.batch && g.lastUse === this.batch.id) this.flush();
-    this.begin();
     const src = dtype === 'bool' ? Uint32Array.from(data) : data;
     if (src instanceof Float64Array) throw new RuntimeError('float64 is not supported on WebGPU');
-    this.gpu.queue.writeBuffer(g.buffer, 0, src.buffer, src.byteOffset, src.byteLength);
+    const b = this.begin(); // the error scopes catch an out-of-memory createBuffer
+    const mem = this.bindMem(g);
+    // queue.writeBuffer runs before commands still in the open encoder: submit them first when
+    // they use this memory (for this tensor, or for its previous owner).
+    if (mem.lastUse === b.id) {
+      this.flush();
+      this.begin();
+    }
+    this.gpu.queue.writeBuffer(mem.buffer, 0, src.buffer, src.byteOffset, src.byteLength);
     gpuStats.writes++;
     gpuStats.bytesWritten += src.byteLength;
   }
@@ -170,17 +318,19 @@ export class WebGPUBackend implements Backend, Ctx {
       return hostArray(dtype, 0);
     }
     const bytes = numel * 4;
-    const st = this.staging.acquire(bytes);
     const b = this.begin();
+    const st = this.staging.acquire(bytes);
+    const stBuf = st.buffer;
     this.endPass(b);
-    b.encoder.copyBufferToBuffer(g.buffer, offset * 4, st.buffer, 0, bytes);
+    const mem = this.bindMem(g);
+    b.encoder.copyBufferToBuffer(mem.buffer, offset * 4, stBuf, 0, bytes);
     b.commands++;
-    g.lastUse = b.id;
+    mem.lastUse = b.id;
     this.flush();
     gpuStats.reads++;
     gpuStats.mapAsyncs++;
     gpuStats.bytesRead += bytes;
-    const mapped = st.buffer.mapAsync(GPUMapMode.READ, 0, bytes);
+    const mapped = stBuf.mapAsync(GPUMapMode.READ, 0, bytes);
     let err: unknown = null;
     try {
       await this.takeErrors();
@@ -193,28 +343,39 @@ export class WebGPUBackend implements Backend, Ctx {
       err ??= this.mapFailure(e);
     }
     if (err) {
-      if (st.buffer.mapState === 'mapped') st.buffer.unmap();
-      if (!this.lost) this.staging.release(st, -1);
+      if (stBuf.mapState === 'mapped') stBuf.unmap();
+      if (!this.lost) this.staging.release(st);
       throw err;
     }
-    const range = st.buffer.getMappedRange(0, bytes);
+    const range = stBuf.getMappedRange(0, bytes);
     const out = dtype === 'bool' ? Uint8Array.from(new Uint32Array(range)) : dtype === 'int32' ? new Int32Array(range.slice(0)) : new Float32Array(range.slice(0));
-    st.buffer.unmap();
-    this.staging.release(st, -1);
+    stBuf.unmap();
+    this.staging.release(st);
     return out;
   }
 
   release(buf: BufferHandle): void {
     const g = buf as GpuBuf;
     if (!(g instanceof GpuBuf) || g.owner !== this || this.lost) return;
-    this.pool.release(g, this.batch?.id ?? -1);
+    this.pool.release(g);
+  }
+
+  /** Binds g's memory (counted in the stats when it is created). */
+  private bindMem(g: GpuBuf): PoolMem {
+    if (g.mem) return g.mem;
+    const created = this.pool.created;
+    const mem = g.bind();
+    gpuStats.buffersCreated += this.pool.created - created;
+    return mem;
   }
 
   // ---- Backend: launches ---------------------------------------------------------------------
 
   validate(l: Launch): void {
     this.checkAlive();
-    for (const v of viewsOf(l)) this.own(v.buf);
+    const bufs = this.scratch;
+    const n = viewsOf(l, bufs);
+    for (let i = 0; i < n; i++) this.own(bufs[i]!);
     gpuStats.launches++;
   }
 
@@ -222,21 +383,38 @@ export class WebGPUBackend implements Backend, Ctx {
   readonly epilogues = true;
   readonly prologues = true;
 
-  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel): void {
+  launch(l: Launch, label?: string, epilogue?: Epilogue, prologue?: FusedKernel, cache?: object): void {
     this.checkAlive();
-    for (const v of prologue?.inputs ?? []) this.own(v.buf);
+    if (prologue) for (const v of prologue.inputs) this.own(v.buf);
     if (epilogue) {
       for (const v of epilogue.k.inputs) this.own(v.buf);
       for (const o of epilogue.k.outputs) this.own(o.view.buf);
     }
-    this.encode(label ?? launchName(l), () => {
-      switch (l.kind) {
-        case 'matmul': encodeMatmul(this, l, epilogue && ((p, first) => matmulEpilogue(this, epilogue, p, first))); break;
-        case 'reduce': encodeReduce(this, l, prologue && ((p, first) => reducePrologue(prologue, p, first))); break;
-        case 'gather': case 'scatter': case 'sort': case 'scan': encodeIndexing(this, l); break;
-        default: encodeElementwise(this, l);
-      }
-    });
+    const slot = cache && REPLAYABLE.has(l.kind) ? (cache as Slot) : undefined;
+    const b = this.open(label ?? launchName(l));
+    try {
+      const p = slot?.program;
+      if (p && this.current(p)) {
+        launchBufs(this.scratch, l, epilogue, prologue);
+        this.replay(p, this.scratch);
+      } else if (slot && p !== null) {
+        const bufs: GpuBuf[] = [];
+        launchBufs(bufs, l, epilogue, prologue);
+        this.record(slot, bufs, () => this.encodeLaunch(l, epilogue, prologue));
+      } else this.encodeLaunch(l, epilogue, prologue);
+    } catch (e) {
+      throw this.encodeError(e);
+    }
+    this.close(b);
+  }
+
+  private encodeLaunch(l: Launch, epilogue?: Epilogue, prologue?: FusedKernel): void {
+    switch (l.kind) {
+      case 'matmul': encodeMatmul(this, l, epilogue && ((p, first) => matmulEpilogue(this, epilogue, p, first))); break;
+      case 'reduce': encodeReduce(this, l, prologue && ((p, first) => reducePrologue(prologue, p, first))); break;
+      case 'gather': case 'scatter': case 'sort': case 'scan': encodeIndexing(this, l); break;
+      default: encodeElementwise(this, l);
+    }
   }
 
   runFused(k: FusedKernel, label: string, cache?: object): void {
@@ -244,24 +422,83 @@ export class WebGPUBackend implements Backend, Ctx {
     for (const v of k.inputs) this.own(v.buf);
     for (const o of k.outputs) this.own(o.view.buf);
     gpuStats.fused++;
-    this.encode(label, () => encodeFused(this, k, this.label, cache as FusedCache | undefined));
+    const slot = cache as Slot | undefined;
+    const b = this.open(label);
+    try {
+      const p = slot?.program;
+      if (p && this.current(p)) {
+        fusedBufs(this.scratch, k);
+        this.replay(p, this.scratch);
+      } else if (slot && p !== null) {
+        const bufs: GpuBuf[] = [];
+        fusedBufs(bufs, k);
+        this.record(slot, bufs, () => encodeFused(this, k, this.label));
+      } else encodeFused(this, k, this.label);
+    } catch (e) {
+      throw this.encodeError(e);
+    }
+    this.close(b);
   }
 
-  /** Encodes one kernel into the open batch, labelled for Dawn's messages and ours. */
-  private encode(name: string, body: () => void): void {
+  /**
+   * Opens one kernel's encode in the batch (see the file comment for how a plan step's slot is
+   * recorded and replayed); close() ends it.
+   */
+  private open(name: string): Batch {
     const b = this.begin();
     b.launches++;
     gpuStats.kernels++;
-    const at = name.indexOf(' at ');
-    this.label = at < 0 ? `launch ${gpuStats.kernels} (${name})` : `launch ${gpuStats.kernels} (${name.slice(0, at)})${name.slice(at)}`;
-    b.labels.push(this.label);
+    this.curName = name;
+    this.curNo = gpuStats.kernels;
+    b.names.push(name);
+    return b;
+  }
+
+  private close(b: Batch): void {
+    if (b.launches >= this.batchLimit) this.flush();
+  }
+
+  private encodeError(e: unknown): TorchError {
+    this.rec = null;
+    if (e instanceof TorchError) return e;
+    return new DeviceError(`WebGPU could not encode ${this.label}: ${(e as Error).message}`);
+  }
+
+  /** Whether a program was generated under the kernel choice and overrides in force now. */
+  private current(p: Program): boolean {
+    return p.choice === kernelChoice() && p.overrides[0] === kernelOverrides.matmul && p.overrides[1] === kernelOverrides.reduce;
+  }
+
+  /** Runs `body` and keeps what it dispatched as the slot's program (null: not replayable). */
+  private record(slot: Slot, bufs: GpuBuf[], body: () => void): void {
+    const before = new Map(dispatchedVariants());
+    const rec = (this.rec = { ops: [] as Op[], bufs, temps: [] as GpuBuf[], ok: true });
     try {
       body();
-    } catch (e) {
-      if (e instanceof TorchError) throw e;
-      throw new DeviceError(`WebGPU could not encode ${this.label}: ${(e as Error).message}`);
+    } finally {
+      this.rec = null;
     }
-    if (b.launches >= this.batchLimit) this.flush();
+    const variants: string[] = [];
+    for (const [v, n] of dispatchedVariants()) for (let i = before.get(v) ?? 0; i < n; i++) variants.push(v);
+    slot.program = rec.ok ? { ops: rec.ops, variants, choice: kernelChoice(), overrides: [kernelOverrides.matmul, kernelOverrides.reduce] } : null;
+  }
+
+  /** Dispatches a recorded program with this launch's buffers. */
+  private replay(p: Program, bufs: readonly GpuBuf[]): void {
+    gpuStats.replayed++;
+    const temps = this.replayTemps;
+    let nt = 0;
+    const bound = this.bound;
+    for (const op of p.ops) {
+      if (op.t === 'temp') temps[nt++] = this.temp(op.bytes);
+      else if (op.t === 'free') this.freeTemp(temps[op.temp]!);
+      else {
+        const r = op.roles;
+        for (let i = 0; i < r.length; i++) bound[i] = r[i]! >= 0 ? bufs[r[i]!]! : temps[-1 - r[i]!]!;
+        this.dispatchWords(op.pipeline, op.words, op.words.length, op.bytes, bound, r.length, op.x, op.y, op.z);
+      }
+    }
+    for (const v of p.variants) countVariant(v);
   }
 
   async synchronize(): Promise<void> {
@@ -283,45 +520,150 @@ export class WebGPUBackend implements Backend, Ctx {
     const text = (wants?.subgroups ? 'enable subgroups;\n' : '') + commonWgsl + (wants?.random ? randomWgsl : '') + code();
     pipeline = this.pipelines.get(text);
     if (!pipeline) {
+      const info = this.layoutOf(text);
       const module = this.gpu.createShaderModule({ code: text, label });
-      pipeline = this.gpu.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label });
+      const layout = this.gpu.createPipelineLayout({ bindGroupLayouts: [info.layout], label });
+      pipeline = this.gpu.createComputePipeline({ layout, compute: { module, entryPoint: 'main' }, label });
       this.pipelines.set(text, pipeline);
-      this.layouts.set(pipeline, pipeline.getBindGroupLayout(0));
+      this.pipes.set(pipeline, info);
       gpuStats.pipelines++;
     }
     this.byKey.set(key, pipeline);
     return pipeline;
   }
 
+  /**
+   * The explicit bind group layout of a kernel's text: binding 0 is the parameter block (a dynamic
+   * offset into the arena), then the storage bindings its text declares (codegen.ts bindingDecl).
+   */
+  private layoutOf(text: string): PipeInfo {
+    const access: string[] = [];
+    for (const m of text.matchAll(/@binding\((\d+)\)\s*var<storage,\s*(read_write|read)>/g)) access[Number(m[1]) - 1] = m[2] === 'read' ? 'r' : 'w';
+    const sig = Array.from(access, (a) => a ?? '?').join('');
+    let info = this.bindLayouts.get(sig);
+    if (!info) {
+      const C = GPUShaderStage.COMPUTE;
+      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: C, buffer: { type: 'uniform', hasDynamicOffset: true } }];
+      Array.from(access).forEach((a, i) => {
+        if (a === undefined) throw new Error(`kernel text declares no binding ${i + 1}`);
+        entries.push({ binding: i + 1, visibility: C, buffer: { type: a === 'r' ? 'read-only-storage' : 'storage' } });
+      });
+      info = { layout: this.gpu.createBindGroupLayout({ entries, label: `bindings(${sig})` }), id: this.bindLayouts.size + 1 };
+      this.bindLayouts.set(sig, info);
+    }
+    return info;
+  }
+
   dispatch(pipeline: GPUComputePipeline, params: Params, buffers: readonly GpuBuf[], workgroups: number | readonly [number, number, number]): void {
-    const b = this.batch!;
-    let grid: readonly [number, number, number];
+    let x: number, y: number, z: number;
     if (typeof workgroups === 'number') {
       if (workgroups === 0) return;
-      const gy = Math.ceil(workgroups / this.maxWorkgroupsPerDim);
-      grid = [Math.ceil(workgroups / gy), gy, 1];
-    } else grid = workgroups;
-    const layout = this.layouts.get(pipeline) ?? pipeline.getBindGroupLayout(0);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.params(params) }];
-    buffers.forEach((g, i) => {
-      g.lastUse = b.id;
-      entries.push({ binding: i + 1, resource: { buffer: g.buffer } });
-    });
-    const group = this.gpu.createBindGroup({ layout, entries, label: this.label });
-    b.pass ??= b.encoder.beginComputePass();
-    b.pass.setPipeline(pipeline);
-    b.pass.setBindGroup(0, group);
-    b.pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+      y = Math.ceil(workgroups / this.maxWorkgroupsPerDim);
+      x = Math.ceil(workgroups / y);
+      z = 1;
+    } else [x, y, z] = workgroups;
+    const bytes = params.vec4s * 16;
+    const rec = this.rec;
+    if (rec) {
+      const roles = new Int32Array(buffers.length);
+      buffers.forEach((g, i) => {
+        const t = rec.temps.indexOf(g), v = rec.bufs.indexOf(g);
+        if (t < 0 && v < 0) rec.ok = false;
+        roles[i] = t >= 0 ? -1 - t : v;
+      });
+      rec.ops.push({ t: 'dispatch', pipeline, words: Uint32Array.from(params.words), bytes, roles, x, y, z });
+    }
+    this.dispatchWords(pipeline, params.words, params.words.length, bytes, buffers, buffers.length, x, y, z);
+  }
+
+  /** One dispatch of `words` (n of them) binding buffers[0..nb) (arrays may be longer: reused scratch). */
+  private dispatchWords(pipeline: GPUComputePipeline, words: ArrayLike<number>, n: number, bytes: number, buffers: readonly GpuBuf[], nb: number, x: number, y: number, z: number): void {
+    const b = this.batch!;
+    // The parameters: this dispatch's own slice of the batch's arena.
+    let c = b.arena[b.arena.length - 1];
+    if (!c || c.used + bytes > ARENA_BYTES) {
+      c = this.arenaFree.pop() ?? {
+        buffer: this.gpu.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' }),
+        host: new Uint32Array(ARENA_BYTES / 4),
+        used: 0,
+        id: this.nextChunkId++,
+      };
+      b.arena.push(c);
+    }
+    const offset = c.used;
+    const host = c.host, base = offset >> 2;
+    for (let i = 0; i < n; i++) host[base + i] = words[i]!;
+    c.used = Math.ceil((offset + bytes) / this.align) * this.align;
+
+    // The bind group, keyed by layout, parameter size, chunk and the memory bound.
+    const info = this.pipes.get(pipeline)!;
+    const key = this.key;
+    const nk = 3 + nb;
+    key[0] = info.id;
+    key[1] = bytes;
+    key[2] = c.id;
+    for (let i = 0; i < nb; i++) {
+      const g = buffers[i]!;
+      const mem = g.mem ?? this.bindMem(g);
+      mem.lastUse = b.id;
+      key[3 + i] = mem.id;
+    }
+    const h = hashWords(key, nk);
+    let e = this.groups.get(h) ?? null;
+    while (e && !sameKey(e.key, key, nk)) e = e.next;
+    let group: GPUBindGroup;
+    if (e) {
+      group = e.group;
+      gpuStats.bindGroupHits++;
+    } else {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: c.buffer, offset: 0, size: bytes } }];
+      for (let i = 0; i < nb; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]!.mem!.buffer } });
+      group = this.gpu.createBindGroup({ layout: info.layout, entries, label: this.label });
+      gpuStats.bindGroups++;
+      if (this.groupCount >= MAX_GROUPS) this.clearGroups();
+      this.groups.set(h, { key: key.slice(0, nk), group, next: this.groups.get(h) ?? null });
+      this.groupCount++;
+    }
+
+    let pass = b.pass;
+    if (!pass) {
+      pass = b.pass = b.encoder.beginComputePass();
+      b.pipeline = null;
+    }
+    if (b.pipeline !== pipeline) {
+      pass.setPipeline(pipeline);
+      b.pipeline = pipeline;
+    }
+    this.dynOffset[0] = offset;
+    pass.setBindGroup(0, group, this.dynOffset);
+    pass.dispatchWorkgroups(x, y, z);
     b.commands++;
     gpuStats.dispatches++;
   }
 
+  private clearGroups(): void {
+    this.groups = new Map();
+    this.groupCount = 0;
+  }
+
   temp(bytes: number): GpuBuf {
-    return this.pool.acquire(bytes);
+    const g = this.pool.acquire(bytes);
+    const rec = this.rec;
+    if (rec) {
+      rec.ops.push({ t: 'temp', bytes });
+      rec.temps.push(g);
+    }
+    return g;
   }
 
   freeTemp(g: GpuBuf): void {
-    this.pool.release(g, this.batch?.id ?? -1);
+    const rec = this.rec;
+    if (rec) {
+      const t = rec.temps.indexOf(g);
+      if (t < 0) rec.ok = false;
+      rec.ops.push({ t: 'free', temp: t });
+    }
+    this.pool.release(g);
   }
 
   // ---- batches -------------------------------------------------------------------------------
@@ -331,7 +673,7 @@ export class WebGPUBackend implements Backend, Ctx {
     if (this.batch) return this.batch;
     this.gpu.pushErrorScope('out-of-memory');
     this.gpu.pushErrorScope('validation');
-    this.batch = { id: ++this.nextBatchId, encoder: this.gpu.createCommandEncoder(), pass: null, commands: 0, launches: 0, arena: [], labels: [] };
+    this.batch = { id: ++this.nextBatchId, encoder: this.gpu.createCommandEncoder(), pass: null, pipeline: null, commands: 0, launches: 0, arena: [], names: [], first: gpuStats.kernels + 1 };
     return this.batch;
   }
 
@@ -347,13 +689,14 @@ export class WebGPUBackend implements Backend, Ctx {
       q.submit([b.encoder.finish()]);
       gpuStats.submits++;
     }
-    for (const c of b.arena) c.used = 0;
-    this.arenaFree.push(...b.arena);
-    this.pool.afterSubmit();
+    for (const c of b.arena) {
+      c.used = 0;
+      this.arenaFree.push(c);
+    }
     const scopes = [this.gpu.popErrorScope(), this.gpu.popErrorScope()];
     this.checks.push(
       Promise.all(scopes).then(
-        ([v, o]) => (v ?? o ? this.toError((v ?? o)!, b.labels) : null),
+        ([v, o]) => (v ?? o ? this.toError((v ?? o)!, b) : null),
         () => null,
       ),
     );
@@ -362,6 +705,7 @@ export class WebGPUBackend implements Backend, Ctx {
   private endPass(b: Batch): void {
     b.pass?.end();
     b.pass = null;
+    b.pipeline = null;
   }
 
   /** Throws the first error reported since the last call (the device's loss first of all). */
@@ -379,10 +723,12 @@ export class WebGPUBackend implements Backend, Ctx {
     }
   }
 
-  private toError(e: GPUError, labels: readonly string[] | null): DeviceError {
+  private toError(e: GPUError, batch: Batch | null): DeviceError {
     const oom = typeof GPUOutOfMemoryError !== 'undefined' && e instanceof GPUOutOfMemoryError;
     const named = /launch \d+ \([^)]*\)(?: at [^"\]\n]*)?/.exec(e.message)?.[0];
-    const where = named ?? (labels && labels.length ? `a batch of ${labels.length} launches (${labels.slice(0, 8).map((s) => s.replace(/^launch \d+ /, '')).join(', ')}${labels.length > 8 ? ', ...' : ''})` : 'a WebGPU call');
+    const names = batch?.names ?? [];
+    const listed = names.slice(0, 8).map((n, i) => formatLabel(batch!.first + i, n).replace(/^launch \d+ /, ''));
+    const where = named ?? (names.length ? `a batch of ${names.length} launches (${listed.join(', ')}${names.length > 8 ? ', ...' : ''})` : 'a WebGPU call');
     return new DeviceError(`WebGPU ${oom ? 'out-of-memory' : 'validation'} error in ${where}: ${e.message.trim()}`);
   }
 
@@ -394,26 +740,6 @@ export class WebGPUBackend implements Backend, Ctx {
       return this.lostError();
     }
     return new DeviceError(`WebGPU read failed: ${m}`);
-  }
-
-  // ---- parameters ----------------------------------------------------------------------------
-
-  private params(p: Params): GPUBufferBinding {
-    const b = this.batch!;
-    const size = p.vec4s * 16;
-    let c = b.arena[b.arena.length - 1];
-    if (!c || c.used + size > ARENA_BYTES) {
-      c = this.arenaFree.pop() ?? {
-        buffer: this.gpu.createBuffer({ size: ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'params' }),
-        host: new Uint32Array(ARENA_BYTES / 4),
-        used: 0,
-      };
-      b.arena.push(c);
-    }
-    const offset = c.used;
-    c.host.set(p.words, offset / 4);
-    c.used = Math.ceil((offset + size) / this.align) * this.align;
-    return { buffer: c.buffer, offset, size };
   }
 
   // ---- device state --------------------------------------------------------------------------
@@ -450,7 +776,9 @@ export class WebGPUBackend implements Backend, Ctx {
     this.staging.clear();
     this.pipelines.clear();
     this.byKey.clear();
-    this.layouts.clear();
+    this.pipes.clear();
+    this.bindLayouts.clear();
+    this.clearGroups();
     this.arenaFree = [];
   }
 
@@ -464,10 +792,11 @@ export class WebGPUBackend implements Backend, Ctx {
     return memoryStats(this.pool, this.staging);
   }
 
-  /** Frees every pooled (unused) buffer. */
+  /** Frees every pooled (unused) buffer, and the bind groups that could bind them. */
   emptyCache(): void {
     if (this.lost) return;
     this.pool.trim();
     this.staging.trim();
+    this.clearGroups();
   }
 }

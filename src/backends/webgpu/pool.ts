@@ -1,21 +1,56 @@
 /**
  * The caching allocator: GPU buffers are kept in size buckets when their Storage is released and
- * handed out again, as PyTorch's CUDA caching allocator does. A buffer released while the open
- * (not yet submitted) command encoder still uses it waits until that encoder is submitted: queue
- * order then guarantees that later work sees it only after the earlier commands.
+ * handed out again, as PyTorch's CUDA caching allocator does.
+ *
+ * Binding is lazy: `acquire()` returns a handle without memory, and the handle takes a GPUBuffer
+ * from the pool (or creates one) the first time something really uses it — a kernel binds it, a
+ * write or a read. A tensor whose kernel the executor never runs (an intermediate that lives only
+ * inside a fused kernel) therefore costs no createBuffer. The stats count what PyTorch's
+ * memory_allocated() does: every live handle's bucket as live, bound yet or not; pooled counts
+ * free memory kept for reuse.
+ *
+ * A released buffer is reusable at once, even when the open (not yet submitted) command encoder
+ * still uses it: commands run in the order they were encoded, so a later dispatch that writes it
+ * runs after the earlier readers. Only queue.writeBuffer jumps ahead of the open encoder; the
+ * buffer's record keeps the id of the last batch that used it (`lastUse`) across owners, so the
+ * backend submits that batch before writing.
  */
+import { RuntimeError } from '../../errors.js';
 
-/** The handle a Storage holds on WebGPU: a pooled GPUBuffer and the backend that owns it. */
+/** A pooled GPUBuffer: the memory, its bucket size, and the last batch (encoder) that used it. */
+export interface PoolMem {
+  readonly buffer: GPUBuffer;
+  readonly size: number;
+  /** Process-unique, for keys of bind groups that bind this buffer. */
+  readonly id: number;
+  /** Id of the last batch that used this buffer; batch ids start at 1, -1 is none. */
+  lastUse: number;
+}
+
+let nextMemId = 1;
+
+/** The handle a Storage holds on WebGPU: a (lazily bound) pooled buffer and the backend that owns it. */
 export class GpuBuf {
-  /** Id of the last batch (command encoder) that used this buffer; batch ids start at 1, -1 is none. */
-  lastUse = -1;
+  /** The memory, once bound (see the file comment); null before the first use and after release. */
+  mem: PoolMem | null = null;
   released = false;
   constructor(
-    readonly buffer: GPUBuffer,
+    private readonly pool: BufferPool,
     /** Capacity in bytes (the bucket size, a multiple of 16). */
     readonly size: number,
     readonly owner: object,
   ) {}
+
+  /** The bound memory, bound now when it was not yet. */
+  bind(): PoolMem {
+    if (this.released) throw new RuntimeError('Tensor was disposed: its storage has been released');
+    return this.mem ?? this.pool.bind(this);
+  }
+
+  /** The GPUBuffer (binds it). */
+  get buffer(): GPUBuffer {
+    return this.bind().buffer;
+  }
 }
 
 /**
@@ -34,7 +69,7 @@ export function bucketBytes(bytes: number, limit: number): number {
   return r <= limit ? r : Math.min(b, Math.floor(limit / 4) * 4);
 }
 
-/** One pool's counts: bytes and buffers handed out (live) and kept for reuse (pooled). */
+/** One pool's counts: bytes and buffers of live handles (live) and of free memory kept for reuse (pooled). */
 export interface PoolCounts {
   liveBytes: number;
   liveBuffers: number;
@@ -56,9 +91,10 @@ export function memoryStats(tensors: BufferPool, staging: BufferPool): PoolStats
 }
 
 export class BufferPool {
-  private readonly free = new Map<number, GPUBuffer[]>();
-  private pending: GpuBuf[] = [];
+  private readonly free = new Map<number, PoolMem[]>();
   readonly stats: PoolCounts = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
+  /** createBuffer calls of this pool. */
+  created = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -68,57 +104,51 @@ export class BufferPool {
     private readonly label: string,
   ) {}
 
-  /** A buffer of at least `bytes`, from the pool when one of the bucket's size is free. */
+  /** A handle for at least `bytes`; its memory is bound on first use (see the file comment). */
   acquire(bytes: number): GpuBuf {
-    const size = bucketBytes(bytes, this.limit);
-    const list = this.free.get(size);
-    let buffer = list?.pop();
-    if (buffer) {
+    const g = new GpuBuf(this, bucketBytes(bytes, this.limit), this.owner);
+    this.stats.liveBytes += g.size;
+    this.stats.liveBuffers++;
+    return g;
+  }
+
+  /** Binds g to a free buffer of its bucket, or to a new one. */
+  bind(g: GpuBuf): PoolMem {
+    const size = g.size;
+    let mem = this.free.get(size)?.pop();
+    if (mem) {
       this.stats.pooledBytes -= size;
       this.stats.pooledBuffers--;
     } else {
-      buffer = this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` });
+      mem = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` }), size, id: nextMemId++, lastUse: -1 };
+      this.created++;
     }
-    this.stats.liveBytes += size;
-    this.stats.liveBuffers++;
-    return new GpuBuf(buffer, size, this.owner);
+    g.mem = mem;
+    return mem;
   }
 
-  /**
-   * Returns a buffer; it is reusable at once unless the open batch `openBatch` uses it (-1: no
-   * batch is open, so nothing waits: a buffer no batch used, such as a read's staging buffer after
-   * its copy was submitted, must not wait for a submit that may never call afterSubmit()).
-   */
-  release(b: GpuBuf, openBatch: number): void {
-    if (b.released) return;
-    b.released = true;
-    this.stats.liveBytes -= b.size;
+  /** Returns a handle's buffer to the pool (reusable at once, see the file comment). */
+  release(g: GpuBuf): void {
+    if (g.released) return;
+    g.released = true;
+    this.stats.liveBytes -= g.size;
     this.stats.liveBuffers--;
-    this.stats.pooledBytes += b.size;
+    const mem = g.mem;
+    if (!mem) return;
+    g.mem = null;
+    this.stats.pooledBytes += mem.size;
     this.stats.pooledBuffers++;
-    if (openBatch >= 0 && b.lastUse === openBatch) this.pending.push(b);
-    else this.put(b);
-  }
-
-  /** The open batch was submitted: buffers it used may be handed out again. */
-  afterSubmit(): void {
-    if (this.pending.length === 0) return;
-    for (const b of this.pending) this.put(b);
-    this.pending = [];
-  }
-
-  private put(b: GpuBuf): void {
-    let list = this.free.get(b.size);
-    if (!list) this.free.set(b.size, (list = []));
-    list.push(b.buffer);
+    let list = this.free.get(mem.size);
+    if (!list) this.free.set(mem.size, (list = []));
+    list.push(mem);
   }
 
   /** Destroys every free buffer (PyTorch's torch.cuda.empty_cache()). */
   trim(): void {
     for (const list of this.free.values()) {
-      for (const buf of list) {
-        buf.destroy();
-        this.stats.pooledBytes -= buf.size;
+      for (const mem of list) {
+        mem.buffer.destroy();
+        this.stats.pooledBytes -= mem.size;
         this.stats.pooledBuffers--;
       }
     }
@@ -128,7 +158,6 @@ export class BufferPool {
   /** Forgets everything (the device is gone); nothing is destroyed. */
   clear(): void {
     this.free.clear();
-    this.pending = [];
     Object.assign(this.stats, { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 });
   }
 }

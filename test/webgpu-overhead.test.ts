@@ -1,0 +1,194 @@
+/**
+ * What a replayed step costs the WebGPU backend in JS, as counts (times are for the bench): no
+ * buffer created, no bind group created, no kernel generated once a step repeats; memory bound only
+ * when a kernel, a write or a read first uses it; and the reuse this relies on never lets a later
+ * write or step change values an earlier result still holds.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import * as torch from '../src/index.js';
+import type { GpuBuf } from '../src/backends/webgpu/pool.js';
+import { dispatchedVariants, kernelChoice, setKernelChoice } from '../src/backends/webgpu/kernels.js';
+import { webgpuSuite } from './webgpu-suite.js';
+import { seedNet } from './seed-net.js';
+
+const available = await webgpuSuite('test/webgpu-overhead.test.ts');
+
+// Replay and lazily bound memory are the lazy executor's: these run lazily even under WGTORCH_EAGER=1.
+const eagerDefault = torch.isEager();
+beforeEach(() => torch.setEager(false));
+afterEach(() => torch.setEager(eagerDefault));
+
+/** The change of torch.webgpu.stats() over `fn`. */
+function statsOf(fn: () => void): ReturnType<typeof torch.webgpu.stats> {
+  const s0 = torch.webgpu.stats();
+  fn();
+  const s1 = torch.webgpu.stats();
+  return Object.fromEntries(Object.entries(s1).map(([k, v]) => [k, v - s0[k as keyof typeof s0]])) as typeof s0;
+}
+
+describe.skipIf(!available)('webgpu overhead of a replayed step', () => {
+  it('the seed step, once it repeats, creates no buffer, bind group or pipeline and replays every kernel', async () => {
+    const net = seedNet('webgpu', 2);
+    // A scope returns the step's temporaries at once (no garbage collector involved), so the pool
+    // hands the same memory to the next step and its bind groups are found in the cache.
+    const step = () => torch.scope(() => net.step()).dispose();
+    for (let i = 0; i < 4; i++) step();
+    const s = statsOf(() => {
+      for (let i = 0; i < 8; i++) step();
+    });
+    expect(s.kernels).toBeGreaterThanOrEqual(8 * 6);
+    expect(s.buffersCreated).toBe(0);
+    expect(s.bindGroups).toBe(0);
+    expect(s.pipelines).toBe(0);
+    expect(s.replayed).toBe(s.kernels);
+    expect(s.bindGroupHits).toBe(s.dispatches);
+    expect(Number.isFinite(await net.step().item())).toBe(true);
+  });
+
+  it('replayed steps compute what the first ones did: a kept loss holds its step, the weights match the CPU', async () => {
+    const g = seedNet('webgpu', 4), c = seedNet('cpu', 4);
+    const kept: torch.Tensor[] = [];
+    const cpu: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      kept.push(g.step());
+      cpu.push(c.step().itemSync());
+    }
+    // Every loss is read after all ten steps ran: each still holds its own step's value.
+    const gpu = await Promise.all(kept.map((t) => t.item()));
+    gpu.forEach((v, i) => expect(Math.abs(v - cpu[i]!) / cpu[i]!).toBeLessThan(1e-4));
+    expect(new Set(gpu).size).toBe(10);
+    const w = await g.w1.data(), wc = c.w1.dataSync();
+    for (let i = 0; i < wc.length; i += 97) expect(Math.abs(w[i]! - wc[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(wc[i]!)));
+  });
+
+  it('replayed kernels keep their own scalars: a loop alternating scalars and fill values computes each', async () => {
+    const x = torch.tensor([1, 2, 3, 4], { device: 'webgpu' });
+    const got: number[][] = [];
+    for (let i = 0; i < 6; i++) {
+      const s = i % 2 ? 2 : 3;
+      // A fused kernel (mul, add), a reduction with a prologue, a fill: each step's own values.
+      const y = x.mul(s).add(s);
+      const t = torch.full([2], s + 1, { device: 'webgpu' });
+      got.push([...(await y.data()), await y.pow(2).sum().item(), ...(await t.data())]);
+    }
+    // s = 3: [6, 9, 12, 15], 36+81+144+225 = 486, [4, 4]; s = 2: [4, 6, 8, 10], 16+36+64+100 = 216, [3, 3].
+    const three = [6, 9, 12, 15, 486, 4, 4], two = [4, 6, 8, 10, 216, 3, 3];
+    expect(got).toEqual([three, two, three, two, three, two]);
+  });
+
+  it('a replayed step regenerates its kernels when the kernel choice changed, and counts the variants it ran', async () => {
+    const a = torch.randn([33, 17]), b = torch.randn([17, 9]);
+    const ref = (await a.mm(b).clamp({ min: 0 }).data()) as Float32Array;
+    const ga = a.to('webgpu'), gb = b.to('webgpu');
+    const start = kernelChoice();
+    const ran: string[][] = [];
+    const replayed: number[] = [];
+    try {
+      for (const choice of ['cpu', 'gpu', 'cpu', 'gpu', 'gpu'] as const) {
+        setKernelChoice(choice);
+        const before = new Map(dispatchedVariants());
+        const r0 = torch.webgpu.stats().replayed;
+        const y = await ga.mm(gb).clamp({ min: 0 }).data();
+        y.forEach((v, i) => expect(Math.abs(v - ref[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!))));
+        ran.push([...dispatchedVariants()].filter(([v, n]) => v.startsWith('matmul:') && n > (before.get(v) ?? 0)).map(([v]) => v.split(':')[1]!));
+        replayed.push(torch.webgpu.stats().replayed - r0);
+      }
+    } finally {
+      setKernelChoice(start);
+    }
+    // 'cpu' picks the direct kernel, 'gpu' the tiled one. Every run has the same plan: a run under
+    // another choice than the last generates again; the last run replays, and counts its variants.
+    expect(ran.map((r) => [...new Set(r)])).toEqual([['direct'], ['tiled'], ['direct'], ['tiled'], ['tiled']]);
+    expect(replayed[1]).toBe(0);
+    expect(replayed[4]).toBeGreaterThan(0);
+  });
+
+  it('the launch chain (every intermediate kept) finds every bind group once it repeats', async () => {
+    const x0 = torch.zeros([16], { device: 'webgpu' });
+    const run = async () => {
+      const chain: torch.Tensor[] = [];
+      let x = x0;
+      for (let i = 0; i < 300; i++) chain.push((x = x.add(1)));
+      const last = await x.data();
+      const mid = await chain[149]!.data();
+      chain.forEach((t) => t.dispose());
+      return [last[0], mid[0]];
+    };
+    expect(await run()).toEqual([300, 150]);
+    // The pool hands memory back in reverse order of release, so runs alternate between two
+    // assignments of memory to the chain: both are cached from the third run on.
+    for (let i = 0; i < 3; i++) await run();
+    const s0 = torch.webgpu.stats();
+    expect(await run()).toEqual([300, 150]);
+    const s = torch.webgpu.stats();
+    expect(s.buffersCreated - s0.buffersCreated).toBe(0);
+    expect(s.bindGroups - s0.bindGroups).toBe(0);
+    expect(s.dispatches - s0.dispatches).toBeGreaterThan(0);
+    // Kernels carried into the next graph (the chain's tail) replay their plan step's record too.
+    expect(s.replayed - s0.replayed).toBe(s.kernels - s0.kernels);
+  });
+});
+
+describe.skipIf(!available)('webgpu lazily bound memory', () => {
+  // 12345 floats: a bucket (57344 bytes) no other test here uses, so the pool has none free.
+  const n = 12345;
+
+  it('empty() and a kernel that never runs create no buffer; live memory counts them as PyTorch does', async () => {
+    const x = torch.randn([n], { device: 'webgpu' });
+    await x.data();
+    const m0 = torch.webgpu.memoryStats();
+    let t: torch.Tensor | null = null;
+    const s = statsOf(() => {
+      const e = torch.empty([n], { device: 'webgpu' });
+      expect(torch.webgpu.memoryStats().liveBytes - m0.liveBytes).toBe(57344);
+      e.dispose();
+      t = x.add(1);
+    });
+    expect(s.buffersCreated).toBe(0);
+    // t's kernel is held back at synchronize() (nothing reads it) and dropped when t is disposed.
+    await torch.webgpu.synchronize();
+    const s2 = statsOf(() => t!.dispose());
+    await torch.webgpu.synchronize();
+    expect(s2.buffersCreated).toBe(0);
+    expect(s2.dispatches).toBe(0);
+    // Reading an empty tensor binds it then (fresh WebGPU memory reads as zeros).
+    const e2 = torch.empty([n], { device: 'webgpu' });
+    const before = torch.webgpu.stats().buffersCreated;
+    expect((await e2.data()).length).toBe(n);
+    expect(torch.webgpu.stats().buffersCreated - before).toBeLessThanOrEqual(1);
+  });
+
+  it('memory released while the open batch still reads it is reused, and a write into it waits for that batch', async () => {
+    const a = torch.tensor([1, 2, 3, 4], { device: 'webgpu' });
+    const b = a.mul(2);
+    // Encode b's kernel into the open batch (not submitted), then give a's memory back.
+    torch.realize();
+    const mem = (a.storage.buf as GpuBuf).mem;
+    expect(mem).not.toBeNull();
+    a.dispose();
+    // c's upload lands in a's old memory; it must not run before the batch that reads a.
+    const c = torch.tensor([9, 8, 7, 6], { device: 'webgpu' });
+    expect((c.storage.buf as GpuBuf).mem).toBe(mem);
+    expect(Array.from(await b.data())).toEqual([2, 4, 6, 8]);
+    expect(Array.from(await c.data())).toEqual([9, 8, 7, 6]);
+  });
+
+  it('a kernel that overwrites memory an earlier kernel of the same batch read runs after it', async () => {
+    const a = torch.tensor([1, 2, 3, 4], { device: 'webgpu' });
+    const b = a.add(10);
+    torch.realize();
+    a.dispose();
+    // d's kernel writes into a's old memory inside the same (unsubmitted) batch.
+    const d = torch.full([4], 5, { device: 'webgpu' }).mul(3);
+    torch.realize();
+    expect(Array.from(await b.data())).toEqual([11, 12, 13, 14]);
+    expect(Array.from(await d.data())).toEqual([15, 15, 15, 15]);
+  });
+
+  it('a disposed tensor cannot be bound again', () => {
+    const a = torch.empty([8], { device: 'webgpu' });
+    const g = a.storage.buf as GpuBuf;
+    a.dispose();
+    expect(() => g.buffer).toThrow(/disposed/);
+  });
+});
