@@ -6,6 +6,8 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 /** A collection hint is given each time the bytes of tensors made and not returned grow by this much. */
 const HINT_EVERY = 32 * 2 ** 20;
+/** A hint is also given when this many bytes of fresh memory were cut with no block released meanwhile. */
+const HINT_FRESH = 4 * 2 ** 20;
 const HINT_BYTES = 128 * 2 ** 20;
 let hintSink: ArrayBuffer | null = null;
 
@@ -16,7 +18,7 @@ let hintSink: ArrayBuffer | null = null;
  * size counts as external memory, which is what schedules full collections; a large one that is
  * never written costs address space, not resident memory (the allocator maps zero pages). The
  * heap gives a hint whenever the bytes of tensors made and not returned grow by HINT_EVERY (see
- * made()): 60,000 rounds of a 64×64 `mul` + `sum` + `item()` then grow the process by ~45 MB, not
+ * made()), and when the memory grows by HINT_FRESH with no block coming back: 60,000 rounds of a 64×64 `mul` + `sum` + `item()` then grow the process by ~45 MB, not
  * ~1 GB (test/cpu-memory.test.ts). Hints cost a full collection each: every 4 MiB made the seed's
  * training loop spent a third of its time collecting; every 32 MiB, a tenth.
  * A loop that never yields to the event loop still holds its garbage until it does: finalizers
@@ -69,18 +71,23 @@ export class WasmHeap {
   /** Bytes of tensors made and not yet returned, and the figure at which the next hint is given. */
   private outstanding = 0;
   private hintAt = HINT_EVERY;
+  /** Fresh bytes cut since a block was last released, and whether a hint was given for them. */
+  private sinceRelease = 0;
+  private hinted = false;
 
   /**
-   * Counts a tensor of `bytes` made (its block is bound later, if ever). Whenever tensors not
-   * returned grow by HINT_EVERY, dead ones are likely waiting for a collection: a hint is given.
+   * Counts a tensor of `bytes` made (its block is bound later, if ever). Whenever the tensors not
+   * returned have grown by HINT_EVERY, dead ones are likely waiting for a collection: a hint is
+   * given. The tensors made before this one count, not this one: one large tensor made after
+   * the last one was disposed is not garbage, and must not cost a collection per op.
    */
   made(bytes: number): void {
     this.fresh += bytes;
-    this.outstanding += bytes;
     if (this.outstanding >= this.hintAt) {
       this.hintAt = this.outstanding + HINT_EVERY;
       gcHint();
     }
+    this.outstanding += bytes;
   }
 
   /** Counts a tensor of `bytes` returned (see made()). */
@@ -111,6 +118,13 @@ export class WasmHeap {
         this.pooledBytes -= size;
       } else {
         this.top += size;
+        // the memory grows while nothing comes back: dead tensors (kept alive by views the
+        // collector has not seen die) are likely waiting — one hint until a block comes back
+        this.sinceRelease += size;
+        if (this.sinceRelease >= HINT_FRESH && !this.hinted) {
+          this.hinted = true;
+          gcHint();
+        }
       }
     }
     this.liveBytes += size;
@@ -128,6 +142,8 @@ export class WasmHeap {
     list.push(ptr);
     this.liveBytes -= size;
     this.pooledBytes += size;
+    this.sinceRelease = 0;
+    this.hinted = false;
   }
 
   /** The most bytes one block can ever have (what wasm32 addresses, less the unused first bytes). */
