@@ -19,7 +19,7 @@ export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceErro
 export { pyFloatRepr } from './format.js';
 export { launchStats, planStats, realize, setEager, isEager, setDebug, setGraphBound, compile } from './executor.js';
 export { webgpu, type KernelChoice, type KernelConfig, type InitOptions } from './webgpu.js';
-export type { MatmulKernel, MatmulTile, MatmulDirect, ReduceKernel } from './backends/webgpu/kernels.js';
+export type { MatmulKernel, MatmulTile, MatmulDirect, MatmulSubgroup, ReduceKernel } from './backends/webgpu/kernels.js';
 export type { AdapterInfo } from './backends/webgpu/device.js';
 export type { PoolStats } from './backends/webgpu/pool.js';
 export { scope } from './scope.js';
