@@ -77,8 +77,9 @@ interface Carried {
 class Lazy implements Backend {
   graph = newGraph();
   /** Carried kernels, by the buffers they write and read (see Carried). */
-  private readonly carriedOut = new Map<BufferHandle, Set<Carried>>();
-  private readonly carriedIn = new Map<BufferHandle, Set<Carried>>();
+  // (arrays, not sets: a buffer usually has one writer, and a set per buffer cost more than the rest)
+  private readonly carriedOut = new Map<BufferHandle, Carried[]>();
+  private readonly carriedIn = new Map<BufferHandle, Carried[]>();
   private carriedCount = 0;
   private seq = 0;
   /** Released buffers a carried kernel still names: returned when the last one lets go. */
@@ -135,10 +136,10 @@ class Lazy implements Backend {
     const c: Carried = { k, label, seq: this.seq++, live: k.outputs.filter((o) => !this.held.has(o.view.buf)).length, slot };
     if (c.live === 0) return;
     this.carriedCount++;
-    const add = (m: Map<BufferHandle, Set<Carried>>, b: BufferHandle) => {
-      let set = m.get(b);
-      if (!set) m.set(b, (set = new Set()));
-      set.add(c);
+    const add = (m: Map<BufferHandle, Carried[]>, b: BufferHandle) => {
+      const list = m.get(b);
+      if (!list) m.set(b, [c]);
+      else if (!list.includes(c)) list.push(c);
     };
     for (const o of k.outputs) add(this.carriedOut, o.view.buf);
     for (const v of k.inputs) add(this.carriedIn, v.buf);
@@ -148,9 +149,13 @@ class Lazy implements Backend {
   private uncarry(c: Carried): void {
     this.carriedCount--;
     const bufs = new Set<BufferHandle>();
-    const drop = (m: Map<BufferHandle, Set<Carried>>, b: BufferHandle) => {
-      const set = m.get(b);
-      if (set?.delete(c) && set.size === 0) m.delete(b);
+    const drop = (m: Map<BufferHandle, Carried[]>, b: BufferHandle) => {
+      const list = m.get(b);
+      const i = list ? list.indexOf(c) : -1;
+      if (i >= 0) {
+        if (list!.length === 1) m.delete(b);
+        else list!.splice(i, 1);
+      }
       bufs.add(b);
     };
     for (const o of c.k.outputs) drop(this.carriedOut, o.view.buf);
@@ -206,7 +211,7 @@ class Lazy implements Backend {
     const write = (b: BufferHandle) => {
       for (const c of this.carriedIn.get(b) ?? []) hits.set(c, null);
     };
-    if (all) for (const set of this.carriedOut.values()) for (const c of set) hits.set(c, null);
+    if (all) for (const list of this.carriedOut.values()) for (const c of list) hits.set(c, null);
     for (const l of recs) {
       const a = launchBufs(l);
       a.reads.forEach(touch);
@@ -240,7 +245,9 @@ class Lazy implements Backend {
     const g = this.graph;
     g.recs.push(l);
     g.sites.push(site);
-    for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) g.touched.add((v as { buf: BufferHandle }).buf);
+    const a = launchBufs(l);
+    for (const b of a.reads) g.touched.add(b);
+    for (const b of a.writes) g.touched.add(b);
   }
 
   /** Realizes what a read (or a write) of `buf` depends on (carried kernels included). */
@@ -433,10 +440,14 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R): (...args
 /** The buffers a launch reads and writes (an unknown kind: all it names, both ways). */
 function launchBufs(l: Launch): { reads: BufferHandle[]; writes: BufferHandle[] } {
   // the common kinds without a walk over their fields
-  const buf = (o: unknown) => (typeof o === 'object' && o !== null ? [(o as { buf: BufferHandle }).buf] : []);
   switch (l.kind) {
-    case 'unary': case 'copy': return { reads: buf(l.x), writes: [l.out.buf] };
-    case 'binary': return { reads: [...buf(l.a), ...buf(l.b)], writes: [l.out.buf] };
+    case 'unary': case 'copy': return { reads: [l.x.buf], writes: [l.out.buf] };
+    case 'binary': {
+      const reads: BufferHandle[] = [];
+      if (typeof l.a === 'object') reads.push(l.a.buf);
+      if (typeof l.b === 'object') reads.push(l.b.buf);
+      return { reads, writes: [l.out.buf] };
+    }
     case 'fill': return { reads: [], writes: [l.out.buf] };
     default:
   }

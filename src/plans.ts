@@ -66,54 +66,79 @@ const VIEW = -1, ARRAY = -2, NUMBER = -3, NAME = -4, SKIPPED = -5, LAUNCH = -6;
  * The structural key of a graph (see the file comment), as numbers: no strings are built per
  * launch, which made the key the largest cost of a short op's recording.
  */
-function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): number[] {
-  const ids = new Map<BufferHandle, number>();
-  const t: number[] = [];
+/** The key being built (reused from graph to graph: only a new plan copies it), and its length. */
+const toks: number[] = [];
+let ntok = 0;
+const bufIds = new Map<BufferHandle, number>();
+const push = (x: number) => {
+  toks[ntok++] = x;
+};
+
+function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): void {
+  ntok = 0;
+  bufIds.clear();
   const view = (v: View) => {
-    let id = ids.get(v.buf);
-    if (id === undefined) ids.set(v.buf, (id = ids.size));
-    t.push(VIEW, dead(v.buf) ? -1 - id : id, nameId(v.dtype), v.shape.length);
-    for (const d of v.shape) t.push(d);
-    for (const d of v.strides) t.push(d);
-    t.push(v.offset);
+    let id = bufIds.get(v.buf);
+    if (id === undefined) bufIds.set(v.buf, (id = bufIds.size));
+    push(VIEW);
+    push(dead(v.buf) ? -1 - id : id);
+    push(nameId(v.dtype));
+    push(v.shape.length);
+    for (const d of v.shape) push(d);
+    for (const d of v.strides) push(d);
+    push(v.offset);
   };
   const value = (v: unknown, numbers: boolean) => {
     if (isView(v)) view(v);
     else if (typeof v === 'number') {
-      if (numbers) t.push(NUMBER, v);
-      else t.push(SKIPPED);
-    }
-    else if (Array.isArray(v)) {
-      t.push(ARRAY, v.length);
+      if (numbers) {
+        push(NUMBER);
+        push(v);
+      } else push(SKIPPED);
+    } else if (Array.isArray(v)) {
+      push(ARRAY);
+      push(v.length);
       for (const x of v) value(x, true);
-    } else t.push(NAME, nameId(String(v)));
+    } else {
+      push(NAME);
+      push(nameId(String(v)));
+    }
   };
   for (const l of recs) {
     const fus = fusable(l.kind);
-    t.push(LAUNCH, nameId(l.kind));
+    push(LAUNCH);
+    push(nameId(l.kind));
     for (const f in l) {
       if (f === 'kind') continue;
-      t.push(nameId(f));
+      push(nameId(f));
       value((l as unknown as Record<string, unknown>)[f], fus);
     }
   }
-  return t;
 }
 
-/** A hash of a key (FNV-1a over the numbers' float64 bytes). */
+/** A hash of the key being built (FNV-1a; small integers as they are, other numbers by their float64 bytes). */
 const hashWords = new Float64Array(1);
 const hashBytes = new Uint32Array(hashWords.buffer);
-function hashOf(device: string, key: readonly number[]): number {
+function hashOf(device: string): number {
   let h = 0x811c9dc5 ^ nameId(device);
-  for (const x of key) {
-    hashWords[0] = x;
-    h = Math.imul(h ^ hashBytes[0]!, 0x01000193);
-    h = Math.imul(h ^ hashBytes[1]!, 0x01000193);
+  for (let i = 0; i < ntok; i++) {
+    const x = toks[i]!;
+    if ((x | 0) === x && !Object.is(x, -0)) h = Math.imul(h ^ x, 0x01000193);
+    else {
+      hashWords[0] = x;
+      h = Math.imul(h ^ hashBytes[0]!, 0x01000193);
+      h = Math.imul(h ^ hashBytes[1]!, 0x01000193);
+    }
   }
   return h >>> 0;
 }
 
-const sameKey = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+/** Whether a stored key equals the key being built (Object.is: NaN equals NaN, -0 is not 0). */
+function sameKey(key: readonly number[]): boolean {
+  if (key.length !== ntok) return false;
+  for (let i = 0; i < ntok; i++) if (!Object.is(key[i], toks[i])) return false;
+  return true;
+}
 
 /** Refs of every view of the recorded launches, by view object. */
 function refsOf(recs: readonly Launch[]): Map<View, Ref> {
@@ -147,10 +172,10 @@ function instantiate(t: Template, recs: readonly Launch[]): FusedKernel {
  * `build()` (the scheduler), cached for next time. `slots[i]` is step i's cache slot for the backend.
  */
 export function planFor(device: string, recs: readonly Launch[], dead: (b: BufferHandle) => boolean, build: () => Step[]): { steps: Step[]; slots: object[] } {
-  const key = keyOf(recs, dead);
-  const hash = hashOf(device, key);
+  keyOf(recs, dead);
+  const hash = hashOf(device);
   const bucket = cache.get(hash);
-  const plan = bucket?.find((p) => p.device === device && sameKey(p.key, key));
+  const plan = bucket?.find((p) => p.device === device && sameKey(p.key));
   if (plan) {
     cache.delete(hash);
     cache.set(hash, bucket!);
@@ -183,7 +208,7 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
     }
   }
   const list = cache.get(hash) ?? [];
-  list.push({ device, key, steps: tsteps });
+  list.push({ device, key: toks.slice(0, ntok), steps: tsteps });
   cache.delete(hash);
   cache.set(hash, list);
   if (++cached > MAX_PLANS) {
