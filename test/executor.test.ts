@@ -10,6 +10,10 @@ import type { Device, Tensor } from '../src/index.js';
 import { devices } from './devices.js';
 import { errorOfDestroyedBuffer } from './helpers.js';
 import { seedNet } from './seed-net.js';
+import { cpuBackend } from '../src/backends/cpu/index.js';
+
+/** The wasm heap of the CPU backend (undefined for the JS kernels). */
+const cpuHeap = () => (cpuBackend as { heap?: { liveBytes: number } }).heap;
 
 /** Kernels (after fusion) that `fn` costs once realized. */
 async function kernelsOf(device: Device, fn: () => Tensor | void): Promise<number> {
@@ -70,6 +74,37 @@ describe.each(devices)('executor on %s', (device) => {
     expect(torch.launchStats.kernels - k0).toBe(2);
     y.add_(100); // d was computed before: it keeps its values
     expect(await vals(d)).toEqual([1, 1, 2, -1]);
+  });
+
+  it('a recipe nobody reads never runs; releasing its outputs drops it and returns the memory it held', async () => {
+    const live = () => (device === 'webgpu' ? torch.webgpu.memoryStats().liveBytes : (cpuHeap()?.liveBytes ?? 0));
+    const other = torch.tensor([0], opts);
+    await vals(other);
+    const m0 = live();
+    const a = torch.tensor([1, 2, 3], opts);
+    await vals(a);
+    const k0 = torch.launchStats.kernels;
+    const b = a.mul(2), c = b.add(1); // alive, and nothing reads them: kept as a recipe
+    await vals(other); // realizes the graph: nothing runs for b and c
+    expect(torch.launchStats.kernels - k0).toBe(0);
+    a.dispose(); // the recipe still reads a: its memory is held, not returned
+    b.dispose();
+    c.dispose(); // the last output: the recipe is dropped, and a's memory returned
+    torch.realize(); // runs every recipe still carried: there is none
+    expect(torch.launchStats.kernels - k0).toBe(0);
+    expect(live()).toBe(m0);
+  });
+
+  it('a recipe reads its inputs as they were, even after they were released and their memory reused', async () => {
+    const x = torch.tensor([1, 2, 3], opts);
+    await vals(x);
+    const y = x.mul(2); // a recipe reading x
+    await vals(torch.tensor([0], opts)); // the graph is realized; y is not computed
+    x.dispose();
+    // new tensors of x's size, written: had x's memory been returned, one of them would hold it
+    const zs = Array.from({ length: 4 }, () => torch.full([3], 9, opts).add(1));
+    for (const z of zs) expect(await vals(z)).toEqual([10, 10, 10]);
+    expect(await vals(y)).toEqual([2, 4, 6]);
   });
 
   it('an in-place update is one kernel writing its target, and zero_() then add_() costs one kernel', async () => {
