@@ -100,6 +100,11 @@ describe.each(devices)('type rules on %s', (device) => {
     // i64.pow(tensor([-1, 2])) → tensor([1, 4]); i64.pow(tensor(-1)) → tensor([1, 0])
     expect(await i64().pow(torch.tensor([-1, 2], { ...opts, dtype: 'int32' })).tolist()).toEqual([1, 4]);
     expect(await i64().pow(scalar(-1, 'int32')).tolist()).toEqual([1, 0]);
+    // PyTorch 1.13, int32 tensors: tensor([0, 1, -1, 2, -2, 3, 0, -1]) ** tensor([-1, -1, -1, -1, -1, -2, -3, -2])
+    // → tensor([0, 1, -1, 0, 0, 0, 0, 1]): 0 to a negative power is 0 (WGSL's i32(inf) saturated)
+    const base = torch.tensor([0, 1, -1, 2, -2, 3, 0, -1], { ...opts, dtype: 'int32' });
+    const exps = torch.tensor([-1, -1, -1, -1, -1, -2, -3, -2], { ...opts, dtype: 'int32' });
+    expect(await base.pow(exps).tolist()).toEqual([0, 1, -1, 0, 0, 0, 0, 1]);
     // torch.where(b, 0, 1) → tensor([0, 1]) int64; torch.where(b, i64, 1.5) → tensor([1.0, 1.5]) float32
     const w = torch.where(b(), 0, 1);
     expect(w.dtype).toBe('int32');

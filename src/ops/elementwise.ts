@@ -220,7 +220,8 @@ export const binaryOps = {
   // d(a^b) = b a^(b-1) da + a^b ln(a) db. PyTorch gives 0 where the exponent is 0 (da) and where a = 0 (db).
   pow: {
     cpu: Math.pow,
-    wgsl: 'T(wg_pow(f32(a), f32(b)))',
+    // T(0.5) is 0 exactly when T is an integer type
+    wgsl: 'T(wg_pow_as(f32(a), f32(b), f32(T(0.5)) == 0.0))',
     result: 'promote',
     node: 'PowBackward0',
     grad: (g, a, b, y, n): Grads => {
