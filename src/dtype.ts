@@ -44,9 +44,17 @@ export function hostArray(dtype: DType, n: number): HostArray {
   }
 }
 
-/** Bytes per element of `dtype` in CPU memory. */
-export function itemBytes(dtype: DType): number {
-  return CTORS[dtype].BYTES_PER_ELEMENT;
+/** Bytes per element of each dtype in CPU memory. */
+export const ITEM_BYTES: Readonly<Record<DType, number>> = {
+  float32: CTORS.float32.BYTES_PER_ELEMENT,
+  float64: CTORS.float64.BYTES_PER_ELEMENT,
+  int32: CTORS.int32.BYTES_PER_ELEMENT,
+  bool: CTORS.bool.BYTES_PER_ELEMENT,
+};
+
+/** A typed array of `n` elements of `dtype` over `buffer` from byte `offset` (no copy). */
+export function hostView(dtype: DType, buffer: ArrayBuffer, offset: number, n: number): HostArray {
+  return new CTORS[dtype](buffer, offset, n);
 }
 
 /** PyTorch's CPU out-of-memory text. */
@@ -115,7 +123,6 @@ export function torchName(d: DType): string {
   return d === 'int32' ? 'torch.int64' : `torch.${d}`;
 }
 
-/** Rounds a JS number the way storing it in `dtype` does. */
 /**
  * A fill value in `dtype`, with PyTorch's error when an integer tensor cannot hold it (NaN, ±inf,
  * or beyond the integer range: int32 plays int64 here, so its range is int32's).
@@ -127,6 +134,7 @@ export function fillValue(x: number, dtype: DType): number {
   return castScalar(x, dtype);
 }
 
+/** Rounds a JS number the way storing it in `dtype` does. */
 export function castScalar(x: number, dtype: DType): number {
   switch (dtype) {
     case 'float32': return Math.fround(x);

@@ -197,7 +197,7 @@ class Lazy implements Backend {
   /**
    * Before a graph (or a read or write of `only`) runs: the carried kernels whose outputs it
    * touches run for those outputs, and those whose inputs it writes run whole — all of them when
-   * `all`. Carried kernels never read each other's outputs, so their order among themselves is free.
+   * `all` — in the order they were carried.
    */
   private runCarried(recs: readonly Launch[], all: boolean, only?: { buf: BufferHandle; write: boolean }): void {
     if (this.carriedCount === 0) return;
@@ -245,10 +245,13 @@ class Lazy implements Backend {
     const g = this.graph;
     g.recs.push(l);
     g.sites.push(site);
-    const a = launchBufs(l);
-    for (const b of a.reads) g.touched.add(b);
-    for (const b of a.writes) g.touched.add(b);
+    eachBuf(l, this.touch);
   }
+
+  /** Notes a buffer the graph's launches use (a field: push() passes it per launch, allocating nothing). */
+  private readonly touch = (b: BufferHandle): void => {
+    this.graph.touched.add(b);
+  };
 
   /** Realizes what a read (or a write) of `buf` depends on (carried kernels included). */
   realizeFor(buf: BufferHandle, write = false): void {
@@ -435,6 +438,21 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R): (...args
     realize(undefined, false);
     return r;
   };
+}
+
+/** Calls fn with every buffer a launch names (the common kinds without a walk over their fields). */
+function eachBuf(l: Launch, fn: (b: BufferHandle) => void): void {
+  switch (l.kind) {
+    case 'unary': case 'copy': fn(l.x.buf); fn(l.out.buf); return;
+    case 'binary':
+      if (typeof l.a === 'object') fn(l.a.buf);
+      if (typeof l.b === 'object') fn(l.b.buf);
+      fn(l.out.buf);
+      return;
+    case 'fill': fn(l.out.buf); return;
+    default:
+      for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) fn((v as { buf: BufferHandle }).buf);
+  }
 }
 
 /** The buffers a launch reads and writes (an unknown kind: all it names, both ways). */

@@ -62,10 +62,6 @@ const nameId = (x: string): number => {
  */
 const VIEW = -1, ARRAY = -2, NUMBER = -3, NAME = -4, SKIPPED = -5, LAUNCH = -6;
 
-/**
- * The structural key of a graph (see the file comment), as numbers: no strings are built per
- * launch, which made the key the largest cost of a short op's recording.
- */
 /** The key being built (reused from graph to graph: only a new plan copies it), and its length. */
 const toks: number[] = [];
 let ntok = 0;
@@ -74,6 +70,10 @@ const push = (x: number) => {
   toks[ntok++] = x;
 };
 
+/**
+ * Builds the structural key of a graph (see the file comment) into `toks`, as numbers: no strings
+ * are built per launch, which made the key the largest cost of a short op's recording.
+ */
 function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): void {
   ntok = 0;
   bufIds.clear();

@@ -1,7 +1,7 @@
 import { checkTensor } from './args.js';
 import { AccumulateGrad, addHook, isGradEnabled, noGrad, record, runBackward, type BackwardOptions, type GradHook, type GradRule, type HookHandle, type Node } from './autograd.js';
 import type { Backend, BufferHandle, Device, View } from './backend.js';
-import { canCast, cpuAllocError, fillValue, hostArray, isDTypeName, itemBytes, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
+import { canCast, cpuAllocError, fillValue, hostArray, isDTypeName, ITEM_BYTES, isFloating, parseDType, torchName, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { backendFor, beginInternal, launch, stepBoundary } from './executor.js';
 import { formatTensor } from './format.js';
@@ -549,7 +549,7 @@ export class Tensor {
 
 /** A buffer for n elements, with PyTorch's out-of-memory RuntimeError instead of a raw RangeError. */
 function allocate(b: Backend, n: number, dtype: DType): BufferHandle {
-  const bytes = n * (b.device === 'webgpu' ? 4 : itemBytes(dtype));
+  const bytes = n * (b.device === 'webgpu' ? 4 : ITEM_BYTES[dtype]);
   if (b.device === 'webgpu' && bytes > b.limits.maxBufferSize) {
     throw new RuntimeError(
       `WebGPU: can't allocate memory: you tried to allocate ${bytes} bytes for a ${torchName(dtype)} tensor of ${n} elements, ` +

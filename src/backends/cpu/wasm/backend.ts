@@ -1,9 +1,9 @@
 import type { Backend, Launch, Operand, ReduceOp, View } from '../../../backend.js';
-import { cpuAllocError, DTYPES, type DType, type HostArray } from '../../../dtype.js';
+import { cpuAllocError, DTYPES, ITEM_BYTES as ITEM, type DType, type HostArray } from '../../../dtype.js';
 import { RuntimeError } from '../../../errors.js';
 import { isContiguous } from '../../../shape.js';
 import { colSumKernel, compareKernel, compareOps, extremeKernel, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
-import { ITEM_BYTES as ITEM, WasmHeap } from './heap.js';
+import { WasmHeap } from './heap.js';
 import { KernelCache, Scratch, WasmMatmul } from './kernels.js';
 import { nextTask, YIELD_AFTER } from '../tasks.js';
 import { runFused as runFusedJs } from '../fused.js';

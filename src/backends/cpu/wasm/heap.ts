@@ -1,5 +1,5 @@
 import { RuntimeError } from '../../../errors.js';
-import { cpuAllocError, type DType, type HostArray } from '../../../dtype.js';
+import { cpuAllocError, hostView, type DType, type HostArray } from '../../../dtype.js';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; engines may allow less (growth failure is reported, not thrown raw). */
@@ -18,8 +18,9 @@ let hintSink: ArrayBuffer | null = null;
  * size counts as external memory, which is what schedules full collections; a large one that is
  * never written costs address space, not resident memory (the allocator maps zero pages). The
  * heap gives a hint whenever the bytes of tensors made and not returned grow by HINT_EVERY (see
- * made()), and when the memory grows by HINT_FRESH with no block coming back: 60,000 rounds of a 64×64 `mul` + `sum` + `item()` then grow the process by ~45 MB, not
- * ~1 GB (test/cpu-memory.test.ts). Hints cost a full collection each: every 4 MiB made the seed's
+ * made()), and when the memory grows by HINT_FRESH with no block coming back: 60,000 rounds of a
+ * 64×64 `mul` + `sum` + `item()` then grow the process by ~45 MB, not ~1 GB
+ * (test/cpu-memory.test.ts). Hints cost a full collection each: every 4 MiB made the seed's
  * training loop spent a third of its time collecting; every 32 MiB, a tenth.
  * A loop that never yields to the event loop still holds its garbage until it does: finalizers
  * are tasks. Such loops release promptly with torch.scope() or dispose().
@@ -44,10 +45,6 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(bytes / q) * q;
 }
 
-const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } as const;
-
-/** Bytes per element of each dtype, as stored on the CPU. */
-export const ITEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 /**
  * The CPU backend's memory: one `WebAssembly.Memory` that grows, cut into blocks by a bump pointer,
@@ -176,6 +173,6 @@ export class WasmHeap {
 
   /** A typed-array view of `numel` elements at `ptr`; valid until the next allocation. */
   array(dtype: DType, ptr: number, numel: number): HostArray {
-    return new CTORS[dtype](this.memory.buffer, ptr, numel);
+    return hostView(dtype, this.memory.buffer, ptr, numel);
   }
 }
