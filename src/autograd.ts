@@ -1,4 +1,5 @@
 import { isFloating, type DType } from './dtype.js';
+import { pyType } from './args.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { beginInternal, endInternal, userCode, userCodeRuns } from './executor.js';
 import { disposeTemporaries } from './scope.js';
@@ -169,7 +170,7 @@ function runHooks(node: Node, g: Tensor, delivered: Tensor[]): Tensor {
     delivered.push(g);
     const r = userCode(g.device, [g.storage.buf], () => hook(g));
     if (r === undefined || r === null) continue;
-    if (typeof r !== 'object' || !('storage' in r)) throw new TypeError(`expected Variable, but hook returned '${typeof r === 'number' ? (Number.isInteger(r) ? 'int' : 'float') : typeof r}'`);
+    if (typeof r !== 'object' || !('storage' in r)) throw new TypeError(`expected Variable, but hook returned '${pyType(r)}'`);
     g = r;
   }
   return g;

@@ -1,5 +1,5 @@
 /** Creation functions: torch.tensor, zeros, ones, full, arange, linspace, eye, rand, randn, *Like. */
-import { checkTensor } from './args.js';
+import { checkTensor, pyType } from './args.js';
 import type { Device } from './backend.js';
 import { castScalar, fillValue, hostArray, isFloating, parseDType, type DType, type HostArray } from './dtype.js';
 import { RuntimeError, TypeError, ValueError } from './errors.js';
@@ -223,7 +223,7 @@ function likeShape(fn: string, t: Tensor): number[] {
 
 /** PyTorch's TypeError for a number argument given something else. */
 function checkNumber(fn: string, name: string, pos: number, v: unknown): void {
-  if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be Number, not ${v === null ? 'NoneType' : typeof v}`);
+  if (typeof v !== 'number' && typeof v !== 'boolean') throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be Number, not ${pyType(v)}`);
 }
 export function zerosLike(t: Tensor, opts?: TensorOptions): Tensor {
   return zeros(likeShape('zeros_like', t), likeOpts(t, opts));

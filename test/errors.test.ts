@@ -217,7 +217,7 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
       ['dtype', () => x.type(1n as unknown as string), 'dtype must be torch.dtype, not 1'],
       // arguments of the wrong kind anywhere in the API: torch errors, not "x is not a function"
       ['full size', () => torch.full(3 as unknown as number[], 1, opts), "full(): argument 'size' (position 1) must be tuple of ints"],
-      ['full value', () => torch.full([2], 'a' as unknown as number, opts), "full(): argument 'fill_value' (position 2) must be Number"],
+      ['full value', () => torch.full([2], 'a' as unknown as number, opts), "full(): argument 'fill_value' (position 2) must be Number, not str"],
       ['linspace start', () => torch.linspace('a' as unknown as number, 1, 2, opts), "linspace(): argument 'start' (position 1) must be Number"],
       ['scope', () => torch.scope(3 as unknown as () => void), 'torch.scope(fn): fn must be a function'],
       ['noGrad', () => torch.noGrad(3 as unknown as () => void), 'torch.noGrad(fn): fn must be a function'],

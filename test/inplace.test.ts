@@ -338,6 +338,10 @@ describe.each(devices)('in-place ops and autograd on %s', (device) => {
     y5.registerHook((() => 5) as unknown as (g: torch.Tensor) => torch.Tensor);
     expect(() => y5.sum().backward()).toThrow(torch.TypeError);
     expect(() => y5.sum().backward()).toThrow("expected Variable, but hook returned 'int'");
+    // Python type names for other values too (PyTorch: a hook returning 'a' → "... returned 'str'")
+    const y6 = leaf([1, 2]).mul(2);
+    y6.registerHook((() => 'a') as unknown as (g: torch.Tensor) => torch.Tensor);
+    expect(() => y6.sum().backward()).toThrow("expected Variable, but hook returned 'str'");
   });
 
   it('gradients through CopySlices match finite differences', async () => {

@@ -328,6 +328,11 @@ describe('torch.nn argument errors', () => {
     ['ReLU.forward("x")', () => new nn.ReLU().forward('x' as unknown as Tensor), "relu(): argument 'input' (position 1) must be Tensor, not str"],
     ['Sequential.forward(3)', () => new nn.Sequential(new nn.Linear(1, 1), new nn.ReLU()).forward(3 as unknown as Tensor), "linear(): argument 'input' (position 1) must be Tensor, not int"],
     ['Flatten.forward(2.5)', () => new nn.Flatten().forward(2.5 as unknown as Tensor), "flatten(): argument 'input' (position 1) must be Tensor, not float"],
+    // PyTorch 1.13 names these by the ops it dispatches to, in their order
+    ['F.embedding(3, w)', () => F.embedding(3 as unknown as Tensor, torch.ones(3, 2)), "embedding(): argument 'indices' (position 2) must be Tensor, not int"],
+    ['F.embedding(i, 3)', () => F.embedding(torch.tensor([0]).int(), 3 as unknown as Tensor), "embedding(): argument 'weight' (position 1) must be Tensor, not int"],
+    ['F.nllLoss(3, t)', () => F.nllLoss(3 as unknown as Tensor, torch.tensor([0]).int()), "nll_loss_nd(): argument 'input' (position 1) must be Tensor, not int"],
+    ['F.crossEntropy(x, 3)', () => F.crossEntropy(torch.ones(1, 3), 3 as unknown as Tensor), "cross_entropy_loss(): argument 'target' (position 2) must be Tensor, not int"],
   ])('%s raises PyTorch\'s TypeError', (_, f, message) => {
     expect(f).toThrow(torch.TypeError);
     expect(f).toThrow(message);

@@ -55,8 +55,9 @@ export function layerNorm(input: Tensor, normalizedShape: readonly number[], wei
  * scatter-adds into the picked rows. Rows at paddingIdx get no gradient.
  */
 export function embedding(input: Tensor, weight: Tensor, opts: { paddingIdx?: number | null } = {}): Tensor {
-  checkTensor('embedding', 'input', 1, input);
-  checkTensor('embedding', 'weight', 2, weight);
+  // PyTorch's embedding(weight, indices) names them in that order
+  checkTensor('embedding', 'weight', 1, weight);
+  checkTensor('embedding', 'indices', 2, input);
   if (isFloating(input.dtype)) {
     throw new RuntimeError(
       `Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got torch.${input.typeLabel()}Tensor instead (while checking arguments for embedding)`,

@@ -92,8 +92,9 @@ function pickedAndWeights(input: Tensor, target: Tensor, opts: NLLOptions): [Ten
  * -input[n, target[n]], weighted, averaged over the weights in play (PyTorch's 'mean').
  */
 export function nllLoss(input: Tensor, target: Tensor, opts: NLLOptions = {}): Tensor {
-  checkTensor('nll_loss', 'input', 1, input);
-  checkTensor('nll_loss', 'target', 2, target);
+  // named as PyTorch's dispatcher names the op it calls
+  checkTensor('nll_loss_nd', 'input', 1, input);
+  checkTensor('nll_loss_nd', 'target', 2, target);
   checkTarget(input, target);
   const [picked, w] = pickedAndWeights(input, target, opts);
   const loss = picked.mul(w).neg();
@@ -113,8 +114,8 @@ export interface CrossEntropyOptions extends NLLOptions {
  * (float, the input's shape), as torch.nn.functional.cross_entropy.
  */
 export function crossEntropy(input: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  checkTensor('cross_entropy', 'input', 1, input);
-  checkTensor('cross_entropy', 'target', 2, target);
+  checkTensor('cross_entropy_loss', 'input', 1, input);
+  checkTensor('cross_entropy_loss', 'target', 2, target);
   const ls = opts.labelSmoothing ?? 0;
   if (ls < 0 || ls > 1) throw new RuntimeError(`label_smoothing must be between 0.0 and 1.0. Got: ${ls}`);
   const classDim = input.ndim === 1 ? 0 : 1;

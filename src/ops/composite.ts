@@ -272,7 +272,6 @@ function triangle(x: T, diagonal: number, which: 'tril' | 'triu'): T {
   // PyTorch 1.13 wraps dim -2 first, so fewer than 2 dims raise its IndexError.
   if (x.ndim === 0) throw new IndexError('Dimension specified as -2 but tensor has no dimensions');
   normDim(-2, x.ndim);
-  if (x.ndim < 2) throw new RuntimeError(`${which}: input tensor must have at least 2 dimensions`);
   const rows = positions(x.shape[x.ndim - 2]!, x.device, false).reshape(-1, 1);
   const cols = positions(x.shape[x.ndim - 1]!, x.device, false);
   // col - row <= diagonal keeps the lower triangle; >= keeps the upper one.

@@ -73,11 +73,9 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
    * Binds every buffer a launch names before any typed array is made: binding may grow the
    * memory, which detaches the arrays made before.
    */
-  const bindViews = (vs: Iterable<unknown>) => {
-    for (const v of vs) {
-      if (Array.isArray(v)) bindViews(v);
-      else if (v !== null && typeof v === 'object' && 'buf' in v) bind((v as View).buf as WasmBuf);
-    }
+  const bindValue = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(bindValue);
+    else if (v !== null && typeof v === 'object' && 'buf' in v) bind((v as View).buf as WasmBuf);
   };
   const view = (b: WasmBuf, dtype: DType) => heap.array(dtype, b.ptr, b.numel);
   const fused = new WasmFused(kernels, (v) => buf(v).ptr + ITEM[v.dtype] * v.offset);
@@ -256,7 +254,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       heap.returned(w.bytes);
     },
     launch: (l) => {
-      bindViews(Object.values(l));
+      for (const f in l) bindValue((l as unknown as Record<string, unknown>)[f]);
       if (!fast(l)) runJs(onHost(l));
     },
     // Fused groups the wasm renderer does not cover (./fused.ts) run through the JS renderer.

@@ -45,7 +45,6 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(bytes / q) * q;
 }
 
-
 /**
  * The CPU backend's memory: one `WebAssembly.Memory` that grows, cut into blocks by a bump pointer,
  * and free lists per size class that released blocks return to (a wasm memory never shrinks, so
