@@ -261,6 +261,20 @@ describeDevices('conformance on %s', (device) => {
       expect([after.liveBytes, after.liveBuffers]).toEqual([before.liveBytes, before.liveBuffers]);
       expect(await keep.tolist()).toEqual([1.5, -2, 3]);
       expect(await keep.mul(2).tolist()).toEqual([3, -4, 6]);
+      // Work still queued that reads memory released just before: emptyCache must not destroy it
+      // first. Eager, so t's kernel is encoded (not yet submitted) before its memory is released.
+      const eagerBefore = torch.isEager();
+      torch.setEager(true);
+      try {
+        const x = torch.tensor([1, 2, 3, 4], opts);
+        const t = x.add(1);
+        const y = t.mul(2); // [4, 6, 8, 10]
+        t.dispose();
+        torch.webgpu.emptyCache();
+        expect(await y.tolist()).toEqual([4, 6, 8, 10]);
+      } finally {
+        torch.setEager(eagerBefore);
+      }
     });
     it('reading: item, tolist, data', async () => {
       const x = torch.tensor([[1, 2], [3, 4]], opts);

@@ -798,6 +798,8 @@ export class WebGPUBackend implements Backend, Ctx {
   /** Frees every pooled (unused) buffer, and the bind groups that could bind them. */
   emptyCache(): void {
     if (this.lost) return;
+    // free memory may still be used by the open batch: submit it before destroying any
+    this.flush();
     this.pool.trim();
     this.staging.trim();
     this.clearGroups();

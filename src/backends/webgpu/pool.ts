@@ -11,9 +11,10 @@
  *
  * A released buffer is reusable at once, even when the open (not yet submitted) command encoder
  * still uses it: commands run in the order they were encoded, so a later dispatch that writes it
- * runs after the earlier readers. Only queue.writeBuffer jumps ahead of the open encoder; the
- * buffer's record keeps the id of the last batch that used it (`lastUse`) across owners, so the
- * backend submits that batch before writing.
+ * runs after the earlier readers. Only queue.writeBuffer and destroy() jump ahead of the open
+ * encoder; the buffer's record keeps the id of the last batch that used it (`lastUse`) across
+ * owners, so the backend submits that batch before writing, and emptyCache() submits the open
+ * batch before destroying free memory.
  */
 import { RuntimeError } from '../../errors.js';
 
