@@ -79,14 +79,6 @@ fn wg_pow(a: f32, b: f32) -> f32 {
   return select(m, -m, neg && odd);
 }
 
-// pow for a result stored as an integer when int_result: a non-finite value (0 to a negative
-// power) is 0, as the CPU backend's float-to-int conversion gives and PyTorch's integer pow
-// returns (WGSL's i32() would saturate it to 2147483520).
-fn wg_pow_as(a: f32, b: f32, int_result: bool) -> f32 {
-  let m = wg_pow(a, b);
-  return select(m, 0.0, int_result && !wg_isfinite(m));
-}
-
 // log(1 + x) without the cancellation of forming 1 + x (Goldberg's trick): the rounding of u = 1 + x
 // is undone by scaling with x / (u - 1).
 fn wg_log1p(x: f32) -> f32 {

@@ -105,6 +105,10 @@ describe.each(devices)('type rules on %s', (device) => {
     const base = torch.tensor([0, 1, -1, 2, -2, 3, 0, -1], { ...opts, dtype: 'int32' });
     const exps = torch.tensor([-1, -1, -1, -1, -1, -2, -3, -2], { ...opts, dtype: 'int32' });
     expect(await base.pow(exps).tolist()).toEqual([0, 1, -1, 0, 0, 0, 0, 1]);
+    // beyond int32 the result wraps, as PyTorch's: 2 ** 31 → -2147483648, (-2) ** 31 → -2147483648,
+    // 2 ** 32 → 0 (WGSL's i32() saturated these to 2147483520); 7 ** 8 = 5764801 is exact
+    const big = torch.tensor([2, -2, 2, 7], { ...opts, dtype: 'int32' }).pow(torch.tensor([31, 31, 32, 8], { ...opts, dtype: 'int32' }));
+    expect(await big.tolist()).toEqual([-2147483648, -2147483648, 0, 5764801]);
     // torch.where(b, 0, 1) → tensor([0, 1]) int64; torch.where(b, i64, 1.5) → tensor([1.0, 1.5]) float32
     const w = torch.where(b(), 0, 1);
     expect(w.dtype).toBe('int32');

@@ -8,7 +8,8 @@ import type { Tensor } from '../tensor.js';
 /**
  * WGSL expressions use `x` (unary) or `a`, `b` (binary) of the compute type `T`, and the unary
  * parameters `p0`, `p1` (f32). Comparison expressions yield WGSL `bool`; others yield `T`.
- * Helper functions named here (`wg_pow`) live in shaders/common.wgsl.
+ * Helper functions named here (`wg_pow`) live in shaders/common.wgsl; `f32_to_T(e)` converts an
+ * f32 value to T as storing it does (backends/webgpu/elementwise.ts forType).
  */
 export interface UnaryDef {
   readonly cpu: (x: number, p0: number, p1: number) => number;
@@ -220,8 +221,7 @@ export const binaryOps = {
   // d(a^b) = b a^(b-1) da + a^b ln(a) db. PyTorch gives 0 where the exponent is 0 (da) and where a = 0 (db).
   pow: {
     cpu: Math.pow,
-    // T(0.5) is 0 exactly when T is an integer type
-    wgsl: 'T(wg_pow_as(f32(a), f32(b), f32(T(0.5)) == 0.0))',
+    wgsl: 'f32_to_T(wg_pow(f32(a), f32(b)))',
     result: 'promote',
     node: 'PowBackward0',
     grad: (g, a, b, y, n): Grads => {

@@ -26,6 +26,15 @@ export function nanSafe(expr: string, T: 'f32' | 'i32'): string {
   return expr.replace(NE, (_, a: string, b: string) => (a === b ? `wg_isnan(${a})` : `!(${a} == ${b})`));
 }
 
+/**
+ * An op table's WGSL expression for compute type T: `f32_to_T(e)` converts an f32 value as storing
+ * it would (i32: wg_f2i — truncated, wrapped, NaN and infinities 0 — where WGSL's i32() saturates),
+ * and `!=` is NaN-proof (nanSafe).
+ */
+export function forType(expr: string, T: 'f32' | 'i32'): string {
+  return nanSafe(expr.replace(/\bf32_to_T\(/g, T === 'i32' ? 'wg_f2i(' : 'f32('), T);
+}
+
 interface Plan {
   T: 'f32' | 'i32';
   ops: Operand[];
@@ -46,7 +55,7 @@ function describe(l: ElementwiseLaunch): Plan {
       return {
         T, ops: [l.x], names: ['x'], value: 'T',
         params: (p) => [p.scalar(l.params[0] ?? 0, 'f32'), p.scalar(l.params[1] ?? 0, 'f32')],
-        body: ([p0, p1], [x]) => `  let x: T = ${x};\n  let p0 = ${p0};\n  let p1 = ${p1};\n  let r = ${nanSafe(unaryOps[l.op].wgsl, T)};\n`,
+        body: ([p0, p1], [x]) => `  let x: T = ${x};\n  let p0 = ${p0};\n  let p1 = ${p1};\n  let r = ${forType(unaryOps[l.op].wgsl, T)};\n`,
       };
     }
     case 'binary': {
@@ -55,7 +64,7 @@ function describe(l: ElementwiseLaunch): Plan {
       return {
         T, ops: [l.a, l.b], names: ['a', 'b'], value: def.result === 'bool' ? 'bool' : 'T',
         params: () => [],
-        body: (_, [a, b]) => `  let a: T = ${a};\n  let b: T = ${b};\n  let r = ${nanSafe(def.wgsl, T)};\n`,
+        body: (_, [a, b]) => `  let a: T = ${a};\n  let b: T = ${b};\n  let r = ${forType(def.wgsl, T)};\n`,
       };
     }
     case 'where':

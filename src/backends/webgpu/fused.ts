@@ -10,7 +10,7 @@ import type { MatmulEpilogue } from './matmul.js';
 import { binaryOps, unaryOps } from '../../ops/elementwise.js';
 import template from '../../../shaders/elementwise.wgsl?raw';
 import { bindingDecl, coalesce, computeType, convertLoad, convertStore, fill, Params, rowMajor, storageType, type Ctx } from './codegen.js';
-import { encodeElementwise, nanSafe } from './elementwise.js';
+import { encodeElementwise, forType } from './elementwise.js';
 import { contiguousStrides } from '../../shape.js';
 import type { GpuBuf } from './pool.js';
 
@@ -52,14 +52,14 @@ function statements(k: FusedKernel, p: Params, load: (input: number) => string):
       case 'unary': {
         const T = computeType(node.compute);
         const p0 = p.scalar(node.params[0] ?? 0, 'f32'), p1 = p.scalar(node.params[1] ?? 0, 'f32');
-        const e = nanSafe(withT(unaryOps[node.f].wgsl, T), T);
+        const e = forType(withT(unaryOps[node.f].wgsl, T), T);
         stmts.push(`  var ${v}: ${S};\n  {\n    let x: ${T} = ${convertLoad(dt(node.x), T, `v${node.x}`)};\n    let p0 = ${p0};\n    let p1 = ${p1};\n    let r = ${e};\n    ${v} = ${convertStore(node.dtype, T, 'r')};\n  }`);
         return;
       }
       case 'binary': {
         const T = computeType(node.compute);
         const def = binaryOps[node.f];
-        const e = nanSafe(withT(def.wgsl, T), T);
+        const e = forType(withT(def.wgsl, T), T);
         stmts.push(
           `  var ${v}: ${S};\n  {\n    let a: ${T} = ${convertLoad(dt(node.a), T, `v${node.a}`)};\n    let b: ${T} = ${convertLoad(dt(node.b), T, `v${node.b}`)};\n` +
             `    let r = ${e};\n    ${v} = ${convertStore(node.dtype, def.result === 'bool' ? 'bool' : T, 'r')};\n  }`,
