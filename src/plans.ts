@@ -1,16 +1,18 @@
 /**
  * The plan cache: a graph whose structure was seen before replays its cached schedule instead of
  * being scheduled again, and each step keeps a cache slot the backend fills on first use (WebGPU:
- * the fused kernel's pipeline, parameter words and binding order), so a repeated training step
- * costs little more than encoding its dispatches.
+ * the dispatches the step's first encode made — pipelines, parameter words, which of the step's
+ * buffers each binding is; wasm: the compiled kernel), so a repeated training step costs little
+ * more than encoding its dispatches.
  *
  * The key is the graph's structure, with buffers numbered by first use (tinygrad's trick for
  * schedule-cache keys): per launch its kind, op, dtypes, shapes, strides, offsets, the scalars of
  * elementwise launches (they are baked into fused kernels), and which buffers are dead at the end.
  * A plan is rebuilt when any of these differ — another shape, a view with other strides, another
  * pattern of buffer reuse, a tensor released (or kept) where it was kept (or released), another
- * scalar. Values of barrier launches (a random seed, a fill value) are not part of the key: replay
- * takes them from the new launches. Buffers are never part of a plan: replay binds the new
+ * scalar or fill value (WebGPU's replay of recorded dispatches relies on these being in the key).
+ * Numbers of barrier launches (a random seed, a gather's dim) are not part of the key: replay takes
+ * them from the new launches. Buffers are never part of a plan: replay binds the new
  * launches' buffers, so outputs of one replay never share memory with another's.
  */
 import type { BufferHandle, Launch, View } from './backend.js';

@@ -501,7 +501,7 @@ export class WebGPUBackend implements Backend, Ctx {
         this.dispatchWords(op.pipeline, op.words, op.words.length, op.bytes, bound, r.length, op.x, op.y, op.z);
       }
     }
-    for (const v of p.variants) countVariant(v);
+    countVariant(...p.variants);
   }
 
   async synchronize(): Promise<void> {
@@ -728,8 +728,12 @@ export class WebGPUBackend implements Backend, Ctx {
 
   private toError(e: GPUError, batch: Batch | null): DeviceError {
     const oom = typeof GPUOutOfMemoryError !== 'undefined' && e instanceof GPUOutOfMemoryError;
-    const named = /launch \d+ \([^)]*\)(?: at [^"\]\n]*)?/.exec(e.message)?.[0];
     const names = batch?.names ?? [];
+    // Dawn names the labelled object at fault; pipelines and bind groups are shared, labelled by
+    // the launch that made them, so a label counts only when it names a launch of this batch
+    const m = /launch (\d+) \([^)]*\)(?: at [^"\]\n]*)?/.exec(e.message);
+    const no = m ? Number(m[1]) : NaN;
+    const named = m && (!batch || (no >= batch.first && no < batch.first + names.length)) ? m[0] : undefined;
     const listed = names.slice(0, 8).map((n, i) => formatLabel(batch!.first + i, n).replace(/^launch \d+ /, ''));
     const where = named ?? (names.length ? `a batch of ${names.length} launches (${listed.join(', ')}${names.length > 8 ? ', ...' : ''})` : 'a WebGPU call');
     return new DeviceError(`WebGPU ${oom ? 'out-of-memory' : 'validation'} error in ${where}: ${e.message.trim()}`);

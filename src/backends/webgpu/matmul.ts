@@ -121,19 +121,9 @@ function subgroupBody(modeA: Mode, modeB: Mode, SG: number, TM: number, TN: numb
     const idx = `ar${j} + (k + ak${j}) * ${r.aCs}`;
     body.push(`    let av${j} = A[${vecA ? `(${idx}) / 4u` : idx}];`);
   }
-  if (modeB === 'vo') for (let j = 0; j < TN / 4; j++) rows.push(`  let cb${j} = bBase + min(nl + ${4 * j}u, N - 4u);`);
-  else for (let c = 0; c < TN; c++) rows.push(`  let cn${c} = bBase + min(nl + ${c}u, N - 1u) * ${r.bCs};`);
-  if (modeB === 'vk') for (let c = 0; c < TN; c++) body.push(`    let bv${c} = Bm[(cn${c} + k) / 4u];`);
-  for (let s = 0; s < S; s++) {
-    const kx = `(k + ${s}u)`;
-    for (let j = 0; j < TN / 4; j++) {
-      let b: string;
-      if (modeB === 'vo') b = `Bm[(cb${j} + ${kx} * ${r.bRs}) / 4u]`;
-      else if (modeB === 'vk') b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `bv${4 * j + c}[${s}]`).join(', ')})`;
-      else b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `Bm[cn${4 * j + c} + ${kx} * ${r.bRs}]`).join(', ')})`;
-      body.push(`    let b${s}_${j} = ${b};`);
-    }
-  }
+  rows.push(...bColumns(modeB, TN, 'nl', r));
+  body.push(...bPreload(modeB, TN));
+  for (let s = 0; s < S; s++) for (let j = 0; j < TN / 4; j++) body.push(`    let b${s}_${j} = ${bVec(modeB, j, s, `(k + ${s}u)`, T, r)};`);
   // Slots in the order that updates each accumulator S times in a row (fewer spills to reload).
   const order = Array.from({ length: slots }, (_, l) => l);
   if (modeA !== 'vk') {
@@ -153,6 +143,24 @@ function subgroupBody(modeA: Mode, modeB: Mode, SG: number, TM: number, TN: numb
   return { rows: rows.join('\n'), body: body.join('\n') };
 }
 
+/** B's column indices for TN columns from `col`, clamped into range (edge blocks compute on repeated data, store nothing). */
+function bColumns(modeB: Mode, TN: number, col: string, r: Record<string, string>): string[] {
+  if (modeB === 'vo') return Array.from({ length: TN / 4 }, (_, j) => `  let cb${j} = bBase + min(${col} + ${4 * j}u, N - 4u);`);
+  return Array.from({ length: TN }, (_, c) => `  let cn${c} = bBase + min(${col} + ${c}u, N - 1u) * ${r.bCs};`);
+}
+
+/** With B read along k (vk): each column's four k values, loaded once per step of 4. */
+function bPreload(modeB: Mode, TN: number): string[] {
+  return modeB === 'vk' ? Array.from({ length: TN }, (_, c) => `    let bv${c} = Bm[(cn${c} + k) / 4u];`) : [];
+}
+
+/** B's values of columns 4j..4j+3 at k step `step` (row index `kx`), as one vec4. */
+function bVec(modeB: Mode, j: number, step: number, kx: string, T: string, r: Record<string, string>): string {
+  if (modeB === 'vo') return `Bm[(cb${j} + ${kx} * ${r.bRs}) / 4u]`;
+  if (modeB === 'vk') return `vec4<${T}>(${[0, 1, 2, 3].map((c) => `bv${4 * j + c}[${step}]`).join(', ')})`;
+  return `vec4<${T}>(${[0, 1, 2, 3].map((c) => `Bm[cn${4 * j + c} + ${kx} * ${r.bRs}]`).join(', ')})`;
+}
+
 /** WGSL of the direct kernel's loop body: KU steps of k, each a TM x TN block of multiply-adds. */
 function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number, T: string, r: Record<string, string>): { rows: string; body: string } {
   const rows: string[] = [];
@@ -160,10 +168,9 @@ function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number
   // Row and column indices, clamped into range: edge blocks compute on repeated data, store nothing.
   if (modeA === 'vo') for (let q = 0; q < TM / 4; q++) rows.push(`  let am${q} = aBase + min(m + ${4 * q}u, M - 4u);`);
   else for (let i = 0; i < TM; i++) rows.push(`  let ra${i} = aBase + min(m + ${i}u, M - 1u) * ${r.aRs};`);
-  if (modeB === 'vo') for (let j = 0; j < TN / 4; j++) rows.push(`  let cb${j} = bBase + min(n + ${4 * j}u, N - 4u);`);
-  else for (let c = 0; c < TN; c++) rows.push(`  let cn${c} = bBase + min(n + ${c}u, N - 1u) * ${modeB === 'vk' ? r.bCs : r.bCs};`);
+  rows.push(...bColumns(modeB, TN, 'n', r));
   if (modeA === 'vk') for (let i = 0; i < TM; i++) body.push(`    let av${i} = A[(ra${i} + k) / 4u];`);
-  if (modeB === 'vk') for (let c = 0; c < TN; c++) body.push(`    let bv${c} = Bm[(cn${c} + k) / 4u];`);
+  body.push(...bPreload(modeB, TN));
   for (let kk = 0; kk < KU; kk++) {
     const kx = kk === 0 ? 'k' : `(k + ${kk}u)`;
     const a = (i: number): string => {
@@ -172,13 +179,7 @@ function directBody(modeA: Mode, modeB: Mode, TM: number, TN: number, KU: number
       return `A[ra${i} + ${kx} * ${r.aCs}]`;
     };
     if (modeA === 'vo') for (let q = 0; q < TM / 4; q++) body.push(`    let aw${kk}_${q} = A[(am${q} + ${kx} * ${r.aCs}) / 4u];`);
-    for (let j = 0; j < TN / 4; j++) {
-      let b: string;
-      if (modeB === 'vo') b = `Bm[(cb${j} + ${kx} * ${r.bRs}) / 4u]`;
-      else if (modeB === 'vk') b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `bv${4 * j + c}[${kk}]`).join(', ')})`;
-      else b = `vec4<${T}>(${[0, 1, 2, 3].map((c) => `Bm[cn${4 * j + c} + ${kx} * ${r.bRs}]`).join(', ')})`;
-      body.push(`    let b${kk}_${j} = ${b};`);
-    }
+    for (let j = 0; j < TN / 4; j++) body.push(`    let b${kk}_${j} = ${bVec(modeB, j, kk, kx, T, r)};`);
     if (modeA !== 'vo' && modeA !== 'vk') for (let i = 0; i < TM; i++) body.push(`    let as${kk}_${i} = ${a(i)};`);
     for (let i = 0; i < TM; i++) {
       const ai = modeA === 'vo' || modeA === 'vk' ? a(i) : `as${kk}_${i}`;
