@@ -112,14 +112,21 @@ export function disposeTemporaries(fn: () => void, keep: () => readonly Tensor[]
   } finally {
     frames.pop();
     const kept = keep();
-    const keepSet = kept ? new Set(kept) : null;
-    const outer = frames[frames.length - 1];
-    for (const t of frame.made) {
-      if (!keepSet || keepSet.has(t)) outer?.made.add(t);
-      else t.dispose();
-    }
-    if (outer) for (const r of frame.roots) if (!outer.made.has(r)) outer.roots.add(r);
+    closeFrame(frame, kept ? new Set(kept) : null);
   }
+}
+
+/**
+ * Disposes what a closed frame made except `keep` (all of it kept when null), hands the rest and
+ * the frame's roots to the enclosing frame.
+ */
+function closeFrame(frame: Frame, keep: ReadonlySet<Tensor> | null): void {
+  const outer = frames[frames.length - 1];
+  for (const t of frame.made) {
+    if (!keep || keep.has(t)) outer?.made.add(t);
+    else t.dispose();
+  }
+  if (outer) for (const r of frame.roots) if (!outer.made.has(r)) outer.roots.add(r);
 }
 
 function release(frame: Frame, result: unknown): void {
@@ -127,12 +134,7 @@ function release(frame: Frame, result: unknown): void {
   collect(result, returned, new Set());
   const keep = new Set<Tensor>();
   keepGraph([...returned, ...frame.roots], keep);
-  const outer = frames[frames.length - 1];
-  for (const t of frame.made) {
-    if (keep.has(t)) outer?.made.add(t);
-    else t.dispose();
-  }
+  closeFrame(frame, keep);
   // Prompt release: run what the scope recorded, so the buffers it disposed go back now.
   realize();
-  if (outer) for (const r of frame.roots) if (!outer.made.has(r)) outer.roots.add(r);
 }
