@@ -3,6 +3,7 @@
  * the `webgpu` npm package, loaded with a dynamic import only in Node so that browser bundles and
  * CPU-only installs never load it.
  */
+import { installDawnPacing } from './dawn-pacing.js';
 import { withDawnNoticesFiltered } from './dawn-stderr.js';
 
 /** What the backend needs to know about the device it got. */
@@ -77,6 +78,8 @@ const WANTED_LIMITS = [
 export async function requestDevice(): Promise<DeviceInfo | string> {
   const gpu = await findGpu();
   if (typeof gpu === 'string') return gpu;
+  // Dawn is the WebGPU of Node, however the GPU object was found (WGTORCH_DAWN_PACING=0: Dawn's own polling)
+  if (isNode() && process.env.WGTORCH_DAWN_PACING !== '0') installDawnPacing();
   let adapter: GPUAdapter | null = null;
   try {
     const request = () => gpu.requestAdapter({ powerPreference: 'high-performance' });

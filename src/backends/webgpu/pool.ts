@@ -17,6 +17,7 @@
  * batch before destroying free memory.
  */
 import { RuntimeError } from '../../errors.js';
+import { HeldBytes } from '../../gc-hints.js';
 
 /** A pooled GPUBuffer: the memory, its bucket size, and the last batch (encoder) that used it. */
 export interface PoolMem {
@@ -29,6 +30,7 @@ export interface PoolMem {
 }
 
 let nextMemId = 1;
+
 
 /** The handle a Storage holds on WebGPU: a (lazily bound) pooled buffer and the backend that owns it. */
 export class GpuBuf {
@@ -92,10 +94,19 @@ export function memoryStats(tensors: BufferPool, staging: BufferPool): PoolStats
 }
 
 export class BufferPool {
+  /**
+   * Free memory by bucket, each a binary heap ordered by id: bind() takes the oldest buffer. Memory
+   * that the collector returns (a plain training loop's step outputs) comes back in a different
+   * order every cycle; taken lowest id first, the k-th binding after a collection gets the same
+   * buffer each cycle, so a replayed plan's dispatches find their bind groups again instead of
+   * binding a new combination of buffers each step.
+   */
   private readonly free = new Map<number, PoolMem[]>();
   readonly stats: PoolCounts = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
   /** createBuffer calls of this pool. */
   created = 0;
+  /** Bound bytes not yet returned: dead tensors' memory comes back only after a collection (gc-hints.ts). */
+  private readonly held = new HeldBytes();
 
   constructor(
     private readonly device: GPUDevice,
@@ -113,10 +124,11 @@ export class BufferPool {
     return g;
   }
 
-  /** Binds g to a free buffer of its bucket, or to a new one. */
+  /** Binds g to the oldest free buffer of its bucket, or to a new one. */
   bind(g: GpuBuf): PoolMem {
     const size = g.size;
-    let mem = this.free.get(size)?.pop();
+    const heap = this.free.get(size);
+    let mem = heap?.length ? popMin(heap) : undefined;
     if (mem) {
       this.stats.pooledBytes -= size;
       this.stats.pooledBuffers--;
@@ -124,6 +136,7 @@ export class BufferPool {
       mem = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` }), size, id: nextMemId++, lastUse: -1 };
       this.created++;
     }
+    this.held.made(size);
     g.mem = mem;
     return mem;
   }
@@ -136,12 +149,13 @@ export class BufferPool {
     this.stats.liveBuffers--;
     const mem = g.mem;
     if (!mem) return;
+    this.held.returned(mem.size);
     g.mem = null;
     this.stats.pooledBytes += mem.size;
     this.stats.pooledBuffers++;
-    let list = this.free.get(mem.size);
-    if (!list) this.free.set(mem.size, (list = []));
-    list.push(mem);
+    let heap = this.free.get(mem.size);
+    if (!heap) this.free.set(mem.size, (heap = []));
+    pushMin(heap, mem);
   }
 
   /** Destroys every free buffer (PyTorch's torch.cuda.empty_cache()). */
@@ -161,4 +175,37 @@ export class BufferPool {
     this.free.clear();
     Object.assign(this.stats, { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 });
   }
+}
+
+/** Adds mem to a binary heap ordered by id. */
+function pushMin(heap: PoolMem[], mem: PoolMem): void {
+  let i = heap.length;
+  heap.push(mem);
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]!.id <= mem.id) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = mem;
+}
+
+/** Takes the lowest id out of a non-empty binary heap. */
+function popMin(heap: PoolMem[]): PoolMem {
+  const top = heap[0]!;
+  const last = heap.pop()!;
+  const n = heap.length;
+  if (n > 0) {
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && heap[c + 1]!.id < heap[c]!.id) c++;
+      if (heap[c]!.id >= last.id) break;
+      heap[i] = heap[c]!;
+      i = c;
+    }
+    heap[i] = last;
+  }
+  return top;
 }

@@ -1,38 +1,17 @@
 import { RuntimeError } from '../../../errors.js';
 import { cpuAllocError, hostView, type DType, type HostArray } from '../../../dtype.js';
+import { gcHint, HeldBytes } from '../../../gc-hints.js';
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; engines may allow less (growth failure is reported, not thrown raw). */
 const MAX_PAGES = 65536;
-/** A collection hint is given each time the bytes of tensors made and not returned grow by this much. */
-const HINT_EVERY = 32 * 2 ** 20;
-/** A hint is also given when this many bytes of fresh memory were cut with no block released meanwhile. */
-const HINT_FRESH = 4 * 2 ** 20;
-const HINT_BYTES = 128 * 2 ** 20;
-let hintSink: ArrayBuffer | null = null;
-
 /**
- * Tells the garbage collector that memory is being held. Tensors in the wasm memory are invisible
- * to it: it sees small Tensor objects, and FinalizationRegistry callbacks (which return their
- * blocks) run only after a full collection, which small objects rarely cause. An ArrayBuffer's
- * size counts as external memory, which is what schedules full collections; a large one that is
- * never written costs address space, not resident memory (the allocator maps zero pages). The
- * heap gives a hint whenever the bytes of tensors made and not returned grow by HINT_EVERY (see
- * made()), and when the memory grows by HINT_FRESH with no block coming back: 60,000 rounds of a
- * 64×64 `mul` + `sum` + `item()` then grow the process by ~45 MB, not ~1 GB
- * (test/cpu-memory.test.ts). Hints cost a full collection each: every 4 MiB made the seed's
- * training loop spent a third of its time collecting; every 32 MiB, a tenth.
- * A loop that never yields to the event loop still holds its garbage until it does: finalizers
- * are tasks. Such loops release promptly with torch.scope() or dispose().
+ * A hint (gc-hints.ts) is also given when this many bytes of fresh memory were cut with no block
+ * released meanwhile. With the hints every 32 MiB of tensors made and not returned (HeldBytes),
+ * 60,000 rounds of a 64×64 `mul` + `sum` + `item()` grow the process by ~45 MB, not ~1 GB
+ * (test/cpu-memory.test.ts).
  */
-function gcHint(): void {
-  hintSink = null;
-  try {
-    hintSink = new ArrayBuffer(HINT_BYTES);
-  } catch {
-    // an engine that refuses the address space gets no hint; nothing else depends on it
-  }
-}
+const HINT_FRESH = 4 * 2 ** 20;
 
 /**
  * The size class of a request: multiples of 16 bytes (v128 alignment) up to 1 KiB, then four
@@ -64,32 +43,21 @@ export class WasmHeap {
   pooledBytes = 0;
   /** Bytes of tensors made since the backend last yielded a task (it resets it when it yields). */
   fresh = 0;
-  /** Bytes of tensors made and not yet returned, and the figure at which the next hint is given. */
-  private outstanding = 0;
-  private hintAt = HINT_EVERY;
+  /** Bytes of tensors made and not yet returned (collection hints). */
+  private readonly held = new HeldBytes();
   /** Fresh bytes cut since a block was last released, and whether a hint was given for them. */
   private sinceRelease = 0;
   private hinted = false;
 
-  /**
-   * Counts a tensor of `bytes` made (its block is bound later, if ever). Whenever the tensors not
-   * returned have grown by HINT_EVERY, dead ones are likely waiting for a collection: a hint is
-   * given. The tensors made before this one count, not this one: one large tensor made after
-   * the last one was disposed is not garbage, and must not cost a collection per op.
-   */
+  /** Counts a tensor of `bytes` made (its block is bound later, if ever): see HeldBytes.made(). */
   made(bytes: number): void {
     this.fresh += bytes;
-    if (this.outstanding >= this.hintAt) {
-      this.hintAt = this.outstanding + HINT_EVERY;
-      gcHint();
-    }
-    this.outstanding += bytes;
+    this.held.made(bytes);
   }
 
-  /** Counts a tensor of `bytes` returned (see made()). */
+  /** Counts a tensor of `bytes` returned. */
   returned(bytes: number): void {
-    this.outstanding = Math.max(0, this.outstanding - bytes);
-    this.hintAt = Math.min(this.hintAt, this.outstanding + HINT_EVERY);
+    this.held.returned(bytes);
   }
 
   /** The address of a block of at least `bytes` bytes, 16-byte aligned; not cleared when it is reused. */

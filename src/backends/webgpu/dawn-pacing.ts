@@ -1,0 +1,70 @@
+/**
+ * Pacing of Dawn's event polling in Node. The `webgpu` package delivers its callbacks (mapAsync,
+ * onSubmittedWorkDone, popErrorScope) by polling: while one is pending, its binding calls the
+ * global `setImmediate(tick)` (looked up on every call), and each tick processes Dawn's events and
+ * queues the next. While JS waits for the device, that loop spins the main thread: on lavapipe,
+ * whose workers run on the same cores, the seed's net (500 steps, a read every 100) spent ~600
+ * ticks a step, 10% of its profile in the ticks themselves, and made 60% of all the garbage the
+ * collector then spent 12–16% of the profile on.
+ *
+ * Installed once when the WebGPU backend starts in Node, the wrapper forwards every call to the
+ * real setImmediate, except Dawn's ticks (anonymous native functions) of a wait older than SPIN_MS:
+ * those run from a 1 ms timer instead. A short wait (a small read in a test) still sees its result
+ * within microseconds; a long one costs at most a millisecond of latency and no spinning.
+ */
+
+/** How long a wait polls at full speed before its ticks are paced. */
+export const SPIN_MS = 1;
+/** The delay of a paced tick (Node clamps timers to at least 1 ms). */
+export const PACED_DELAY_MS = 1;
+
+type Immediate = (cb: (...args: unknown[]) => void, ...args: unknown[]) => unknown;
+type Timeout = (cb: () => void, ms: number) => unknown;
+
+const fnToString = Function.prototype.toString;
+
+/** Whether a setImmediate callback is one of Dawn's ticks: a native function without a name. */
+export function isDawnTick(cb: unknown): cb is () => void {
+  // arrow functions have no prototype; native template functions (Napi::Function) do
+  return typeof cb === 'function' && cb.name === '' && 'prototype' in cb && fnToString.call(cb).includes('[native code]');
+}
+
+/**
+ * A setImmediate that paces Dawn's ticks (see the file comment). A tick requested from outside a
+ * tick starts a wait; ticks requested by ticks continue it.
+ */
+export function pacedSetImmediate(immediate: Immediate, timeout: Timeout, now: () => number): Immediate {
+  let waitStart = 0;
+  let inTick = false;
+  const paced = function setImmediate(cb: (...args: unknown[]) => void, ...args: unknown[]): unknown {
+    if (!isDawnTick(cb)) return immediate(cb, ...args);
+    const t = now();
+    if (!inTick) waitStart = t;
+    const run = () => {
+      inTick = true;
+      try {
+        cb();
+      } finally {
+        inTick = false;
+      }
+    };
+    return t - waitStart < SPIN_MS ? immediate(run) : timeout(run, PACED_DELAY_MS);
+  };
+  // util.promisify(setImmediate) and friends read properties of the function itself
+  for (const key of Reflect.ownKeys(immediate)) {
+    if (key === 'length' || key === 'name' || key === 'prototype') continue;
+    Object.defineProperty(paced, key, Object.getOwnPropertyDescriptor(immediate, key)!);
+  }
+  return paced;
+}
+
+const INSTALLED = Symbol.for('wgtorch.dawnPacing');
+
+/** Installs the pacing on globalThis.setImmediate once per realm (Node only; a no-op elsewhere). */
+export function installDawnPacing(): void {
+  const g = globalThis as { setImmediate?: Immediate & { [INSTALLED]?: true } };
+  if (typeof g.setImmediate !== 'function' || g.setImmediate[INSTALLED]) return;
+  const paced = pacedSetImmediate(g.setImmediate, (cb, ms) => setTimeout(cb, ms), () => performance.now()) as Immediate & { [INSTALLED]?: true };
+  paced[INSTALLED] = true;
+  g.setImmediate = paced;
+}

@@ -1,0 +1,169 @@
+/**
+ * Host-side memory and polling policies, driven without a device: collection hints for memory the
+ * collector cannot see (src/gc-hints.ts), the WebGPU pool's order of reuse (pool.ts), and the pacing
+ * of Dawn's event polling in Node (dawn-pacing.ts).
+ */
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { HeldBytes } from '../src/gc-hints.js';
+import { BufferPool } from '../src/backends/webgpu/pool.js';
+import { isDawnTick, pacedSetImmediate, PACED_DELAY_MS, SPIN_MS } from '../src/backends/webgpu/dawn-pacing.js';
+
+describe('HeldBytes (collection hints)', () => {
+  it('hints once each time the bytes made and not returned have grown by the step, counting earlier bytes only', () => {
+    let hints = 0;
+    const h = new HeldBytes(100, () => hints++);
+    h.made(100); // the first 100 bytes are not garbage yet: no hint for them
+    expect(hints).toBe(0);
+    h.made(10); // 100 held before this one: one hint
+    expect(hints).toBe(1);
+    for (let i = 0; i < 9; i++) h.made(10); // 200 held now, the next hint is at 210
+    expect(hints).toBe(1);
+    h.made(10);
+    h.made(10);
+    expect(hints).toBe(2);
+  });
+
+  it('returned bytes move the next hint down, never below what is held', () => {
+    let hints = 0;
+    const h = new HeldBytes(100, () => hints++);
+    h.made(150);
+    h.returned(150); // nothing held: the next hint is 100 bytes away again
+    h.made(60);
+    h.made(60); // 60 held before it: no hint
+    expect(hints).toBe(0);
+    h.made(1); // 120 held: hint
+    expect(hints).toBe(1);
+    h.returned(1000); // more than was counted (a handle made before the counter): held stays at 0
+    h.made(99);
+    h.made(1);
+    expect(hints).toBe(1);
+  });
+});
+
+/** A device that only makes buffers (all BufferPool needs). */
+function fakeDevice(): GPUDevice {
+  let n = 0;
+  return { createBuffer: (d: GPUBufferDescriptor) => ({ size: d.size, label: `b${n++}`, destroy() {} }) } as unknown as GPUDevice;
+}
+
+describe('BufferPool order of reuse', () => {
+  it('hands out the oldest free buffer of a bucket, whatever order buffers came back in', () => {
+    const pool = new BufferPool(fakeDevice(), 0, 1 << 30, {}, 't');
+    const first = Array.from({ length: 6 }, () => pool.acquire(1000));
+    const ids = first.map((g) => g.bind().id);
+    for (const i of [4, 1, 5, 0, 3, 2]) pool.release(first[i]!);
+    const again = Array.from({ length: 6 }, () => pool.acquire(1000).bind().id);
+    expect(again).toEqual(ids);
+    expect(pool.created).toBe(6);
+  });
+
+  it('after each round of releases in a new order, a round of binds takes the buffers in the same order', () => {
+    const pool = new BufferPool(fakeDevice(), 0, 1 << 30, {}, 't');
+    let round = Array.from({ length: 5 }, () => pool.acquire(4096));
+    const ids = round.map((g) => g.bind().id);
+    for (const order of [[3, 0, 4, 1, 2], [2, 4, 0, 3, 1], [1, 3, 2, 0, 4]]) {
+      for (const i of order) pool.release(round[i]!);
+      round = Array.from({ length: 5 }, () => pool.acquire(4096));
+      expect(round.map((g) => g.bind().id)).toEqual(ids);
+    }
+    expect(pool.created).toBe(5);
+  });
+
+  it('interleaved releases and binds always take the lowest id free', () => {
+    const pool = new BufferPool(fakeDevice(), 0, 1 << 30, {}, 't');
+    const gs = Array.from({ length: 8 }, () => pool.acquire(64));
+    const id = gs.map((g) => g.bind().id);
+    for (const i of [7, 2, 5]) pool.release(gs[i]!);
+    expect(pool.acquire(64).bind().id).toBe(id[2]);
+    pool.release(gs[0]!);
+    expect(pool.acquire(64).bind().id).toBe(id[0]);
+    expect(pool.acquire(64).bind().id).toBe(id[5]);
+    expect(pool.acquire(64).bind().id).toBe(id[7]);
+    expect(pool.stats.pooledBuffers).toBe(0);
+    expect(pool.created).toBe(8);
+  });
+});
+
+describe('pacing of Dawn polling', () => {
+  /** A fake event loop: immediates and timers queued, a clock moved by hand. */
+  function fakeLoop() {
+    let now = 0;
+    const immediates: (() => void)[] = [];
+    const timers: { at: number; cb: () => void }[] = [];
+    const immediate = ((cb: (...a: unknown[]) => void, ...args: unknown[]) => {
+      immediates.push(() => cb(...args));
+      return 'immediate';
+    }) as unknown as Parameters<typeof pacedSetImmediate>[0];
+    const timeout = (cb: () => void, ms: number) => {
+      timers.push({ at: now + ms, cb });
+      return 'timer';
+    };
+    const paced = pacedSetImmediate(immediate, timeout, () => now);
+    return {
+      paced, immediates, timers,
+      advance(ms: number) { now += ms; },
+      runImmediate() { immediates.shift()!(); },
+      runTimer() { const t = timers.shift()!; now = Math.max(now, t.at); t.cb(); },
+    };
+  }
+  /** A Dawn tick stand-in: an anonymous native function (what Napi::Function::New makes). */
+  const dawnTick = (f: () => void) => {
+    const bound = f.bind(null); // a bound function is native, and named "bound f"; Dawn's has no name
+    Object.defineProperty(bound, 'name', { value: '' });
+    Object.defineProperty(bound, 'prototype', { value: {} });
+    return bound;
+  };
+
+  it('recognizes only anonymous native functions as Dawn ticks', () => {
+    expect(isDawnTick(dawnTick(() => {}))).toBe(true);
+    expect(isDawnTick(() => {})).toBe(false); // arrow: no prototype
+    expect(isDawnTick(function () {})).toBe(false); // anonymous, but JS source
+    expect(isDawnTick((() => {}).bind(null))).toBe(false); // native, but named "bound "
+    expect(isDawnTick(setTimeout)).toBe(false);
+  });
+
+  it('other callbacks go straight to setImmediate with their arguments', () => {
+    const loop = fakeLoop();
+    const got: unknown[] = [];
+    expect(loop.paced((a: unknown, b: unknown) => got.push(a, b), 1, 2)).toBe('immediate');
+    loop.advance(50);
+    expect(loop.paced(function named() { got.push(3); })).toBe('immediate');
+    loop.runImmediate();
+    loop.runImmediate();
+    expect(got).toEqual([1, 2, 3]);
+    expect(loop.timers.length).toBe(0);
+  });
+
+  it('a wait polls at full speed for SPIN_MS, then one tick per timer; a new wait spins again', () => {
+    const loop = fakeLoop();
+    let ticks = 0;
+    let pending = 3; // Dawn keeps ticking while something is pending
+    const tick = () => {
+      ticks++;
+      if (--pending > 0) loop.paced(dawnTick(tick));
+    };
+    loop.paced(dawnTick(tick)); // a wait starts
+    loop.runImmediate(); // tick 1, requests tick 2 at full speed
+    expect(loop.immediates.length).toBe(1);
+    loop.advance(SPIN_MS); // the wait is SPIN_MS old when tick 2 runs and asks for tick 3
+    loop.runImmediate();
+    expect(loop.immediates.length).toBe(0);
+    expect(loop.timers.map((t) => t.at)).toEqual([SPIN_MS + PACED_DELAY_MS]);
+    loop.runTimer(); // tick 3: nothing pending after it
+    expect(ticks).toBe(3);
+    expect(loop.timers.length + loop.immediates.length).toBe(0);
+    // a later wait (requested outside a tick) starts at full speed again
+    loop.advance(100);
+    pending = 1;
+    loop.paced(dawnTick(tick));
+    expect(loop.immediates.length).toBe(1);
+    loop.runImmediate();
+    expect(ticks).toBe(4);
+  });
+
+  it('keeps what util.promisify reads from setImmediate', async () => {
+    const paced = pacedSetImmediate(setImmediate as never, setTimeout as never, () => performance.now());
+    expect(await promisify(paced as typeof setImmediate)('value')).toBe('value');
+  });
+});
