@@ -3,7 +3,7 @@ import type { FusedKernel } from './kernel.js';
 import { cpuBackend } from './backends/cpu/index.js';
 import { DeviceError, RuntimeError, TorchError } from './errors.js';
 import { contiguousStrides } from './shape.js';
-import { clearPlans, planFor } from './plans.js';
+import { clearPlans, planFor, type PlanMemo } from './plans.js';
 import { pruned, schedule, type Step } from './schedule.js';
 
 /**
@@ -212,11 +212,11 @@ class Lazy implements Backend {
       for (const c of this.carriedIn.get(b) ?? []) hits.set(c, null);
     };
     if (all) for (const list of this.carriedOut.values()) for (const c of list) hits.set(c, null);
-    for (const l of recs) {
-      const a = launchBufs(l);
-      a.reads.forEach(touch);
-      a.writes.forEach((b) => (touch(b), write(b)));
-    }
+    const visit = (b: BufferHandle, written: boolean) => {
+      touch(b);
+      if (written) write(b);
+    };
+    for (const l of recs) eachAccess(l, visit);
     if (only) {
       touch(only.buf);
       if (only.write) write(only.buf);
@@ -278,10 +278,16 @@ class Lazy implements Backend {
       this.runCarried(g.recs, all || eager);
       const dead = (b: BufferHandle) => g.dead.has(b);
       let slots: object[];
-      ({ steps, slots } = planFor(this.device, g.recs, dead, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
+      let memo: PlanMemo;
+      ({ steps, slots, memo } = planFor(this.device, g.recs, dead, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
       if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
       const later = all || eager;
-      const carried = later ? new Set<number>() : trailing(steps, g.recs, bound / 4);
+      // trailing() depends only on what the plan's key holds (steps, buffer sharing, dead buffers)
+      if (!later && memo.trailingLimit !== bound / 4) {
+        memo.trailing = [...trailing(steps, g.recs, bound / 4)];
+        memo.trailingLimit = bound / 4;
+      }
+      const carried = new Set<number>(later ? [] : memo.trailing);
       steps.forEach((s, i) => {
         if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
         else if (!carried.has(i)) this.run(s, g, slots[i]!);
@@ -452,6 +458,25 @@ function eachBuf(l: Launch, fn: (b: BufferHandle) => void): void {
     case 'fill': fn(l.out.buf); return;
     default:
       for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) fn((v as { buf: BufferHandle }).buf);
+  }
+}
+
+/** Calls fn with every buffer a launch reads (written: false) and writes (true), as launchBufs() lists them. */
+function eachAccess(l: Launch, fn: (b: BufferHandle, written: boolean) => void): void {
+  // the common kinds without arrays
+  switch (l.kind) {
+    case 'unary': case 'copy': fn(l.x.buf, false); fn(l.out.buf, true); return;
+    case 'binary':
+      if (typeof l.a === 'object') fn(l.a.buf, false);
+      if (typeof l.b === 'object') fn(l.b.buf, false);
+      fn(l.out.buf, true);
+      return;
+    case 'fill': fn(l.out.buf, true); return;
+    default: {
+      const a = launchBufs(l);
+      for (const b of a.reads) fn(b, false);
+      for (const b of a.writes) fn(b, true);
+    }
   }
 }
 

@@ -36,6 +36,14 @@ interface Plan {
   device: string;
   key: number[];
   steps: TemplateStep[];
+  memo: PlanMemo;
+}
+
+/** What the executor derives from a plan's steps alone, kept with the plan (a new object for a plan not kept). */
+export interface PlanMemo {
+  /** The steps that may move to the next graph (executor.ts trailing()), for a limit of `trailingLimit` launches. */
+  trailing?: readonly number[];
+  trailingLimit?: number;
 }
 
 /** Plans kept (least recently used dropped first). */
@@ -173,7 +181,7 @@ function instantiate(t: Template, recs: readonly Launch[]): FusedKernel {
  * The steps of a graph: from its cached plan when its structure was seen before, else from
  * `build()` (the scheduler), cached for next time. `slots[i]` is step i's cache slot for the backend.
  */
-export function planFor(device: string, recs: readonly Launch[], dead: (b: BufferHandle) => boolean, build: () => Step[]): { steps: Step[]; slots: object[] } {
+export function planFor(device: string, recs: readonly Launch[], dead: (b: BufferHandle) => boolean, build: () => Step[]): { steps: Step[]; slots: object[]; memo: PlanMemo } {
   keyOf(recs, dead);
   const hash = hashOf(device);
   const bucket = cache.get(hash);
@@ -191,7 +199,7 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
             ...(s.pro ? { prologue: instantiate(s.pro, recs) } : {}),
           },
     );
-    return { steps, slots: plan.steps.map((s) => s.slot) };
+    return { steps, slots: plan.steps.map((s) => s.slot), memo: plan.memo };
   }
   planStats.built++;
   const steps = build();
@@ -200,17 +208,18 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
   for (const s of steps) {
     if (s.kind === 'fused') {
       const t = template(s.k, refs);
-      if (!t) return { steps, slots: steps.map(() => ({})) };
+      if (!t) return { steps, slots: steps.map(() => ({})), memo: {} };
       tsteps.push({ kind: 'fused', t, recs: s.recs, deferred: s.deferred ?? false, slot: {} });
     } else {
       const t = s.epilogue ? template(s.epilogue.k, refs) : null;
       const pro = s.prologue ? template(s.prologue, refs) : null;
-      if ((s.epilogue && !t) || (s.prologue && !pro)) return { steps, slots: steps.map(() => ({})) };
+      if ((s.epilogue && !t) || (s.prologue && !pro)) return { steps, slots: steps.map(() => ({})), memo: {} };
       tsteps.push({ kind: 'launch', rec: recs.indexOf(s.l), recs: s.recs, epi: t && s.epilogue ? { t, acc: s.epilogue.acc } : null, pro, slot: {} });
     }
   }
   const list = cache.get(hash) ?? [];
-  list.push({ device, key: toks.slice(0, ntok), steps: tsteps });
+  const memo: PlanMemo = {};
+  list.push({ device, key: toks.slice(0, ntok), steps: tsteps, memo });
   cache.delete(hash);
   cache.set(hash, list);
   if (++cached > MAX_PLANS) {
@@ -218,7 +227,7 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
     cached -= oldest.length;
     cache.delete(h);
   }
-  return { steps, slots: tsteps.map((s) => s.slot) };
+  return { steps, slots: tsteps.map((s) => s.slot), memo };
 }
 
 /** Forgets every plan (a device was replaced: cached pipelines belong to the old one). */

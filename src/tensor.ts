@@ -73,16 +73,20 @@ export class Tensor {
 
   /** A new contiguous tensor with uninitialized (zeroed) memory. */
   static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
-    return Tensor.emptyStrided(shape, contiguousStrides(shape), dtype, device);
+    return Tensor.made(shape.slice(), contiguousStrides(shape), dtype, device);
   }
   /** A new tensor laid out with `strides`, which must be dense (a permutation of contiguous ones). */
   static emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
+    return Tensor.made(shape.slice(), strides.slice(), dtype, device);
+  }
+  /** A new tensor that owns `shape` and `strides` (arrays nobody else holds). */
+  private static made(shape: number[], strides: number[], dtype: DType, device: Device): Tensor {
     const b = backendFor(device);
     if (!b.limits.dtypes.includes(dtype)) {
       throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
     }
     const n = numel(shape);
-    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape.slice(), strides.slice(), 0);
+    return new Tensor(new Storage(b, allocate(b, n, dtype), dtype, n), shape, strides, 0);
   }
 
   get dtype(): DType {

@@ -1,5 +1,6 @@
 /** Builds elementwise launches from the op table: dtype rule, broadcasting, autograd record. */
 import { record, type GradRule } from '../autograd.js';
+import { gradEnabled } from '../grad-mode.js';
 import type { Operand } from '../backend.js';
 import { isFloating, resultType, toFloating, type DType } from '../dtype.js';
 import { RuntimeError, TypeError } from '../errors.js';
@@ -66,17 +67,27 @@ function checkScalar(v: unknown): void {
 
 /** The broadcast shape and device of up to three operands (at least one a tensor). */
 function operandsInfo(ops: readonly (Tensor | number)[]): { shape: number[]; device: Tensor['device'] } {
-  const ts = ops.filter((o): o is Tensor => o instanceof Tensor);
-  ops.forEach((o) => o instanceof Tensor || checkScalar(o));
-  if (ts.length === 0) throw new TypeError('expected at least one Tensor argument');
-  let shape: number[] = ts[0]!.shape.slice();
-  for (const t of ts.slice(1)) shape = broadcastShapes(shape, t.shape);
-  sameDevice(ts);
-  return { shape, device: ts[0]!.device };
+  // scalars are checked first, then shapes, then devices (PyTorch's order); no array per call
+  let first: Tensor | null = null;
+  for (const o of ops) {
+    if (o instanceof Tensor) first ??= o;
+    else checkScalar(o);
+  }
+  if (first === null) throw new TypeError('expected at least one Tensor argument');
+  let shape: number[] = first.shape.slice();
+  for (const o of ops) if (o instanceof Tensor && o !== first && !sameShape(shape, o.shape)) shape = broadcastShapes(shape, o.shape);
+  for (const o of ops) if (o instanceof Tensor && o.device !== first.device) sameDevice([first, o]);
+  return { shape, device: first.device };
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
-  typeof o === 'number' ? o : o.broadcastView(shape);
+  typeof o === 'number' ? o : sameShape(o.shape, shape) ? o.kernelView() : o.broadcastView(shape);
 
 /**
  * Integer fmod/remainder by zero: PyTorch's CPU raises "ZeroDivisionError". A scalar divisor is
@@ -108,7 +119,7 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, nod
   const out = Tensor.empty(shape, dtype, device);
   launch(device, { kind: 'binary', op, a: operand(a, shape), b: operand(b, shape), out: out.kernelView(), compute });
   const grad = def.grad;
-  if (!grad || !isFloating(dtype)) return out;
+  if (!grad || !isFloating(dtype) || !gradEnabled() || !(typeof a !== 'number' && a.requiresGrad) && !(typeof b !== 'number' && b.requiresGrad)) return out;
   const saves = def.saves as { a?: readonly Operand3[]; b?: readonly Operand3[] };
   const names: Operand3[] = [];
   const want = (list: readonly Operand3[] | undefined) => list?.forEach((n) => names.includes(n) || names.push(n));

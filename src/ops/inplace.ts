@@ -24,9 +24,20 @@ const CLONE_HINT = 'Please clone() the tensor before performing the operation.';
 /** PyTorch's is_non_overlapping_and_dense: the strides are a permutation of contiguous ones. */
 export function nonOverlappingAndDense(shape: readonly number[], strides: readonly number[]): boolean {
   if (shape.length === 1) return shape[0]! < 2 || strides[0] === 1;
+  // contiguous (the common case), without building the permutation
+  let want = 1;
+  for (let i = shape.length - 1; i >= 0 && want > 0; i--) {
+    if (shape[i]! < 2) continue;
+    if (strides[i] !== want) {
+      want = 0;
+      break;
+    }
+    want *= shape[i]!;
+  }
+  if (want > 0) return true;
   const perm = shape.map((_, i) => i).filter((i) => shape[i]! >= 2);
   perm.sort((a, b) => strides[a]! - strides[b]!);
-  let want = 1;
+  want = 1;
   for (const i of perm) {
     if (strides[i] !== want) return false;
     want *= shape[i]!;
