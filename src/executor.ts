@@ -66,8 +66,28 @@ interface Carried {
   seq: number;
   /** Outputs not released yet: at 0 the kernel is dropped. */
   live: number;
-  /** Its plan step's cache slot (the backend replays what it recorded there); none for a part of it. */
+  /** Its plan step's cache slot (the backend replays what it recorded there), or a part's (partSlot). */
   slot?: object;
+}
+
+/**
+ * The cache slot of the part of a carried kernel that keeps the outputs at `at` (indices into the
+ * kernel's outputs), kept in the kernel's slot: a part is pruned from the same template the same
+ * way every time (a chain read at its end each step), so its generated program is found again.
+ */
+const MAX_PARTS = 64;
+
+function partSlot(slot: object | undefined, at: readonly number[]): object | undefined {
+  if (!slot) return undefined;
+  const parts = ((slot as { parts?: Map<string, object> }).parts ??= new Map());
+  const key = at.join(',');
+  let part = parts.get(key);
+  if (!part) {
+    // reads that split a kernel in ever new ways are generated afresh
+    if (parts.size >= MAX_PARTS) return undefined;
+    parts.set(key, (part = {}));
+  }
+  return part;
 }
 
 /**
@@ -175,19 +195,20 @@ class Lazy implements Backend {
    */
   private runCarriedKernel(c: Carried, outs: ReadonlySet<BufferHandle> | null): void {
     const k = c.k;
-    let now = outs ? k.outputs.filter((o) => outs.has(o.view.buf)) : k.outputs;
-    let later = now.length < k.outputs.length ? pruned(k, k.outputs.filter((o) => !outs!.has(o.view.buf))) : null;
+    const nowAt: number[] = [], laterAt: number[] = [];
+    k.outputs.forEach((o, i) => (!outs || outs.has(o.view.buf) ? nowAt : laterAt).push(i));
+    let now: FusedKernel['outputs'] = nowAt.map((i) => k.outputs[i]!);
+    let later = laterAt.length ? pruned(k, laterAt.map((i) => k.outputs[i]!)) : null;
     // a part that writes what the rest reads (an in-place update) cannot run first: all runs
     if (later && now.some((o) => later!.inputs.some((v) => v.buf === o.view.buf))) [now, later] = [k.outputs, null];
     // the rest is carried, and c runs, before c lets go of its buffers (a released input would
     // otherwise be handed back, and could be handed out again, before c read it)
-    if (later) this.carryKernel(later, c.label);
+    if (later) this.carryKernel(later, c.label, partSlot(c.slot, laterAt));
     try {
       if (now.length === 0) return;
       launchStats.kernels++;
       launchStats.fused++;
-      // a slot belongs to the whole kernel: a part of it is generated afresh
-      if (later) this.real.runFused(pruned(k, now), c.label);
+      if (later) this.real.runFused(pruned(k, now), c.label, partSlot(c.slot, nowAt));
       else this.real.runFused(k, c.label, c.slot);
     } finally {
       this.uncarry(c);

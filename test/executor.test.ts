@@ -76,6 +76,21 @@ describe.each(devices)('executor on %s', (device) => {
     expect(await vals(d)).toEqual([1, 1, 2, -1]);
   });
 
+  it('parts of a recipe read the same way each run are found again, and every part computes its own values', async () => {
+    const x0 = torch.tensor([0, 10], opts);
+    await vals(x0);
+    const run = async (at: number) => {
+      const chain: Tensor[] = [];
+      let x = x0;
+      for (let i = 0; i < 40; i++) chain.push((x = x.add(1)));
+      const got = [await vals(chain[at]!), await vals(x)];
+      chain.forEach((t) => t.dispose());
+      return got;
+    };
+    // the same split twice, another one, then the first again: each value is its own step's
+    for (const at of [9, 9, 29, 9, 0]) expect(await run(at)).toEqual([[at + 1, at + 11], [40, 50]]);
+  });
+
   it('a recipe nobody reads never runs; releasing its outputs drops it and returns the memory it held', async () => {
     const live = () => (device === 'webgpu' ? torch.webgpu.memoryStats().liveBytes : (cpuHeap()?.liveBytes ?? 0));
     const other = torch.tensor([0], opts);
