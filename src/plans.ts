@@ -71,6 +71,8 @@ const nameId = (x: string): number => {
  * have equal keys exactly when their structures are equal).
  */
 const VIEW = -1, ARRAY = -2, NUMBER = -3, NAME = -4, SKIPPED = -5, LAUNCH = -6;
+/** Kind ids of the kinds keyOf() encodes without walking their fields. */
+const BINARY = nameId('binary'), UNARY = nameId('unary');
 
 /** The key being built (reused from graph to graph: only a new plan copies it), and its length. */
 const toks: number[] = [];
@@ -114,7 +116,36 @@ function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): voi
       push(nameId(String(v)));
     }
   };
+  const operand = (v: View | number) => {
+    if (typeof v === 'number') {
+      push(NUMBER);
+      push(v);
+    } else view(v);
+  };
   for (const l of recs) {
+    // the commonest kinds in a fixed order, without walking their fields (a kind is encoded one
+    // way only, so keys stay equal exactly when structures are)
+    if (l.kind === 'binary') {
+      push(LAUNCH);
+      push(BINARY);
+      push(nameId(l.op));
+      operand(l.a);
+      operand(l.b);
+      view(l.out);
+      push(nameId(l.compute));
+      continue;
+    }
+    if (l.kind === 'unary') {
+      push(LAUNCH);
+      push(UNARY);
+      push(nameId(l.op));
+      view(l.x);
+      view(l.out);
+      push(nameId(l.compute));
+      push(l.params.length);
+      for (const x of l.params) push(x);
+      continue;
+    }
     const fus = fusable(l.kind);
     push(LAUNCH);
     push(nameId(l.kind));
