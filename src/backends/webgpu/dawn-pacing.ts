@@ -13,8 +13,11 @@
  * within microseconds; a long one costs at most a millisecond of latency and no spinning.
  */
 
-/** How long a wait polls at full speed before its ticks are paced. */
-export const SPIN_MS = 1;
+/**
+ * How long a wait polls at full speed before its ticks are paced: a wait just longer gains up to a
+ * timer's millisecond, so shorter waits (small reads) keep Dawn's own latency.
+ */
+export const SPIN_MS = 2;
 /** The delay of a paced tick (Node clamps timers to at least 1 ms). */
 export const PACED_DELAY_MS = 1;
 
