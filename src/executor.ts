@@ -134,7 +134,8 @@ class Lazy implements Backend {
     if (this.graph.touched.has(buf)) {
       this.graph.dead.add(buf);
       this.graph.released.push({ buf, dtype, numel });
-    } else this.releaseNow({ buf, dtype, numel });
+    } else if (!this.carriedOut.has(buf) && !this.carriedIn.has(buf)) this.real.release(buf, dtype, numel);
+    else this.releaseNow({ buf, dtype, numel });
   }
 
   /**
@@ -148,7 +149,12 @@ class Lazy implements Backend {
       return;
     }
     this.held.set(r.buf, r);
-    if (writers) for (const c of [...writers]) if (--c.live === 0) this.uncarry(c);
+    if (!writers) return;
+    // uncarry() edits the list: a copy when there is more than one writer
+    if (writers.length === 1) {
+      const c = writers[0]!;
+      if (--c.live === 0) this.uncarry(c);
+    } else for (const c of [...writers]) if (--c.live === 0) this.uncarry(c);
   }
 
   private carryKernel(k: FusedKernel, label: string, slot?: object): void {
@@ -168,26 +174,30 @@ class Lazy implements Backend {
   /** Forgets a carried kernel; buffers released meanwhile that nothing else names are returned. */
   private uncarry(c: Carried): void {
     this.carriedCount--;
-    const bufs = new Set<BufferHandle>();
     const drop = (m: Map<BufferHandle, Carried[]>, b: BufferHandle) => {
       const list = m.get(b);
-      const i = list ? list.indexOf(c) : -1;
-      if (i >= 0) {
-        if (list!.length === 1) m.delete(b);
-        else list!.splice(i, 1);
+      if (!list) return;
+      if (list.length === 1) {
+        if (list[0] === c) m.delete(b);
+      } else {
+        const i = list.indexOf(c);
+        if (i >= 0) list.splice(i, 1);
       }
-      bufs.add(b);
     };
     for (const o of c.k.outputs) drop(this.carriedOut, o.view.buf);
     for (const v of c.k.inputs) drop(this.carriedIn, v.buf);
-    for (const b of bufs) {
+    // then what c held and nothing else names goes back (a buffer named twice goes once)
+    const free = (b: BufferHandle) => {
       const r = this.held.get(b);
       if (r && !this.carriedOut.has(b) && !this.carriedIn.has(b)) {
         this.held.delete(b);
         this.real.release(r.buf, r.dtype, r.numel);
       }
-    }
+    };
+    for (const o of c.k.outputs) free(o.view.buf);
+    for (const v of c.k.inputs) free(v.buf);
   }
+
 
   /**
    * Runs carried kernel c: whole when `outs` is null, else only for those of its outputs (the
