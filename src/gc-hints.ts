@@ -50,6 +50,11 @@ export class HeldBytes {
     this.held += bytes;
   }
 
+  /** The bytes handed out and not yet returned. */
+  get bytes(): number {
+    return this.held;
+  }
+
   /** Counts `bytes` returned. */
   returned(bytes: number): void {
     this.held = Math.max(0, this.held - bytes);

@@ -262,6 +262,10 @@ describe.each(devices)('in-place ops and autograd on %s', (device) => {
     expect(() => torch.zeros([3], opts).expand(2, 3).add_(1)).toThrow(INTERNAL);
     expect(() => torch.zeros([3], opts).expand(2, 3).copy_(torch.ones([2, 3], opts))).toThrow(INTERNAL);
     expect(() => torch.zeros([3], opts).expand(2, 3).clamp_(0, 1)).toThrow(INTERNAL);
+    // no elements: nothing overlaps (PyTorch counts an empty tensor as contiguous, so it allows this)
+    const none = torch.zeros([0, 1], opts).expand(0, 3).add_(1);
+    expect(none.shape).toEqual([0, 3]);
+    expect(await none.tolist()).toEqual([]);
     // x.expand(2, 3).copy_(x) → internal overlap is checked first
     const x3 = torch.ones([3], opts);
     expect(() => x3.expand(2, 3).copy_(x3)).toThrow(INTERNAL);

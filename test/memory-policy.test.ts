@@ -17,9 +17,8 @@ describe('HeldBytes (collection hints)', () => {
     expect(hints).toBe(0);
     h.made(10); // 100 held before this one: one hint
     expect(hints).toBe(1);
-    for (let i = 0; i < 9; i++) h.made(10); // 200 held now, the next hint is at 210
+    for (let i = 0; i < 9; i++) h.made(10); // 200 held now, and the next hint is at 200
     expect(hints).toBe(1);
-    h.made(10);
     h.made(10);
     expect(hints).toBe(2);
   });
@@ -46,6 +45,30 @@ function fakeDevice(): GPUDevice {
   let n = 0;
   return { createBuffer: (d: GPUBufferDescriptor) => ({ size: d.size, label: `b${n++}`, destroy() {} }) } as unknown as GPUDevice;
 }
+
+describe('BufferPool collection hints', () => {
+  it('counts memory when it is bound and when a bound handle comes back, once', () => {
+    let hints = 0;
+    const held = new HeldBytes(100, () => hints++);
+    const pool = new BufferPool(fakeDevice(), 0, 1 << 30, {}, 't', held);
+    const a = pool.acquire(64), b = pool.acquire(64), unbound = pool.acquire(64);
+    expect(held.bytes).toBe(0); // handles without memory hold nothing
+    a.bind();
+    a.bind(); // bound already
+    b.bind();
+    expect(held.bytes).toBe(128);
+    expect(hints).toBe(0);
+    pool.release(unbound); // never bound: nothing comes back
+    expect(held.bytes).toBe(128);
+    pool.acquire(64).bind(); // 128 held before it: a hint
+    expect(hints).toBe(1);
+    pool.release(a);
+    pool.release(a); // a second release is no release
+    expect(held.bytes).toBe(128);
+    pool.release(b);
+    expect(held.bytes).toBe(64);
+  });
+});
 
 describe('BufferPool order of reuse', () => {
   it('hands out the oldest free buffer of a bucket, whatever order buffers came back in', () => {

@@ -23,6 +23,8 @@ const CLONE_HINT = 'Please clone() the tensor before performing the operation.';
 
 /** PyTorch's is_non_overlapping_and_dense: the strides are a permutation of contiguous ones. */
 export function nonOverlappingAndDense(shape: readonly number[], strides: readonly number[]): boolean {
+  // no elements: contiguous, as PyTorch counts it (zeros([0, 1]).expand([0, 3]).add_(1) is allowed)
+  if (shape.includes(0)) return true;
   if (shape.length === 1) return shape[0]! < 2 || strides[0] === 1;
   // contiguous (the common case), without building the permutation
   let want = 1;

@@ -25,11 +25,18 @@ type Immediate = (cb: (...args: unknown[]) => void, ...args: unknown[]) => unkno
 type Timeout = (cb: () => void, ms: number) => unknown;
 
 const fnToString = Function.prototype.toString;
+const NATIVE_ANONYMOUS = /^function \(\) \{\s*\[native code\]\s*\}$/;
+/**
+ * The timer paced ticks run from, taken when this module loads: a test that fakes setTimeout later
+ * (vi.useFakeTimers) must not park Dawn's tick in a fake timer that useRealTimers() then drops —
+ * Dawn queues its next tick only from the last one, so every later read would wait forever.
+ */
+const realTimeout = globalThis.setTimeout;
 
 /** Whether a setImmediate callback is one of Dawn's ticks: a native function without a name. */
-export function isDawnTick(cb: unknown): cb is () => void {
+export function isDawnTick(cb: unknown): cb is (...args: unknown[]) => void {
   // arrow functions have no prototype; native template functions (Napi::Function) do
-  return typeof cb === 'function' && cb.name === '' && 'prototype' in cb && fnToString.call(cb).includes('[native code]');
+  return typeof cb === 'function' && cb.name === '' && 'prototype' in cb && NATIVE_ANONYMOUS.test(fnToString.call(cb));
 }
 
 /**
@@ -46,7 +53,7 @@ export function pacedSetImmediate(immediate: Immediate, timeout: Timeout, now: (
     const run = () => {
       inTick = true;
       try {
-        cb();
+        cb(...args);
       } finally {
         inTick = false;
       }
@@ -67,7 +74,7 @@ const INSTALLED = Symbol.for('wgtorch.dawnPacing');
 export function installDawnPacing(): void {
   const g = globalThis as { setImmediate?: Immediate & { [INSTALLED]?: true } };
   if (typeof g.setImmediate !== 'function' || g.setImmediate[INSTALLED]) return;
-  const paced = pacedSetImmediate(g.setImmediate, (cb, ms) => setTimeout(cb, ms), () => performance.now()) as Immediate & { [INSTALLED]?: true };
+  const paced = pacedSetImmediate(g.setImmediate, (cb, ms) => realTimeout(cb, ms), () => performance.now()) as Immediate & { [INSTALLED]?: true };
   paced[INSTALLED] = true;
   g.setImmediate = paced;
 }

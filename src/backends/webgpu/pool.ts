@@ -105,15 +105,14 @@ export class BufferPool {
   readonly stats: PoolCounts = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
   /** createBuffer calls of this pool. */
   created = 0;
-  /** Bound bytes not yet returned: dead tensors' memory comes back only after a collection (gc-hints.ts). */
-  private readonly held = new HeldBytes();
-
   constructor(
     private readonly device: GPUDevice,
     private readonly usage: GPUBufferUsageFlags,
     private readonly limit: number,
     private readonly owner: object,
     private readonly label: string,
+    /** Bound bytes not yet returned: dead tensors' memory comes back only after a collection (gc-hints.ts). */
+    private readonly held = new HeldBytes(),
   ) {}
 
   /** A handle for at least `bytes`; its memory is bound on first use (see the file comment). */
