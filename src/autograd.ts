@@ -3,6 +3,7 @@ import { pyType } from './args.js';
 import { RuntimeError, TypeError } from './errors.js';
 import { beginInternal, endInternal, userCode, userCodeRuns } from './executor.js';
 import { disposeTemporaries } from './scope.js';
+import { sameSizes } from './shape.js';
 import { gradEnabled, noGrad } from './grad-mode.js';
 import type { Tensor } from './tensor.js';
 
@@ -136,7 +137,7 @@ function topoOrder(roots: readonly Node[]): Node[] {
 
 /** Sums a broadcast gradient back to `shape`: the one place broadcasting is undone. */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (g.shape.length === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
+  if (sameSizes(g.shape, shape)) return g;
   const lead = g.shape.length - shape.length;
   const dims: number[] = [];
   g.shape.forEach((s, i) => {

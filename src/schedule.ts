@@ -19,6 +19,7 @@
  */
 import type { BufferHandle, Launch, Operand, View } from './backend.js';
 import type { Epilogue, FusedKernel, KNode } from './kernel.js';
+import { sameSizes } from './shape.js';
 
 /** One unit of work: a fused kernel or a launch run as recorded. `recs` index the recorded launches. */
 export type Step =
@@ -82,8 +83,7 @@ interface Writer {
   constant: { value: number; dtype: View['dtype'] } | null;
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
-const sameGeom = (a: View, b: View) => a.offset === b.offset && sameShape(a.shape, b.shape) && sameShape(a.strides, b.strides);
+const sameGeom = (a: View, b: View) => a.offset === b.offset && sameSizes(a.shape, b.shape) && sameSizes(a.strides, b.strides);
 const numelOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Element offsets a view touches, as [first, last] (strides are never negative here). */
@@ -263,7 +263,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   };
 
   const canJoin = (g: Group, l: Elementwise): boolean => {
-    if (!sameShape(g.shape, l.out.shape) || g.nodes.length + 8 > MAX_NODES) return false;
+    if (!sameSizes(g.shape, l.out.shape) || g.nodes.length + 8 > MAX_NODES) return false;
     const loads = memoryLoads(g, l);
     if (!loads) return false;
     const out = l.out;
@@ -313,7 +313,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
     const g = w?.group;
     if (!g || !w || !sameGeom(w.view, x) || g.nodes[w.node]!.op === 'const') return null;
     const k = kernelOf(g, [{ view: x, node: w.node }]);
-    if (k.inputs.some((v) => v.offset !== x.offset || !sameShape(v.strides, x.strides) || g.writes.has(v.buf))) return null;
+    if (k.inputs.some((v) => v.offset !== x.offset || !sameSizes(v.strides, x.strides) || g.writes.has(v.buf))) return null;
     const self: Entry = g.host ?? g;
     if (!clearAfter(steps.indexOf(self), new Set(k.inputs.map((v) => v.buf)), new Set(), self)) return null;
     return k.inputs.length + 2 <= opts.maxBuffers ? k : null;

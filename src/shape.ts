@@ -9,6 +9,13 @@ export function numel(shape: Shape): number {
   return n;
 }
 
+/** Whether two shapes (or stride lists) are equal, element by element. */
+export function sameSizes(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Row-major strides of a contiguous tensor of `shape`. */
 export function contiguousStrides(shape: Shape): number[] {
   const st = new Array<number>(shape.length);

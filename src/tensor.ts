@@ -7,7 +7,7 @@ import { backendFor, beginInternal, launch, stepBoundary } from './executor.js';
 import { formatTensor } from './format.js';
 import * as inplace from './ops/inplace.js';
 import * as views from './ops/views.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, fmtShape } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, fmtShape, sameSizes } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer } from './storage.js';
 
@@ -288,7 +288,7 @@ export class Tensor {
       let out = Tensor.empty(this.shape, this.dtype, d);
       backendFor(d).write(out.storage.buf, this.dtype, data);
       out.storage.hostCache = data;
-      if (!sameArray(strides, out.strides)) {
+      if (!sameSizes(strides, out.strides)) {
         // keep the source's layout, as PyTorch's to() does (a transposed tensor stays transposed)
         const laid = Tensor.emptyStrided(this.shape, strides, this.dtype, d);
         launch(d, { kind: 'copy', x: out.kernelView(), out: laid.kernelView() });
@@ -336,7 +336,7 @@ export class Tensor {
     // A rule that saved the pre-update value needs it after the overwrite: snapshot it first.
     const snap = saved?.includes(old) ? noGrad(() => views.clone(old)) : null;
     // x.copy_(x) and the like: the same elements already hold the result (PyTorch's is_same_data).
-    const same = result.storage === this.storage && result.offset === this.offset && sameArray(result.strides, this.strides);
+    const same = result.storage === this.storage && result.offset === this.offset && sameSizes(result.strides, this.strides);
     if (!same) launch(this.device, { kind: 'copy', x: result.kernelView(), out: this.kernelView() });
     // A result nobody else holds is this op's temporary: released now, so the executor never stores
     // it (the op becomes one kernel writing this tensor). A saved result is replaced by `this` below.
@@ -389,7 +389,7 @@ export class Tensor {
     return this.inplace((old) => {
       // PyTorch broadcasts src against this and then requires this's shape.
       const shape = broadcastShapes(this.shape, src.shape);
-      if (!sameArray(shape, this.shape)) throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
+      if (!sameSizes(shape, this.shape)) throw new RuntimeError(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(shape)}`);
       const out = noGrad(() => views.expand(src, this.shape.slice()).type(this.dtype));
       return record(out, 'CopyBackwards', [old, src], [], copyRule(src.dtype));
     }, [src]);
@@ -579,10 +579,6 @@ function copyRule(from: DType): GradRule {
 }
 
 const typeLabel = (d: DType): string => ({ float32: 'Float', float64: 'Double', int32: 'Long', bool: 'Bool' })[d];
-
-function sameArray(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
 
 function sizeText(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;

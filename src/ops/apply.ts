@@ -5,7 +5,7 @@ import type { Operand } from '../backend.js';
 import { isFloating, resultType, toFloating, type DType } from '../dtype.js';
 import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
-import { broadcastShapes } from '../shape.js';
+import { broadcastShapes, sameSizes } from '../shape.js';
 import { Tensor, sameDevice } from '../tensor.js';
 import { binaryOps, unaryOps, type BinaryOp, type UnaryDef, type UnaryOp } from './elementwise.js';
 
@@ -75,19 +75,13 @@ function operandsInfo(ops: readonly (Tensor | number)[]): { shape: number[]; dev
   }
   if (first === null) throw new TypeError('expected at least one Tensor argument');
   let shape: number[] = first.shape.slice();
-  for (const o of ops) if (o instanceof Tensor && o !== first && !sameShape(shape, o.shape)) shape = broadcastShapes(shape, o.shape);
+  for (const o of ops) if (o instanceof Tensor && o !== first && !sameSizes(shape, o.shape)) shape = broadcastShapes(shape, o.shape);
   for (const o of ops) if (o instanceof Tensor && o.device !== first.device) sameDevice([first, o]);
   return { shape, device: first.device };
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
-  typeof o === 'number' ? o : sameShape(o.shape, shape) ? o.kernelView() : o.broadcastView(shape);
+  typeof o === 'number' ? o : sameSizes(o.shape, shape) ? o.kernelView() : o.broadcastView(shape);
 
 /**
  * Integer fmod/remainder by zero: PyTorch's CPU raises "ZeroDivisionError". A scalar divisor is

@@ -9,7 +9,7 @@ import type { View } from '../backend.js';
 import { castScalar, isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
-import { broadcastShapes, contiguousStrides, fmtShape, normDim } from '../shape.js';
+import { broadcastShapes, contiguousStrides, fmtShape, normDim, sameSizes } from '../shape.js';
 import { Tensor, sameDevice } from '../tensor.js';
 
 type T = Tensor;
@@ -219,7 +219,7 @@ export async function maskedSelect(x: T, mask: T): Promise<T> {
   sameDevice([x, mask]);
   const shape = broadcastShapes(x.shape, mask.shape);
   // (expand only where the shape changes: expand's gradient treats an empty dim list as "all dims")
-  const to = (t: T) => (t.shape.length === shape.length && t.shape.every((s, i) => s === shape[i]) ? t : t.expand(shape));
+  const to = (t: T) => (sameSizes(t.shape, shape) ? t : t.expand(shape));
   return indexMask(to(x).reshape(-1), to(mask).reshape(-1));
 }
 

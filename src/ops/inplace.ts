@@ -7,7 +7,7 @@
 import { Node, gradientEdge, sumToShape, type GradRule } from '../autograd.js';
 import { RuntimeError } from '../errors.js';
 import { gradEnabled } from '../grad-mode.js';
-import { numel } from '../shape.js';
+import { isContiguous, numel, sameSizes } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /** Where a tensor's elements lie in its storage. */
@@ -27,19 +27,10 @@ export function nonOverlappingAndDense(shape: readonly number[], strides: readon
   if (shape.includes(0)) return true;
   if (shape.length === 1) return shape[0]! < 2 || strides[0] === 1;
   // contiguous (the common case), without building the permutation
-  let want = 1;
-  for (let i = shape.length - 1; i >= 0 && want > 0; i--) {
-    if (shape[i]! < 2) continue;
-    if (strides[i] !== want) {
-      want = 0;
-      break;
-    }
-    want *= shape[i]!;
-  }
-  if (want > 0) return true;
+  if (isContiguous(shape, strides)) return true;
   const perm = shape.map((_, i) => i).filter((i) => shape[i]! >= 2);
   perm.sort((a, b) => strides[a]! - strides[b]!);
-  want = 1;
+  let want = 1;
   for (const i of perm) {
     if (strides[i] !== want) return false;
     want *= shape[i]!;
@@ -66,7 +57,7 @@ export function checkPartialOverlap(out: Tensor, input: Tensor): void {
   if (n === 0 || m === 0) return;
   if (!nonOverlappingAndDense(out.shape, out.strides) || !nonOverlappingAndDense(input.shape, input.strides)) return;
   const a0 = out.offset, a1 = a0 + n, b0 = input.offset, b1 = b0 + m;
-  const sameStrides = out.strides.length === input.strides.length && out.strides.every((s, i) => s === input.strides[i]);
+  const sameStrides = sameSizes(out.strides, input.strides);
   const partial = a0 === b0 && a1 === b1 ? !sameStrides : a0 < b1 && b0 < a1;
   if (partial) {
     throw new RuntimeError(

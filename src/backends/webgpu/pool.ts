@@ -31,7 +31,6 @@ export interface PoolMem {
 
 let nextMemId = 1;
 
-
 /** The handle a Storage holds on WebGPU: a (lazily bound) pooled buffer and the backend that owns it. */
 export class GpuBuf {
   /** The memory, once bound (see the file comment); null before the first use and after release. */
@@ -105,6 +104,7 @@ export class BufferPool {
   readonly stats: PoolCounts = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
   /** createBuffer calls of this pool. */
   created = 0;
+
   constructor(
     private readonly device: GPUDevice,
     private readonly usage: GPUBufferUsageFlags,
