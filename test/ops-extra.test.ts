@@ -65,6 +65,11 @@ describe.each(devices)('ops-extra fixtures on %s', (device) => {
       const floats = inputs.filter((t) => t.dtype === 'float32');
       expect(floats.length).toBe(c.grads!.length);
       for (const [k, g] of c.grads!.entries()) {
+        if (g === null) {
+          // PyTorch's gradient does not reach this input: its .grad stays None
+          expect(floats[k]!.grad, `grad of input ${k} (None in PyTorch)`).toBeNull();
+          continue;
+        }
         expect(floats[k]!.grad, `grad of input ${k}`).not.toBeNull();
         await expectClose(floats[k]!.grad!, g!.shape, fixtureValues(g!), 1e-4, 1e-5);
       }
