@@ -5,7 +5,12 @@ import type { UnaryOp, BinaryOp } from './ops/elementwise.js';
 /** The devices wgtorch runs on. */
 export type Device = 'cpu' | 'webgpu';
 
-/** A backend's buffer: a typed array on the CPU, a GPUBuffer wrapper on WebGPU. Opaque above the backend. */
+/**
+ * A backend's buffer: an object (a typed array for the JS kernels, a block of the wasm memory, a
+ * GPUBuffer wrapper on WebGPU), opaque above the backend. The executor keeps what it knows of the
+ * buffer in the handle's property `ex` (executor.ts, Note): a backend never uses that name, and
+ * declares it (undefined) where its handles have a class or a fixed shape.
+ */
 export type BufferHandle = unknown;
 
 /** A strided window onto a buffer: what every kernel reads and writes. Offsets and strides count elements. */

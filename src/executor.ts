@@ -3,7 +3,7 @@ import type { FusedKernel } from './kernel.js';
 import { cpuBackend } from './backends/cpu/index.js';
 import { DeviceError, RuntimeError, TorchError } from './errors.js';
 import { contiguousStrides } from './shape.js';
-import { clearPlans, planFor, type PlanMemo } from './plans.js';
+import { clearPlans, keyLaunch, newKey, planFor, type KeyTokens, type PlanMemo } from './plans.js';
 import { pruned, schedule, type Step } from './schedule.js';
 
 /**
@@ -39,19 +39,71 @@ export const launchStats = {
 export { planStats } from './plans.js';
 
 interface Graph {
+  /** Process-unique: a buffer's Note names the graph that uses it by this number. */
+  serial: number;
   recs: Launch[];
   sites: (string | null)[];
-  touched: Set<BufferHandle>;
-  /** Buffers released (or declared dead) while the graph used them. */
-  dead: Set<BufferHandle>;
-  released: { buf: BufferHandle; dtype: Parameters<Backend['release']>[1]; numel: number }[];
+  /** Buffers the launches use, numbered by first use (a Note's `id`): the plan key's buffer numbers. */
+  nbufs: number;
+  /** The plan key of the launches so far (plans.ts), extended as each is recorded. */
+  key: KeyTokens;
+  /** Numbers of the buffers released (or declared dead) while the graph used them. */
+  deadIds: number[];
+  released: Released[];
   /** Outputs recorded inside an internal region (autograd's backward). */
   internal: Set<BufferHandle> | null;
 }
 
-type Released = Graph['released'][number];
+interface Released {
+  buf: BufferHandle;
+  dtype: Parameters<Backend['release']>[1];
+  numel: number;
+}
 
-const newGraph = (): Graph => ({ recs: [], sites: [], touched: new Set(), dead: new Set(), released: [], internal: null });
+let serials = 0;
+const newGraph = (key: KeyTokens): Graph => ({ serial: ++serials, recs: [], sites: [], nbufs: 0, key, deadIds: [], released: [], internal: null });
+
+/**
+ * What the executor knows of a buffer, kept in its handle's `ex` slot (backend.ts): which graph
+ * uses it and its number there, whether it died in that graph, the carried kernels that write and
+ * read it, and, once released while carried kernels still name it, what to return when they let
+ * go. One object per buffer instead of entries in several maps: recording, releasing and carrying
+ * an op touch its fields, not hash tables.
+ */
+class Note {
+  graph = 0;
+  id = 0;
+  dead = 0;
+  /** Carried kernels writing it: none, one, or several. */
+  w: Carried | Carried[] | null = null;
+  /** Carried kernels reading it. */
+  r: Carried | Carried[] | null = null;
+  /** Set when the buffer was released while carried kernels named it: its dtype (numel in heldNumel). */
+  held: Released['dtype'] | null = null;
+  heldNumel = 0;
+}
+
+const peek = (b: BufferHandle): Note | undefined => (b as { ex?: Note }).ex;
+const noteOf = (b: BufferHandle): Note => ((b as { ex?: Note }).ex ??= new Note());
+const used = (n: Note, g: Graph): boolean => n.graph === g.serial;
+
+function addTo(list: Carried | Carried[] | null, c: Carried): Carried | Carried[] {
+  if (list === null || list === c) return c;
+  if (!Array.isArray(list)) return [list, c];
+  if (!list.includes(c)) list.push(c);
+  return list;
+}
+
+function removeFrom(list: Carried | Carried[] | null, c: Carried): Carried | Carried[] | null {
+  if (list === c) return null;
+  if (!Array.isArray(list)) return list;
+  const i = list.indexOf(c);
+  if (i >= 0) list.splice(i, 1);
+  return list.length === 1 ? list[0]! : list.length === 0 ? null : list;
+}
+
+/** The kernels of a Note's list, as an array (a copy: callers edit the lists while they go). */
+const listed = (list: Carried | Carried[] | null): Carried[] => (list === null ? [] : Array.isArray(list) ? [...list] : [list]);
 
 /**
  * A kernel carried out of the graph that recorded it: a recipe for values that are alive but that
@@ -95,15 +147,12 @@ function partSlot(slot: object | undefined, at: readonly number[]): object | und
  * reads and writes pass through, ordered against the recorded launches.
  */
 class Lazy implements Backend {
-  graph = newGraph();
-  /** Carried kernels, by the buffers they write and read (see Carried). */
-  // (arrays, not sets: a buffer usually has one writer, and a set per buffer cost more than the rest)
-  private readonly carriedOut = new Map<BufferHandle, Carried[]>();
-  private readonly carriedIn = new Map<BufferHandle, Carried[]>();
-  private carriedCount = 0;
+  /** Every carried kernel (the Notes of their buffers list them by buffer, see Carried). */
+  private readonly carried = new Set<Carried>();
   private seq = 0;
-  /** Released buffers a carried kernel still names: returned when the last one lets go. */
-  private readonly held = new Map<BufferHandle, Released>();
+  /** A spare key buffer: the key of a realized graph is reused by the graph after next. */
+  private spare: KeyTokens = newKey();
+  graph = newGraph(newKey());
   constructor(readonly real: Backend) {}
   get device(): Device {
     return this.real.device;
@@ -115,7 +164,8 @@ class Lazy implements Backend {
     return this.real.alloc(numel, dtype);
   }
   write(buf: BufferHandle, dtype: Parameters<Backend['write']>[1], data: Parameters<Backend['write']>[2]): void {
-    if (this.graph.touched.has(buf) || this.carriedOut.has(buf) || this.carriedIn.has(buf)) this.realizeFor(buf, true);
+    const n = peek(buf);
+    if (n && (used(n, this.graph) || n.w !== null || n.r !== null)) this.realizeFor(buf, true);
     this.real.write(buf, dtype, data);
   }
   async read(buf: BufferHandle, dtype: Parameters<Backend['read']>[1], offset: number, numel: number): ReturnType<Backend['read']> {
@@ -131,73 +181,82 @@ class Lazy implements Backend {
     };
   }
   release(buf: BufferHandle, dtype: Parameters<Backend['release']>[1], numel: number): void {
-    if (this.graph.touched.has(buf)) {
-      this.graph.dead.add(buf);
+    const n = peek(buf);
+    if (n === undefined || (!used(n, this.graph) && n.w === null && n.r === null)) this.real.release(buf, dtype, numel);
+    else if (used(n, this.graph)) {
+      this.markDead(n, this.graph);
       this.graph.released.push({ buf, dtype, numel });
-    } else if (!this.carriedOut.has(buf) && !this.carriedIn.has(buf)) this.real.release(buf, dtype, numel);
-    else this.releaseNow({ buf, dtype, numel });
+    } else this.releaseNow(buf, dtype, numel);
+  }
+
+  /** Marks a buffer the graph uses as dead in it (released, or an autograd temporary). */
+  markDead(n: Note, g: Graph): void {
+    if (n.dead === g.serial) return;
+    n.dead = g.serial;
+    g.deadIds.push(n.id);
   }
 
   /**
    * Returns a buffer no recorded launch uses any more, unless a carried kernel still names it: a
    * recipe whose outputs are all released is dropped; one still needed keeps its inputs.
    */
-  private releaseNow(r: Released): void {
-    const writers = this.carriedOut.get(r.buf);
-    if (!writers && !this.carriedIn.has(r.buf)) {
-      this.real.release(r.buf, r.dtype, r.numel);
+  private releaseNow(buf: BufferHandle, dtype: Released['dtype'], numel: number): void {
+    const n = peek(buf);
+    if (!n || (n.w === null && n.r === null)) {
+      this.real.release(buf, dtype, numel);
       return;
     }
-    this.held.set(r.buf, r);
-    if (!writers) return;
+    n.held = dtype;
+    n.heldNumel = numel;
+    const w = n.w;
+    if (w === null) return;
     // uncarry() edits the list: a copy when there is more than one writer
-    if (writers.length === 1) {
-      const c = writers[0]!;
-      if (--c.live === 0) this.uncarry(c);
-    } else for (const c of [...writers]) if (--c.live === 0) this.uncarry(c);
+    if (!Array.isArray(w)) {
+      if (--w.live === 0) this.uncarry(w);
+    } else for (const c of [...w]) if (--c.live === 0) this.uncarry(c);
   }
 
   private carryKernel(k: FusedKernel, label: string, slot?: object): void {
     // outputs released already (a part of a kernel carried again) do not count
-    const c: Carried = { k, label, seq: this.seq++, live: k.outputs.filter((o) => !this.held.has(o.view.buf)).length, slot };
-    if (c.live === 0) return;
-    this.carriedCount++;
-    const add = (m: Map<BufferHandle, Carried[]>, b: BufferHandle) => {
-      const list = m.get(b);
-      if (!list) m.set(b, [c]);
-      else if (!list.includes(c)) list.push(c);
-    };
-    for (const o of k.outputs) add(this.carriedOut, o.view.buf);
-    for (const v of k.inputs) add(this.carriedIn, v.buf);
+    let live = 0;
+    for (const o of k.outputs) if (noteOf(o.view.buf).held === null) live++;
+    if (live === 0) return;
+    const c: Carried = { k, label, seq: this.seq++, live, slot };
+    this.carried.add(c);
+    for (const o of k.outputs) {
+      const n = noteOf(o.view.buf);
+      n.w = addTo(n.w, c);
+    }
+    for (const v of k.inputs) {
+      const n = noteOf(v.buf);
+      n.r = addTo(n.r, c);
+    }
   }
 
   /** Forgets a carried kernel; buffers released meanwhile that nothing else names are returned. */
   private uncarry(c: Carried): void {
-    this.carriedCount--;
-    const drop = (m: Map<BufferHandle, Carried[]>, b: BufferHandle) => {
-      const list = m.get(b);
-      if (!list) return;
-      if (list.length === 1) {
-        if (list[0] === c) m.delete(b);
-      } else {
-        const i = list.indexOf(c);
-        if (i >= 0) list.splice(i, 1);
-      }
-    };
-    for (const o of c.k.outputs) drop(this.carriedOut, o.view.buf);
-    for (const v of c.k.inputs) drop(this.carriedIn, v.buf);
+    this.carried.delete(c);
+    for (const o of c.k.outputs) {
+      const n = peek(o.view.buf)!;
+      n.w = removeFrom(n.w, c);
+    }
+    for (const v of c.k.inputs) {
+      const n = peek(v.buf)!;
+      n.r = removeFrom(n.r, c);
+    }
     // then what c held and nothing else names goes back (a buffer named twice goes once)
-    const free = (b: BufferHandle) => {
-      const r = this.held.get(b);
-      if (r && !this.carriedOut.has(b) && !this.carriedIn.has(b)) {
-        this.held.delete(b);
-        this.real.release(r.buf, r.dtype, r.numel);
-      }
-    };
-    for (const o of c.k.outputs) free(o.view.buf);
-    for (const v of c.k.inputs) free(v.buf);
+    for (const o of c.k.outputs) this.free(o.view.buf);
+    for (const v of c.k.inputs) this.free(v.buf);
   }
 
+  private free(b: BufferHandle): void {
+    const n = peek(b)!;
+    if (n.held !== null && n.w === null && n.r === null) {
+      const dtype = n.held;
+      n.held = null;
+      this.real.release(b, dtype, n.heldNumel);
+    }
+  }
 
   /**
    * Runs carried kernel c: whole when `outs` is null, else only for those of its outputs (the
@@ -231,27 +290,29 @@ class Lazy implements Backend {
    * `all` — in the order they were carried.
    */
   private runCarried(recs: readonly Launch[], all: boolean, only?: { buf: BufferHandle; write: boolean }): void {
-    if (this.carriedCount === 0) return;
+    if (this.carried.size === 0) return;
     const hits = new Map<Carried, Set<BufferHandle> | null>();
-    const touch = (b: BufferHandle) => {
-      for (const c of this.carriedOut.get(b) ?? []) {
+    const touch = (b: BufferHandle, w: Carried | Carried[] | null) => {
+      if (w === null) return;
+      for (const c of Array.isArray(w) ? w : [w]) {
         const h = hits.get(c);
         if (h !== null) hits.set(c, (h ?? new Set()).add(b));
       }
     };
-    const write = (b: BufferHandle) => {
-      for (const c of this.carriedIn.get(b) ?? []) hits.set(c, null);
+    const write = (r: Carried | Carried[] | null) => {
+      if (r === null) return;
+      for (const c of Array.isArray(r) ? r : [r]) hits.set(c, null);
     };
-    if (all) for (const list of this.carriedOut.values()) for (const c of list) hits.set(c, null);
+    if (all) for (const c of this.carried) hits.set(c, null);
     const visit = (b: BufferHandle, written: boolean) => {
-      touch(b);
-      if (written) write(b);
+      const n = peek(b);
+      if (!n) return;
+      touch(b, n.w);
+      if (written) write(n.r);
     };
     for (const l of recs) eachAccess(l, visit);
-    if (only) {
-      touch(only.buf);
-      if (only.write) write(only.buf);
-    }
+    if (only) visit(only.buf, only.write);
+    if (hits.size === 0) return;
     for (const [c, outs] of [...hits].sort((x, y) => x[0].seq - y[0].seq)) this.runCarriedKernel(c, outs);
   }
   launch(l: Launch): void {
@@ -277,17 +338,25 @@ class Lazy implements Backend {
     g.recs.push(l);
     g.sites.push(site);
     eachBuf(l, this.touch);
+    keyLaunch(g.key, l, this.bufId);
   }
 
-  /** Notes a buffer the graph's launches use (a field: push() passes it per launch, allocating nothing). */
+  /** Numbers a buffer the graph's launches use (a field: push() passes it per launch, allocating nothing). */
   private readonly touch = (b: BufferHandle): void => {
-    this.graph.touched.add(b);
+    const n = noteOf(b), g = this.graph;
+    if (n.graph !== g.serial) {
+      n.graph = g.serial;
+      n.id = g.nbufs++;
+    }
   };
+  /** A used buffer's number in the graph (touch() gave it one). */
+  private readonly bufId = (b: BufferHandle): number => peek(b)!.id;
 
   /** Realizes what a read (or a write) of `buf` depends on (carried kernels included). */
   realizeFor(buf: BufferHandle, write = false): void {
     this.realize();
-    if (this.graph.touched.has(buf)) this.realize(true);
+    const n = peek(buf);
+    if (n && used(n, this.graph)) this.realize(true);
     this.runCarried([], false, { buf, write });
   }
 
@@ -298,20 +367,24 @@ class Lazy implements Backend {
    */
   realize(all = false): void {
     const g = this.graph;
-    if (g.recs.length === 0 && (this.carriedCount === 0 || !(all || eager))) return;
+    if (g.recs.length === 0 && (this.carried.size === 0 || !(all || eager))) return;
     const internal = g.internal;
-    this.graph = newGraph();
+    const spare = this.spare;
+    this.spare = g.key;
+    this.graph = newGraph(spare);
+    spare.n = 0;
     // An internal region still open continues in the next graph.
     if (internal) this.graph.internal = new Set();
     launchStats.realizations++;
     let steps: Step[];
     try {
       this.runCarried(g.recs, all || eager);
-      const dead = (b: BufferHandle) => g.dead.has(b);
+      const serial = g.serial;
+      const dead = (b: BufferHandle) => peek(b)?.dead === serial;
       let slots: object[];
       let memo: PlanMemo;
-      ({ steps, slots, memo } = planFor(this.device, g.recs, dead, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
-      if (env('WGTORCH_TRACE') === '1') console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
+      ({ steps, slots, memo } = planFor(this.device, g.recs, g.key, g.deadIds, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
+      if (trace) console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
       const later = all || eager;
       // trailing() depends only on what the plan's key holds (steps, buffer sharing, dead buffers)
       if (!later && memo.trailingLimit !== bound / 4) {
@@ -325,7 +398,7 @@ class Lazy implements Backend {
       });
       this.carry([...carried].sort((a, b) => a - b).map((i) => ({ s: steps[i] as Extract<Step, { kind: 'fused' }>, slot: slots[i]! })), g);
     } finally {
-      for (const r of g.released) this.releaseNow(r);
+      for (const r of g.released) this.releaseNow(r.buf, r.dtype, r.numel);
     }
   }
 
@@ -339,22 +412,24 @@ class Lazy implements Backend {
       const k = s.k;
       if (k.inputs.length === 0 && k.outputs.every((o) => k.nodes[o.node]!.op === 'const')) {
         for (const o of k.outputs) this.push({ kind: 'fill', out: o.view, value: (k.nodes[o.node] as { value: number }).value }, null);
-      } else this.carryKernel(k, k.names.join('+'), slot);
+      } else this.carryKernel(k, labelOf(slot, () => k.names), slot);
     }
     // a buffer released in g that a carried fill still writes is released after the next graph
+    const next = this.graph;
     g.released = g.released.filter((r) => {
-      if (!this.graph.touched.has(r.buf)) return true;
-      this.graph.dead.add(r.buf);
-      this.graph.released.push(r);
+      const n = peek(r.buf);
+      if (!n || !used(n, next)) return true;
+      this.markDead(n, next);
+      next.released.push(r);
       return false;
     });
   }
 
   private run(s: Step, g: Graph, slot: object): void {
     launchStats.kernels++;
-    const names = s.kind === 'fused' ? s.k.names : [...(s.prologue?.names ?? []), launchName(s.l), ...(s.epilogue?.k.names ?? [])];
-    const site = s.recs.map((r) => g.sites[r]).find((x) => x) ?? null;
-    const label = `${names.join('+')}${site ? ` at ${site}` : ''}`;
+    const site = eager || debug ? (s.recs.map((r) => g.sites[r]).find((x) => x) ?? null) : null;
+    const names = labelOf(slot, () => (s.kind === 'fused' ? s.k.names : [...(s.prologue?.names ?? []), launchName(s.l), ...(s.epilogue?.k.names ?? [])]));
+    const label = site ? `${names} at ${site}` : names;
     try {
       if (s.kind === 'fused') {
         launchStats.fused++;
@@ -388,6 +463,13 @@ class Lazy implements Backend {
 }
 
 let debug = env('WGTORCH_DEBUG') === '1';
+const trace = env('WGTORCH_TRACE') === '1';
+
+/** A step's label (its launches' names), kept in its plan slot: a replay does not join them again. */
+function labelOf(slot: object | undefined, names: () => readonly string[]): string {
+  if (!slot) return names().join('+');
+  return ((slot as { label?: string }).label ??= names().join('+'));
+}
 
 /** Where the user called the op: the first stack frame outside wgtorch (eager or debug mode only). */
 const here = (() => {
@@ -649,9 +731,12 @@ export function userCode<R>(device: Device, seen: readonly BufferHandle[], fn: (
 export function endInternal(device: Device, keep: readonly BufferHandle[]): void {
   const b = lazies[device];
   const g = b?.graph;
-  if (!g?.internal) return;
+  if (!b || !g?.internal) return;
   const set = g.internal;
   g.internal = null;
   for (const k of keep) set.delete(k);
-  for (const buf of set) if (g.touched.has(buf)) g.dead.add(buf);
+  for (const buf of set) {
+    const n = peek(buf);
+    if (n && used(n, g)) b.markDead(n, g);
+  }
 }

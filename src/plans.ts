@@ -74,93 +74,102 @@ const VIEW = -1, ARRAY = -2, NUMBER = -3, NAME = -4, SKIPPED = -5, LAUNCH = -6;
 /** Kind ids of the kinds keyOf() encodes without walking their fields. */
 const BINARY = nameId('binary'), UNARY = nameId('unary');
 
-/** The key being built (reused from graph to graph: only a new plan copies it), and its length. */
-const toks: number[] = [];
-let ntok = 0;
-const bufIds = new Map<BufferHandle, number>();
-const push = (x: number) => {
-  toks[ntok++] = x;
-};
+/** A plan key being built: its tokens (numbers only) and how many of them are used. */
+export interface KeyTokens {
+  toks: number[];
+  n: number;
+}
+export const newKey = (): KeyTokens => ({ toks: [], n: 0 });
+
+const DEAD = -7;
+
+function push(key: KeyTokens, x: number): void {
+  key.toks[key.n++] = x;
+}
+
+function view(key: KeyTokens, v: View, id: (b: BufferHandle) => number): void {
+  const t = key.toks;
+  let n = key.n;
+  t[n++] = VIEW;
+  t[n++] = id(v.buf);
+  t[n++] = nameId(v.dtype);
+  const shape = v.shape, strides = v.strides, d = shape.length;
+  t[n++] = d;
+  for (let i = 0; i < d; i++) t[n++] = shape[i]!;
+  for (let i = 0; i < d; i++) t[n++] = strides[i]!;
+  t[n++] = v.offset;
+  key.n = n;
+}
+
+function operand(key: KeyTokens, v: View | number, id: (b: BufferHandle) => number): void {
+  if (typeof v === 'number') {
+    push(key, NUMBER);
+    push(key, v);
+  } else view(key, v, id);
+}
+
+function value(key: KeyTokens, v: unknown, numbers: boolean, id: (b: BufferHandle) => number): void {
+  if (isView(v)) view(key, v, id);
+  else if (typeof v === 'number') {
+    if (numbers) {
+      push(key, NUMBER);
+      push(key, v);
+    } else push(key, SKIPPED);
+  } else if (Array.isArray(v)) {
+    push(key, ARRAY);
+    push(key, v.length);
+    for (const x of v) value(key, x, true, id);
+  } else {
+    push(key, NAME);
+    push(key, nameId(String(v)));
+  }
+}
 
 /**
- * Builds the structural key of a graph (see the file comment) into `toks`, as numbers: no strings
- * are built per launch, which made the key the largest cost of a short op's recording.
+ * Extends a graph's structural key (see the file comment) with one recorded launch, as numbers: no
+ * strings are built per launch. `id` numbers buffers by first use in the graph (the executor
+ * numbers them as launches are recorded). Which buffers are dead is added when the graph is
+ * realized (planFor).
  */
-function keyOf(recs: readonly Launch[], dead: (b: BufferHandle) => boolean): void {
-  ntok = 0;
-  bufIds.clear();
-  const view = (v: View) => {
-    let id = bufIds.get(v.buf);
-    if (id === undefined) bufIds.set(v.buf, (id = bufIds.size));
-    push(VIEW);
-    push(dead(v.buf) ? -1 - id : id);
-    push(nameId(v.dtype));
-    push(v.shape.length);
-    for (const d of v.shape) push(d);
-    for (const d of v.strides) push(d);
-    push(v.offset);
-  };
-  const value = (v: unknown, numbers: boolean) => {
-    if (isView(v)) view(v);
-    else if (typeof v === 'number') {
-      if (numbers) {
-        push(NUMBER);
-        push(v);
-      } else push(SKIPPED);
-    } else if (Array.isArray(v)) {
-      push(ARRAY);
-      push(v.length);
-      for (const x of v) value(x, true);
-    } else {
-      push(NAME);
-      push(nameId(String(v)));
-    }
-  };
-  const operand = (v: View | number) => {
-    if (typeof v === 'number') {
-      push(NUMBER);
-      push(v);
-    } else view(v);
-  };
-  for (const l of recs) {
-    // the commonest kinds in a fixed order, without walking their fields (a kind is encoded one
-    // way only, so keys stay equal exactly when structures are)
-    if (l.kind === 'binary') {
-      push(LAUNCH);
-      push(BINARY);
-      push(nameId(l.op));
-      operand(l.a);
-      operand(l.b);
-      view(l.out);
-      push(nameId(l.compute));
-      continue;
-    }
-    if (l.kind === 'unary') {
-      push(LAUNCH);
-      push(UNARY);
-      push(nameId(l.op));
-      view(l.x);
-      view(l.out);
-      push(nameId(l.compute));
-      push(l.params.length);
-      for (const x of l.params) push(x);
-      continue;
-    }
-    const fus = fusable(l.kind);
-    push(LAUNCH);
-    push(nameId(l.kind));
-    for (const f in l) {
-      if (f === 'kind') continue;
-      push(nameId(f));
-      value((l as unknown as Record<string, unknown>)[f], fus);
-    }
+export function keyLaunch(key: KeyTokens, l: Launch, id: (b: BufferHandle) => number): void {
+  // the commonest kinds in a fixed order, without walking their fields (a kind is encoded one
+  // way only, so keys stay equal exactly when structures are)
+  if (l.kind === 'binary') {
+    push(key, LAUNCH);
+    push(key, BINARY);
+    push(key, nameId(l.op));
+    operand(key, l.a, id);
+    operand(key, l.b, id);
+    view(key, l.out, id);
+    push(key, nameId(l.compute));
+    return;
+  }
+  if (l.kind === 'unary') {
+    push(key, LAUNCH);
+    push(key, UNARY);
+    push(key, nameId(l.op));
+    view(key, l.x, id);
+    view(key, l.out, id);
+    push(key, nameId(l.compute));
+    push(key, l.params.length);
+    for (const x of l.params) push(key, x);
+    return;
+  }
+  const fus = fusable(l.kind);
+  push(key, LAUNCH);
+  push(key, nameId(l.kind));
+  for (const f in l) {
+    if (f === 'kind') continue;
+    push(key, nameId(f));
+    value(key, (l as unknown as Record<string, unknown>)[f], fus, id);
   }
 }
 
 /** A hash of the key being built (FNV-1a; small integers as they are, other numbers by their float64 bytes). */
 const hashWords = new Float64Array(1);
 const hashBytes = new Uint32Array(hashWords.buffer);
-function hashOf(device: string): number {
+function hashOf(device: string, key: KeyTokens): number {
+  const toks = key.toks, ntok = key.n;
   let h = 0x811c9dc5 ^ nameId(device);
   for (let i = 0; i < ntok; i++) {
     const x = toks[i]!;
@@ -175,7 +184,8 @@ function hashOf(device: string): number {
 }
 
 /** Whether a stored key equals the key being built (Object.is: NaN equals NaN, -0 is not 0). */
-function sameKey(key: readonly number[]): boolean {
+function sameKey(key: readonly number[], built: KeyTokens): boolean {
+  const toks = built.toks, ntok = built.n;
   if (key.length !== ntok) return false;
   for (let i = 0; i < ntok; i++) if (!Object.is(key[i], toks[i])) return false;
   return true;
@@ -212,11 +222,17 @@ function instantiate(t: Template, recs: readonly Launch[]): FusedKernel {
  * The steps of a graph: from its cached plan when its structure was seen before, else from
  * `build()` (the scheduler), cached for next time. `slots[i]` is step i's cache slot for the backend.
  */
-export function planFor(device: string, recs: readonly Launch[], dead: (b: BufferHandle) => boolean, build: () => Step[]): { steps: Step[]; slots: object[]; memo: PlanMemo } {
-  keyOf(recs, dead);
-  const hash = hashOf(device);
+export function planFor(
+  device: string, recs: readonly Launch[], key: KeyTokens, deadIds: number[], build: () => Step[],
+): { steps: Step[]; slots: object[]; memo: PlanMemo } {
+  // the key of the launches, then which of their buffers (by number) are dead
+  push(key, DEAD);
+  push(key, deadIds.length);
+  deadIds.sort((a, b) => a - b);
+  for (const i of deadIds) push(key, i);
+  const hash = hashOf(device, key);
   const bucket = cache.get(hash);
-  const plan = bucket?.find((p) => p.device === device && sameKey(p.key));
+  const plan = bucket?.find((p) => p.device === device && sameKey(p.key, key));
   if (plan) {
     cache.delete(hash);
     cache.set(hash, bucket!);
@@ -250,7 +266,7 @@ export function planFor(device: string, recs: readonly Launch[], dead: (b: Buffe
   }
   const list = cache.get(hash) ?? [];
   const memo: PlanMemo = {};
-  list.push({ device, key: toks.slice(0, ntok), steps: tsteps, memo });
+  list.push({ device, key: key.toks.slice(0, key.n), steps: tsteps, memo });
   cache.delete(hash);
   cache.set(hash, list);
   if (++cached > MAX_PLANS) {

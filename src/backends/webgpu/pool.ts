@@ -36,6 +36,8 @@ export class GpuBuf {
   /** The memory, once bound (see the file comment); null before the first use and after release. */
   mem: PoolMem | null = null;
   released = false;
+  /** The executor's slot (backend.ts BufferHandle). */
+  ex: unknown = undefined;
   constructor(
     private readonly pool: BufferPool,
     /** Capacity in bytes (the bucket size, a multiple of 16). */

@@ -20,6 +20,8 @@ interface WasmBuf {
   ptr: number;
   readonly numel: number;
   readonly bytes: number;
+  /** The executor's slot (backend.ts BufferHandle). */
+  ex: unknown;
 }
 
 /** Reused blocks below this many bytes are cleared, as the JS backend's fresh small arrays were. */
@@ -235,7 +237,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       if (bytes > heap.maxBytes) throw new RuntimeError(cpuAllocError(bytes));
       // counted now, bound or not: the collector must return the tensors themselves
       heap.made(bytes);
-      return { ptr: 0, numel, bytes } satisfies WasmBuf;
+      return { ptr: 0, numel, bytes, ex: undefined } satisfies WasmBuf;
     },
     write: (b, dtype, data) => view(bind(b as WasmBuf), dtype).set(data),
     readSync: (b, dtype, offset, numel) => heap.array(dtype, bind(b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice(),
