@@ -8,8 +8,8 @@ export type Device = 'cpu' | 'webgpu';
 /**
  * A backend's buffer: an object (a typed array for the JS kernels, a block of the wasm memory, a
  * GPUBuffer wrapper on WebGPU), opaque above the backend. The executor keeps what it knows of the
- * buffer in the handle's property `ex` (executor.ts, Note): a backend never uses that name, and
- * declares it (undefined) where its handles have a class or a fixed shape.
+ * buffer on the handle: handle classes extend BufferNote (buffer-note.ts); another object gets one
+ * in its property `ex`, a name backends do not use.
  */
 export type BufferHandle = unknown;
 

@@ -1,5 +1,6 @@
 import type { Backend, BufferHandle, Device, Launch } from './backend.js';
 import type { FusedKernel } from './kernel.js';
+import { BufferNote } from './buffer-note.js';
 import { cpuBackend } from './backends/cpu/index.js';
 import { DeviceError, RuntimeError, TorchError } from './errors.js';
 import { contiguousStrides } from './shape.js';
@@ -63,28 +64,15 @@ interface Released {
 let serials = 0;
 const newGraph = (key: KeyTokens): Graph => ({ serial: ++serials, recs: [], sites: [], nbufs: 0, key, deadIds: [], released: [], internal: null });
 
-/**
- * What the executor knows of a buffer, kept in its handle's `ex` slot (backend.ts): which graph
- * uses it and its number there, whether it died in that graph, the carried kernels that write and
- * read it, and, once released while carried kernels still name it, what to return when they let
- * go. One object per buffer instead of entries in several maps: recording, releasing and carrying
- * an op touch its fields, not hash tables.
- */
-class Note {
-  graph = 0;
-  id = 0;
-  dead = 0;
-  /** Carried kernels writing it: none, one, or several. */
-  w: Carried | Carried[] | null = null;
-  /** Carried kernels reading it. */
-  r: Carried | Carried[] | null = null;
-  /** Set when the buffer was released while carried kernels named it: its dtype (numel in heldNumel). */
-  held: Released['dtype'] | null = null;
-  heldNumel = 0;
+/** A buffer's BufferNote (buffer-note.ts) with the executor's types. */
+interface Note extends BufferNote {
+  w: Carried | Carried[] | null;
+  r: Carried | Carried[] | null;
 }
 
-const peek = (b: BufferHandle): Note | undefined => (b as { ex?: Note }).ex;
-const noteOf = (b: BufferHandle): Note => ((b as { ex?: Note }).ex ??= new Note());
+/** A buffer's note: the handle itself, or the note in its `ex` property (typed arrays), or none yet. */
+const peek = (b: BufferHandle): Note | undefined => (b instanceof BufferNote ? (b as Note) : (b as { ex?: Note }).ex);
+const noteOf = (b: BufferHandle): Note => (b instanceof BufferNote ? (b as Note) : ((b as { ex?: Note }).ex ??= new BufferNote() as Note));
 const used = (n: Note, g: Graph): boolean => n.graph === g.serial;
 
 function addTo(list: Carried | Carried[] | null, c: Carried): Carried | Carried[] {

@@ -18,6 +18,7 @@
 import type { BufferHandle, Launch, View } from './backend.js';
 import type { FusedKernel } from './kernel.js';
 import type { Step } from './schedule.js';
+import type { DType } from './dtype.js';
 
 /** Where a view sits in the recorded launches: launch index, field, array index (-1: none). */
 type Ref = readonly [number, string, number];
@@ -73,6 +74,8 @@ const nameId = (x: string): number => {
 const VIEW = -1, ARRAY = -2, NUMBER = -3, NAME = -4, SKIPPED = -5, LAUNCH = -6;
 /** Kind ids of the kinds keyOf() encodes without walking their fields. */
 const BINARY = nameId('binary'), UNARY = nameId('unary');
+/** Dtypes in keys (in their fixed places: a table, not the names map). */
+const DTYPE_ID: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 
 /** A plan key being built: its tokens (numbers only) and how many of them are used. */
 export interface KeyTokens {
@@ -92,7 +95,7 @@ function view(key: KeyTokens, v: View, id: (b: BufferHandle) => number): void {
   let n = key.n;
   t[n++] = VIEW;
   t[n++] = id(v.buf);
-  t[n++] = nameId(v.dtype);
+  t[n++] = DTYPE_ID[v.dtype];
   const shape = v.shape, strides = v.strides, d = shape.length;
   t[n++] = d;
   for (let i = 0; i < d; i++) t[n++] = shape[i]!;
@@ -141,7 +144,7 @@ export function keyLaunch(key: KeyTokens, l: Launch, id: (b: BufferHandle) => nu
     operand(key, l.a, id);
     operand(key, l.b, id);
     view(key, l.out, id);
-    push(key, nameId(l.compute));
+    push(key, DTYPE_ID[l.compute]);
     return;
   }
   if (l.kind === 'unary') {
@@ -150,7 +153,7 @@ export function keyLaunch(key: KeyTokens, l: Launch, id: (b: BufferHandle) => nu
     push(key, nameId(l.op));
     view(key, l.x, id);
     view(key, l.out, id);
-    push(key, nameId(l.compute));
+    push(key, DTYPE_ID[l.compute]);
     push(key, l.params.length);
     for (const x of l.params) push(key, x);
     return;

@@ -65,6 +65,8 @@ interface Group {
   nodes: KNode[];
   outputs: Store[];
   names: string[];
+  /** Its const nodes (one per value and dtype: every scalar operand of a chain is one node). */
+  consts: number[];
   recs: number[];
   reads: Map<BufferHandle, View[]>;
   writes: Map<BufferHandle, View[]>;
@@ -320,10 +322,19 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   };
 
   const addNode = (g: Group, n: KNode): number => g.nodes.push(n) - 1;
+  const constNode = (g: Group, value: number, dtype: View['dtype']): number => {
+    for (const k of g.consts) {
+      const n = g.nodes[k] as Extract<KNode, { op: 'const' }>;
+      if (n.dtype === dtype && Object.is(n.value, value)) return k;
+    }
+    const k = addNode(g, { op: 'const', value, dtype });
+    g.consts.push(k);
+    return k;
+  };
   const operandNode = (g: Group, o: Operand, dtype: View['dtype']): number => {
-    if (typeof o === 'number') return addNode(g, { op: 'const', value: o, dtype });
+    if (typeof o === 'number') return constNode(g, o, dtype);
     const c = constantFor(o);
-    if (c) return addNode(g, { op: 'const', value: c.value, dtype: c.dtype });
+    if (c) return constNode(g, c.value, c.dtype);
     const w = lastWriter.get(o.buf);
     if (w?.group === g) return w.node;
     let k = g.inputs.findIndex((v) => v.buf === o.buf && sameGeom(v, o));
@@ -342,7 +353,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   const launchNode = (g: Group, l: Elementwise): number => {
     switch (l.kind) {
       case 'fill':
-        return addNode(g, { op: 'const', value: l.value, dtype: l.out.dtype });
+        return constNode(g, l.value, l.out.dtype);
       case 'copy': {
         const x = operandNode(g, l.x, l.x.dtype);
         return g.nodes[x]!.dtype === l.out.dtype ? x : addNode(g, { op: 'copy', x, dtype: l.out.dtype });
@@ -379,7 +390,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
       if (lastOpen && !cands.includes(lastOpen)) cands.push(lastOpen);
       let g = cands.reverse().find((c) => canJoin(c, l));
       if (!g) {
-        g = { shape: l.out.shape, inputs: [], nodes: [], outputs: [], names: [], recs: [], reads: new Map(), writes: new Map(), bufs: new Set(), open: true, host: null };
+        g = { shape: l.out.shape, inputs: [], nodes: [], outputs: [], names: [], consts: [], recs: [], reads: new Map(), writes: new Map(), bufs: new Set(), open: true, host: null };
         openGroups.add(g);
         steps.push(g);
       }
@@ -462,16 +473,6 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   return out;
 }
 
-/** The operand nodes of a node. */
-function deps(n: KNode): number[] {
-  switch (n.op) {
-    case 'load': case 'const': return [];
-    case 'unary': case 'copy': return [n.x];
-    case 'binary': return [n.a, n.b];
-    case 'where': return [n.c, n.a, n.b];
-  }
-}
-
 /** The kernel of a group: needed stores only, and only the nodes and inputs they use. */
 function finish(g: Group): FusedKernel | null {
   const stores = g.outputs.filter((s) => s.needed);
@@ -490,30 +491,43 @@ export function pruned(k: FusedKernel, outputs: FusedKernel['outputs']): FusedKe
 
 /** k with only the nodes and inputs its outputs use, renumbered. */
 function prune(k: FusedKernel): FusedKernel {
-  const used = k.nodes.map(() => false);
-  for (const s of k.outputs) used[s.node] = true;
-  for (let j = k.nodes.length - 1; j >= 0; j--) if (used[j]) for (const d of deps(k.nodes[j]!)) used[d] = true;
-  const remap = new Map<number, number>();
-  const inputMap = new Map<number, number>();
+  const n = k.nodes.length;
+  const used = new Uint8Array(n);
+  for (const s of k.outputs) used[s.node] = 1;
+  for (let j = n - 1; j >= 0; j--) {
+    if (!used[j]) continue;
+    const node = k.nodes[j]!;
+    switch (node.op) {
+      case 'load': case 'const': break;
+      case 'unary': case 'copy': used[node.x] = 1; break;
+      case 'binary': used[node.a] = used[node.b] = 1; break;
+      case 'where': used[node.c] = used[node.a] = used[node.b] = 1; break;
+    }
+  }
+  // new index of each kept node, and of each input (-1: not kept yet)
+  const remap = new Int32Array(n);
+  const inputMap = new Int32Array(k.inputs.length).fill(-1);
   const nodes: KNode[] = [];
   const inputs: View[] = [];
-  const at = (j: number) => remap.get(j)!;
-  k.nodes.forEach((n, j) => {
-    if (!used[j]) return;
+  const at = (j: number) => remap[j]!;
+  for (let j = 0; j < n; j++) {
+    if (!used[j]) continue;
+    const node = k.nodes[j]!;
     let m: KNode;
-    switch (n.op) {
+    switch (node.op) {
       case 'load': {
-        let i = inputMap.get(n.input);
-        if (i === undefined) inputMap.set(n.input, (i = inputs.push(k.inputs[n.input]!) - 1));
-        m = { ...n, input: i };
+        let i = inputMap[node.input]!;
+        if (i < 0) inputMap[node.input] = i = inputs.push(k.inputs[node.input]!) - 1;
+        m = i === node.input ? node : { ...node, input: i };
         break;
       }
-      case 'const': m = n; break;
-      case 'unary': case 'copy': m = { ...n, x: at(n.x) }; break;
-      case 'binary': m = { ...n, a: at(n.a), b: at(n.b) }; break;
-      case 'where': m = { ...n, c: at(n.c), a: at(n.a), b: at(n.b) }; break;
+      case 'const': m = node; break;
+      case 'unary': case 'copy': m = at(node.x) === node.x ? node : { ...node, x: at(node.x) }; break;
+      case 'binary': m = at(node.a) === node.a && at(node.b) === node.b ? node : { ...node, a: at(node.a), b: at(node.b) }; break;
+      case 'where': m = at(node.c) === node.c && at(node.a) === node.a && at(node.b) === node.b ? node : { ...node, c: at(node.c), a: at(node.a), b: at(node.b) }; break;
     }
-    remap.set(j, nodes.push(m) - 1);
-  });
-  return { shape: k.shape, inputs, nodes, outputs: k.outputs.map((s) => ({ view: s.view, node: at(s.node) })), names: k.names };
+    remap[j] = nodes.push(m) - 1;
+  }
+  const outputs = k.outputs.map((s) => (at(s.node) === s.node ? s : { view: s.view, node: at(s.node) }));
+  return { shape: k.shape, inputs, nodes, outputs, names: k.names };
 }

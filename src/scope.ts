@@ -18,7 +18,9 @@ const frames: Frame[] = [];
 
 /** Called by the Tensor constructor. */
 export function trackTensor(t: Tensor): void {
-  frames[frames.length - 1]?.made.add(t);
+  // (frames[-1] would be a named-property lookup through the prototypes: check the length first)
+  const n = frames.length;
+  if (n !== 0) frames[n - 1]!.made.add(t);
 }
 
 /** A tensor that now belongs to another (a leaf's .grad): no scope disposes it. */

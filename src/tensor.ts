@@ -55,6 +55,7 @@ export class Tensor {
   private viewVersion: number;
   private accumulator: AccumulateGrad | null = null;
   private disposed = false;
+  private kview: View | null = null;
 
   constructor(
     readonly storage: Storage,
@@ -75,12 +76,19 @@ export class Tensor {
   static empty(shape: readonly number[], dtype: DType, device: Device): Tensor {
     return Tensor.made(shape.slice(), contiguousStrides(shape), dtype, device);
   }
+  /**
+   * A new contiguous tensor of `shape`, which is t's shape (an elementwise op's output): when t is
+   * contiguous the two share their shape and strides arrays (a tensor never changes them).
+   */
+  static emptyAs(t: Tensor, shape: readonly number[], dtype: DType, device: Device): Tensor {
+    return shape === t.shape && t.isContiguous() ? Tensor.made(t.shape, t.strides, dtype, device) : Tensor.empty(shape, dtype, device);
+  }
   /** A new tensor laid out with `strides`, which must be dense (a permutation of contiguous ones). */
   static emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
     return Tensor.made(shape.slice(), strides.slice(), dtype, device);
   }
-  /** A new tensor that owns `shape` and `strides` (arrays nobody else holds). */
-  private static made(shape: number[], strides: number[], dtype: DType, device: Device): Tensor {
+  /** A new tensor of `shape` and `strides` (arrays nobody changes: tensors may share them). */
+  private static made(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
     const b = backendFor(device);
     if (!b.limits.dtypes.includes(dtype)) {
       throw new TypeError(`dtype ${torchName(dtype)} is not supported on device '${device}' (supported: ${b.limits.dtypes.join(', ')})`);
@@ -151,10 +159,11 @@ export class Tensor {
   get isLeaf(): boolean {
     return this.gradFn === null;
   }
-  /** What the kernels see: buffer, dtype, shape, strides, offset. */
+  /** What the kernels see: buffer, dtype, shape, strides, offset (one object per tensor: none of it changes). */
   kernelView(): View {
-    if (this.storage.buf === null) throw new RuntimeError('Tensor was disposed: its storage has been released');
-    return { buf: this.storage.buf, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset };
+    const buf = this.storage.buf;
+    if (buf === null) throw new RuntimeError('Tensor was disposed: its storage has been released');
+    return (this.kview ??= { buf, dtype: this.dtype, shape: this.shape, strides: this.strides, offset: this.offset });
   }
   /** This tensor read as if expanded to `shape` (stride 0 along broadcast dims). */
   broadcastView(shape: readonly number[]): View {

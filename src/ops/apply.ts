@@ -39,7 +39,7 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
     return x.clone();
   }
   const dtype: DType = def.result === 'float' ? toFloating(x.dtype) : x.dtype;
-  const out = Tensor.empty(x.shape, dtype, x.device);
+  const out = Tensor.emptyAs(x, x.shape, dtype, x.device);
   const compute: DType = dtype === 'bool' ? 'int32' : dtype;
   launch(x.device, { kind: 'unary', op, x: x.kernelView(), out: out.kernelView(), compute, params });
   const grad = def.grad;
@@ -65,19 +65,22 @@ function checkScalar(v: unknown): void {
   }
 }
 
-/** The broadcast shape and device of up to three operands (at least one a tensor). */
-function operandsInfo(ops: readonly (Tensor | number)[]): { shape: number[]; device: Tensor['device'] } {
-  // scalars are checked first, then shapes, then devices (PyTorch's order); no array per call
+/**
+ * Checks up to three operands (one must be a tensor) as PyTorch does, scalars first, then shapes,
+ * then devices, and returns their broadcast shape: the first tensor's own shape array when the
+ * others have its shape.
+ */
+function operandsShape(ops: readonly (Tensor | number)[]): readonly number[] {
   let first: Tensor | null = null;
   for (const o of ops) {
     if (o instanceof Tensor) first ??= o;
     else checkScalar(o);
   }
   if (first === null) throw new TypeError('expected at least one Tensor argument');
-  let shape: number[] = first.shape.slice();
+  let shape = first.shape;
   for (const o of ops) if (o instanceof Tensor && o !== first && !sameSizes(shape, o.shape)) shape = broadcastShapes(shape, o.shape);
   for (const o of ops) if (o instanceof Tensor && o.device !== first.device) sameDevice([first, o]);
-  return { shape, device: first.device };
+  return shape;
 }
 
 const operand = (o: Tensor | number, shape: readonly number[]): Operand =>
@@ -102,7 +105,8 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, nod
   if (typeof a === 'boolean') a = +a;
   if (typeof b === 'boolean') b = +b;
   const def = binaryOps[op];
-  const { shape, device } = operandsInfo([a, b]);
+  const shape = operandsShape([a, b]);
+  const first = typeof a === 'number' ? (b as Tensor) : a, device = first.device;
   const promoted = resultType([a, b]);
   if (op === 'pow' && !isFloating(promoted) && typeof b === 'number' && b < 0) {
     throw new RuntimeError('Integers to negative integer powers are not allowed.');
@@ -110,7 +114,7 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, nod
   if ((op === 'fmod' || op === 'remainder') && !isFloating(promoted)) checkIntDivisor(b);
   const dtype: DType = def.result === 'bool' ? 'bool' : def.result === 'float' ? toFloating(promoted) : promoted;
   const compute: DType = def.result === 'float' ? dtype : promoted === 'bool' ? 'int32' : promoted;
-  const out = Tensor.empty(shape, dtype, device);
+  const out = Tensor.emptyAs(first, shape, dtype, device);
   launch(device, { kind: 'binary', op, a: operand(a, shape), b: operand(b, shape), out: out.kernelView(), compute });
   const grad = def.grad;
   if (!grad || !isFloating(dtype) || !gradEnabled() || !(typeof a !== 'number' && a.requiresGrad) && !(typeof b !== 'number' && b.requiresGrad)) return out;
@@ -179,9 +183,9 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   if (cond.dtype !== 'bool') {
     throw new RuntimeError(`where expected condition to be a boolean tensor, but got a tensor with dtype ${cond.typeLabel()}`);
   }
-  const { shape, device } = operandsInfo([cond, a, b]);
+  const shape = operandsShape([cond, a, b]), device = cond.device;
   const dtype = resultType([a, b]);
-  const out = Tensor.empty(shape, dtype, device);
+  const out = Tensor.emptyAs(cond, shape, dtype, device);
   launch(device, { kind: 'where', cond: cond.broadcastView(shape), a: operand(a, shape), b: operand(b, shape), out: out.kernelView() });
   if (!isFloating(dtype)) return out;
   return record(out, 'WhereBackward0', [null, a, b], [cond], (g, [c]) => [null, g.where(c!, 0), where(c!, 0, g)]);

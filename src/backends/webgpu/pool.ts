@@ -17,6 +17,7 @@
  * batch before destroying free memory.
  */
 import { RuntimeError } from '../../errors.js';
+import { BufferNote } from '../../buffer-note.js';
 import { HeldBytes } from '../../gc-hints.js';
 
 /** A pooled GPUBuffer: the memory, its bucket size, and the last batch (encoder) that used it. */
@@ -32,18 +33,18 @@ export interface PoolMem {
 let nextMemId = 1;
 
 /** The handle a Storage holds on WebGPU: a (lazily bound) pooled buffer and the backend that owns it. */
-export class GpuBuf {
+export class GpuBuf extends BufferNote {
   /** The memory, once bound (see the file comment); null before the first use and after release. */
   mem: PoolMem | null = null;
   released = false;
-  /** The executor's slot (backend.ts BufferHandle). */
-  ex: unknown = undefined;
   constructor(
     private readonly pool: BufferPool,
     /** Capacity in bytes (the bucket size, a multiple of 16). */
     readonly size: number,
     readonly owner: object,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The bound memory, bound now when it was not yet. */
   bind(): PoolMem {

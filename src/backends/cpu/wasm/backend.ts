@@ -1,6 +1,7 @@
 import type { Backend, Launch, Operand, ReduceOp, View } from '../../../backend.js';
 import { cpuAllocError, DTYPES, ITEM_BYTES as ITEM, type DType, type HostArray } from '../../../dtype.js';
 import { RuntimeError } from '../../../errors.js';
+import { BufferNote } from '../../../buffer-note.js';
 import { isContiguous } from '../../../shape.js';
 import { colSumKernel, compareKernel, compareOps, extremeKernel, logicalAndKernel, mapKernel, rowSumKernel, wasmOps, whereKernel, type CompareOp, type Kind, type WasmOpName } from './elementwise.js';
 import { WasmHeap } from './heap.js';
@@ -16,12 +17,15 @@ import type { FusedKernel } from '../../../kernel.js';
  * keeps a recipe for intermediates nobody reads) never takes a block: a loop of `a.mul(b).sum()`
  * allocates nothing for the product.
  */
-interface WasmBuf {
-  ptr: number;
-  readonly numel: number;
-  readonly bytes: number;
-  /** The executor's slot (backend.ts BufferHandle). */
-  ex: unknown;
+/** A tensor's block of the wasm memory: its address once bound (0 before), elements and bytes. */
+class WasmBuf extends BufferNote {
+  ptr = 0;
+  constructor(
+    readonly numel: number,
+    readonly bytes: number,
+  ) {
+    super();
+  }
 }
 
 /** Reused blocks below this many bytes are cleared, as the JS backend's fresh small arrays were. */
@@ -237,7 +241,7 @@ export function createWasmBackend(runJs: (l: Launch) => void): Backend & { reado
       if (bytes > heap.maxBytes) throw new RuntimeError(cpuAllocError(bytes));
       // counted now, bound or not: the collector must return the tensors themselves
       heap.made(bytes);
-      return { ptr: 0, numel, bytes, ex: undefined } satisfies WasmBuf;
+      return new WasmBuf(numel, bytes);
     },
     write: (b, dtype, data) => view(bind(b as WasmBuf), dtype).set(data),
     readSync: (b, dtype, offset, numel) => heap.array(dtype, bind(b as WasmBuf).ptr + offset * ITEM[dtype], numel).slice(),
