@@ -36,5 +36,18 @@ export class Storage {
   }
 }
 
+/**
+ * One tensor's reference to its storage, as the finalizer holds it: `done` once dispose() returned
+ * it. (Registering without an unregister token and marking the ticket costs less than keeping a
+ * token per tensor for unregister(): the token table's insert and removal were most of an op's
+ * registration.)
+ */
+export interface Ticket {
+  readonly storage: Storage;
+  done: boolean;
+}
+
 /** Returns a garbage-collected tensor's reference, so long loops without dispose() do not grow. */
-export const storageFinalizer = new FinalizationRegistry<Storage>((s) => s.releaseRef());
+export const storageFinalizer = new FinalizationRegistry<Ticket>((t) => {
+  if (!t.done) t.storage.releaseRef();
+});

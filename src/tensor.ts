@@ -9,7 +9,7 @@ import * as inplace from './ops/inplace.js';
 import * as views from './ops/views.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, fmtShape, sameSizes } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
-import { Storage, storageFinalizer } from './storage.js';
+import { Storage, storageFinalizer, type Ticket } from './storage.js';
 
 /** A dimension argument: one dim or several. */
 export type Dims = number | readonly number[];
@@ -54,7 +54,8 @@ export class Tensor {
   /** The storage version this view's gradFn was made for; a newer one regenerates it (PyTorch's attr_version). */
   private viewVersion: number;
   private accumulator: AccumulateGrad | null = null;
-  private disposed = false;
+  /** Its reference to the storage, for dispose() and the finalizer (storage.ts). */
+  private readonly ticket: Ticket;
   private kview: View | null = null;
 
   constructor(
@@ -68,7 +69,8 @@ export class Tensor {
     this.viewInNoGrad = base !== null && !isGradEnabled();
     this.viewVersion = storage.version;
     storage.retain();
-    storageFinalizer.register(this, storage, this);
+    this.ticket = { storage, done: false };
+    storageFinalizer.register(this, this.ticket);
     trackTensor(this);
   }
 
@@ -539,9 +541,8 @@ export class Tensor {
   // ---- memory ------------------------------------------------------------------------------
   /** Releases this tensor's reference to its storage now; the tensor is unusable afterwards. */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    storageFinalizer.unregister(this);
+    if (this.ticket.done) return;
+    this.ticket.done = true;
     this.storage.releaseRef();
   }
 

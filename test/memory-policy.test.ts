@@ -1,10 +1,14 @@
 /**
  * Host-side memory and polling policies, driven without a device: collection hints for memory the
- * collector cannot see (src/gc-hints.ts), the WebGPU pool's order of reuse (pool.ts), and the pacing
- * of Dawn's event polling in Node (dawn-pacing.ts).
+ * collector cannot see (src/gc-hints.ts), the WebGPU pool's order of reuse (pool.ts), the pacing
+ * of Dawn's event polling in Node (dawn-pacing.ts), and the finalizer's tickets (storage.ts).
  */
 import { promisify } from 'node:util';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import * as torch from '../src/index.js';
+import { cpuBackend } from '../src/backends/cpu/index.js';
 import { HeldBytes } from '../src/gc-hints.js';
 import { BufferPool } from '../src/backends/webgpu/pool.js';
 import { isDawnTick, pacedSetImmediate, PACED_DELAY_MS, SPIN_MS } from '../src/backends/webgpu/dawn-pacing.js';
@@ -188,5 +192,57 @@ describe('pacing of Dawn polling', () => {
   it('keeps what util.promisify reads from setImmediate', async () => {
     const paced = pacedSetImmediate(setImmediate as never, setTimeout as never, () => performance.now());
     expect(await promisify(paced as typeof setImmediate)('value')).toBe('value');
+  });
+});
+
+describe('the finalizer (storage.ts tickets)', () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+
+  /** Collects, and gives finalizer callbacks their turns, until `done()` or 20 rounds. */
+  async function collect(done: () => boolean): Promise<void> {
+    for (let i = 0; i < 20 && !done(); i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  it('returns a buffer once: tensors disposed and then collected, and views collected without dispose()', async () => {
+    const released = new Map<unknown, number>();
+    const release = cpuBackend.release;
+    cpuBackend.release = (b, dtype, n) => {
+      released.set(b, (released.get(b) ?? 0) + 1);
+      release.call(cpuBackend, b, dtype, n);
+    };
+    const count = (b: unknown) => released.get(b) ?? 0;
+    try {
+      // a tensor disposed while another shares its storage (detach(): no link back to it) waits
+      // for that one, also once the disposed object is collected (its finalizer must not let go)
+      // (tensors written from the host: no recipe shares their buffers with other tensors)
+      let base: torch.Tensor | null = torch.tensor([0, 2, 4, 6, 8, 10]);
+      let view: torch.Tensor | null = base.detach();
+      const shared = base.storage.buf;
+      base.dispose();
+      base = null;
+      await collect(() => false);
+      expect(count(shared)).toBe(0);
+      expect(await view.tolist()).toEqual([0, 2, 4, 6, 8, 10]);
+      // a tensor disposed: its storage goes back at dispose(), and not again when it is collected
+      let alone: torch.Tensor | null = torch.tensor([2, 2, 2, 2, 2]);
+      const own = alone.storage.buf;
+      alone.dispose();
+      expect(count(own)).toBe(1);
+      alone = null;
+      // the detached tensor, never disposed, is collected: the shared buffer goes back, once
+      view = null;
+      await collect(() => count(shared) > 0);
+      expect(view).toBeNull();
+      expect(count(shared)).toBe(1);
+      await collect(() => false);
+      expect(count(shared)).toBe(1);
+      expect(count(own)).toBe(1);
+    } finally {
+      cpuBackend.release = release;
+    }
   });
 });
