@@ -16,8 +16,10 @@ export const FULL: Budget = { targetMs: 1500, minSamples: 5, maxSamples: 25, cas
 export const QUICK: Budget = { targetMs: 150, minSamples: 3, maxSamples: 8, caseMaxMs: 3_000, runCapMs: 3_000 };
 
 export interface Timing {
-  /** Warm-up runs (first compiles pipelines and fills pools), ms. */
+  /** Warm-up runs (first compiles pipelines and fills pools), ms: the first WARMUPS_KEPT of them. */
   warmup: number[];
+  /** How many warm-up runs there were. */
+  warmupRuns: number;
   /** Timed runs, ms, in order. */
   samples: number[];
   median: number;
@@ -26,6 +28,9 @@ export interface Timing {
   /** Set when the case took fewer samples than the budget asks, with the reason. */
   note?: string;
 }
+
+/** Warm-up times kept in a record (a fast case warms up for thousands of runs). */
+const WARMUPS_KEPT = 50;
 
 export function median(xs: readonly number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -51,6 +56,7 @@ export async function measure(
     return performance.now() - t0;
   };
   const warmup = [await time(warm ?? run)];
+  let warmupRuns = 1, est = warmup[0]!;
   onRun(0, 1, warmup[0]!);
   const samples: number[] = [];
   if (warm) samples.push(await time(run));
@@ -58,18 +64,21 @@ export async function measure(
     // Fast runs warm up for a fifth of the target (at least two runs): the engine compiles hot
     // code after some runs, and a short case (the launch chain) would otherwise be timed while
     // it still runs unoptimized code (its median then says more about the JIT than the case).
-    let spent = warmup[0]!;
-    while (warmup[warmup.length - 1]! < b.targetMs / 10 && (warmup.length < 2 || spent < b.targetMs / 5) && warmup.length < 50) {
-      const t = await time(run);
-      warmup.push(t);
-      spent += t;
+    // (Until session 6 the warm-up also stopped after 50 runs: a 30 µs case was timed after
+    // 1.5 ms of warm-up, half compiled.) The record keeps the first WARMUPS_KEPT warm-up times.
+    let spent = est;
+    while (est < b.targetMs / 10 && (warmupRuns < 2 || spent < b.targetMs / 5)) {
+      est = await time(run);
+      if (warmup.length < WARMUPS_KEPT) warmup.push(est);
+      warmupRuns++;
+      spent += est;
     }
   }
-  const est = warm ? samples[0]! : warmup[warmup.length - 1]!;
+  if (warm) est = samples[0]!;
   if (est > b.runCapMs) {
     // One run already took longer than a run may: it is the only figure we take.
     const only = samples.length ? samples : warmup.splice(0);
-    return { warmup, samples: only, median: only[0]!, min: only[0]!, max: only[0]!, note: `1 run (> ${fmtSeconds(b.runCapMs)} cap)` };
+    return { warmup, warmupRuns, samples: only, median: only[0]!, min: only[0]!, max: only[0]!, note: `1 run (> ${fmtSeconds(b.runCapMs)} cap)` };
   }
   let planned = Math.min(b.maxSamples, Math.max(b.minSamples, Math.ceil(b.targetMs / Math.max(est, 1e-3))));
   planned = Math.max(1, Math.min(planned, Math.floor(b.caseMaxMs / Math.max(est, 1e-3))));
@@ -78,7 +87,7 @@ export async function measure(
     samples.push(await time(run));
     onRun(samples.length, planned, samples[samples.length - 1]!);
   }
-  const t: Timing = { warmup, samples, median: median(samples), min: Math.min(...samples), max: Math.max(...samples) };
+  const t: Timing = { warmup, warmupRuns, samples, median: median(samples), min: Math.min(...samples), max: Math.max(...samples) };
   if (samples.length < b.minSamples) t.note = `${samples.length} run${samples.length > 1 ? 's' : ''} (slow)`;
   return t;
 }

@@ -342,7 +342,7 @@ class Lazy implements Backend {
 
   /** Realizes what a read (or a write) of `buf` depends on (carried kernels included). */
   realizeFor(buf: BufferHandle, write = false): void {
-    this.realize();
+    this.realize(false, buf);
     const n = peek(buf);
     if (n && used(n, this.graph)) this.realize(true);
     this.runCarried([], false, { buf, write });
@@ -351,9 +351,10 @@ class Lazy implements Backend {
   /**
    * Schedules and runs the recorded graph, then returns the buffers released meanwhile. Unless
    * `all`, trailing fills of live buffers (a step's `grad.zero_()`) move to the next graph instead,
-   * where the next write usually makes them free (zero_() then add_() writes once).
+   * where the next write usually makes them free (zero_() then add_() writes once). `want`: a
+   * buffer about to be read (a kernel that writes only it is not carried).
    */
-  realize(all = false): void {
+  realize(all = false, want?: BufferHandle): void {
     const g = this.graph;
     if (g.recs.length === 0 && (this.carried.size === 0 || !(all || eager))) return;
     const internal = g.internal;
@@ -381,8 +382,10 @@ class Lazy implements Backend {
       }
       const carried = new Set<number>(later ? [] : memo.trailing);
       steps.forEach((s, i) => {
-        if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
-        else if (!carried.has(i)) this.run(s, g, slots[i]!);
+        // a kernel whose only output is about to be read runs now: carrying it would run it next
+        if (want !== undefined && s.kind === 'fused' && onlyWrites(s.k, want)) carried.delete(i);
+        else if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
+        if (!carried.has(i)) this.run(s, g, slots[i]!);
       });
       this.carry([...carried].sort((a, b) => a - b).map((i) => ({ s: steps[i] as Extract<Step, { kind: 'fused' }>, slot: slots[i]! })), g);
     } finally {
@@ -545,6 +548,12 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R): (...args
     realize(undefined, false);
     return r;
   };
+}
+
+/** Whether every output of k is stored in `buf`. */
+function onlyWrites(k: FusedKernel, buf: BufferHandle): boolean {
+  for (const o of k.outputs) if (o.view.buf !== buf) return false;
+  return true;
 }
 
 /** Calls fn with every buffer a launch names (the common kinds without a walk over their fields). */
