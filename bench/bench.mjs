@@ -1,7 +1,8 @@
 // npm run bench -- [--quick] [--only matmul,seed] [--device cpu|webgpu]: bundles bench/run.ts with
 // esbuild (scripts/esbuild-common.mjs, as the examples are) and runs it in this Node process.
 // `node bench/bench.mjs --script <name>` runs bench/<name>.ts's main(args) instead: cpu-matmul (the
-// CPU kernel probe), matmul-variants (the WebGPU kernel variants).
+// CPU kernel probe), matmul-variants (the WebGPU kernel variants), seed-js (the seed loop's JS and
+// GC per step), compare (checkouts' CPU cases in turns, in one process).
 import fs from 'node:fs';
 import path from 'node:path';
 import { importTs, root } from '../scripts/esbuild-common.mjs';

@@ -39,9 +39,17 @@ export const alias = { wgtorch: path.join(root, 'src/index.ts') };
  * node_modules/.cache/<cacheDir>/ and imports it: how examples, the bench and probes run.
  */
 export async function importTs(entry, cacheDir) {
+  const outfile = path.join(root, 'node_modules/.cache', cacheDir, `${path.basename(entry, '.ts')}.mjs`);
+  return importBundle(entry, outfile, root);
+}
+
+/**
+ * importTs() with `wgtorch` resolved to another checkout's src/ (`srcRoot`): bench/compare.ts
+ * loads several checkouts' cases into one process this way.
+ */
+export async function importBundle(entry, outfile, srcRoot) {
   const { build } = await import('esbuild');
   const { pathToFileURL } = await import('node:url');
-  const outfile = path.join(root, 'node_modules/.cache', cacheDir, `${path.basename(entry, '.ts')}.mjs`);
   await build({
     entryPoints: [entry],
     outfile,
@@ -50,7 +58,7 @@ export async function importTs(entry, cacheDir) {
     format: 'esm',
     target: 'node20',
     external: ['webgpu'],
-    alias,
+    alias: { wgtorch: path.join(srcRoot, 'src/index.ts') },
     plugins: [rawPlugin],
     logLevel: 'warning',
   });
