@@ -44,6 +44,8 @@ interface Graph {
   serial: number;
   recs: Launch[];
   sites: (string | null)[];
+  /** Whether any launch has a call site (eager or debug mode when it was recorded). */
+  sited: boolean;
   /** Buffers the launches use, numbered by first use (a Note's `id`): the plan key's buffer numbers. */
   nbufs: number;
   /** The plan key of the launches so far (plans.ts), extended as each is recorded. */
@@ -62,7 +64,7 @@ interface Released {
 }
 
 let serials = 0;
-const newGraph = (key: KeyTokens): Graph => ({ serial: ++serials, recs: [], sites: [], nbufs: 0, key, deadIds: [], released: [], internal: null });
+const newGraph = (key: KeyTokens): Graph => ({ serial: ++serials, recs: [], sites: [], sited: false, nbufs: 0, key, deadIds: [], released: [], internal: null });
 
 /** A buffer's BufferNote (buffer-note.ts) with the executor's types. */
 interface Note extends BufferNote {
@@ -325,20 +327,23 @@ class Lazy implements Backend {
     const g = this.graph;
     g.recs.push(l);
     g.sites.push(site);
-    eachBuf(l, this.touch);
+    if (site !== null) g.sited = true;
+    // the key names every buffer of the launch: numbering them marks them used by the graph
     keyLaunch(g.key, l, this.bufId);
   }
 
-  /** Numbers a buffer the graph's launches use (a field: push() passes it per launch, allocating nothing). */
-  private readonly touch = (b: BufferHandle): void => {
+  /**
+   * A buffer's number in the graph, given on its first use there (which marks it used; a field:
+   * push() passes it per launch, allocating nothing).
+   */
+  private readonly bufId = (b: BufferHandle): number => {
     const n = noteOf(b), g = this.graph;
     if (n.graph !== g.serial) {
       n.graph = g.serial;
       n.id = g.nbufs++;
     }
+    return n.id;
   };
-  /** A used buffer's number in the graph (touch() gave it one). */
-  private readonly bufId = (b: BufferHandle): number => peek(b)!.id;
 
   /** Realizes what a read (or a write) of `buf` depends on (carried kernels included). */
   realizeFor(buf: BufferHandle, write = false): void {
@@ -418,7 +423,7 @@ class Lazy implements Backend {
 
   private run(s: Step, g: Graph, slot: object): void {
     launchStats.kernels++;
-    const site = eager || debug ? (s.recs.map((r) => g.sites[r]).find((x) => x) ?? null) : null;
+    const site = g.sited ? (s.recs.map((r) => g.sites[r]).find((x) => x) ?? null) : null;
     const names = labelOf(slot, () => (s.kind === 'fused' ? s.k.names : [...(s.prologue?.names ?? []), launchName(s.l), ...(s.epilogue?.k.names ?? [])]));
     const label = site ? `${names} at ${site}` : names;
     try {
@@ -554,21 +559,6 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R): (...args
 function onlyWrites(k: FusedKernel, buf: BufferHandle): boolean {
   for (const o of k.outputs) if (o.view.buf !== buf) return false;
   return true;
-}
-
-/** Calls fn with every buffer a launch names (the common kinds without a walk over their fields). */
-function eachBuf(l: Launch, fn: (b: BufferHandle) => void): void {
-  switch (l.kind) {
-    case 'unary': case 'copy': fn(l.x.buf); fn(l.out.buf); return;
-    case 'binary':
-      if (typeof l.a === 'object') fn(l.a.buf);
-      if (typeof l.b === 'object') fn(l.b.buf);
-      fn(l.out.buf);
-      return;
-    case 'fill': fn(l.out.buf); return;
-    default:
-      for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) fn((v as { buf: BufferHandle }).buf);
-  }
 }
 
 /** Calls fn with every buffer a launch reads (written: false) and writes (true), as launchBufs() lists them. */

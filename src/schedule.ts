@@ -481,7 +481,9 @@ function finish(g: Group): FusedKernel | null {
 
 /** The kernel computing `stores` (views and the nodes stored there) from g's nodes. */
 function kernelOf(g: Group, stores: readonly { view: View; node: number }[]): FusedKernel {
-  return prune({ shape: g.shape, inputs: g.inputs, nodes: g.nodes, outputs: stores, names: g.names });
+  // plain outputs: a Store would keep its whole group alive in cached plans and recipes
+  const outputs = stores.map((s) => ({ view: s.view, node: s.node }));
+  return prune({ shape: g.shape, inputs: g.inputs, nodes: g.nodes, outputs, names: g.names });
 }
 
 /** Kernel k storing only `outputs` (some of its own): the other stores, and what only they used, go. */

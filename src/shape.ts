@@ -27,6 +27,16 @@ export function contiguousStrides(shape: Shape): number[] {
   return st;
 }
 
+/** True when `strides` are exactly what contiguousStrides(shape) gives (size-1 dims included). */
+export function hasContiguousStrides(shape: Shape, strides: readonly number[]): boolean {
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (strides[i] !== s) return false;
+    s *= Math.max(shape[i]!, 1);
+  }
+  return true;
+}
+
 /** True when `strides` are the row-major strides of `shape` (size-1 dims may have any stride). */
 export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
   let expect = 1;

@@ -7,7 +7,7 @@ import { backendFor, beginInternal, launch, stepBoundary } from './executor.js';
 import { formatTensor } from './format.js';
 import * as inplace from './ops/inplace.js';
 import * as views from './ops/views.js';
-import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, isContiguous, numel, fmtShape, sameSizes } from './shape.js';
+import { broadcastShapes, broadcastStrides, contiguousStrides, denseStridesLike, hasContiguousStrides, isContiguous, numel, fmtShape, sameSizes } from './shape.js';
 import { noteRebased, trackTensor, untrackTensor } from './scope.js';
 import { Storage, storageFinalizer, type Ticket } from './storage.js';
 
@@ -79,11 +79,12 @@ export class Tensor {
     return Tensor.made(shape.slice(), contiguousStrides(shape), dtype, device);
   }
   /**
-   * A new contiguous tensor of `shape`, which is t's shape (an elementwise op's output): when t is
-   * contiguous the two share their shape and strides arrays (a tensor never changes them).
+   * A new contiguous tensor of `shape`, which may be t's own shape array (an elementwise op's
+   * output): when t's strides are exactly contiguous ones the two share their shape and strides
+   * arrays (a tensor never changes them; a size-1 dim's odd stride is not passed on).
    */
   static emptyAs(t: Tensor, shape: readonly number[], dtype: DType, device: Device): Tensor {
-    return shape === t.shape && t.isContiguous() ? Tensor.made(t.shape, t.strides, dtype, device) : Tensor.empty(shape, dtype, device);
+    return shape === t.shape && hasContiguousStrides(t.shape, t.strides) ? Tensor.made(t.shape, t.strides, dtype, device) : Tensor.empty(shape, dtype, device);
   }
   /** A new tensor laid out with `strides`, which must be dense (a permutation of contiguous ones). */
   static emptyStrided(shape: readonly number[], strides: readonly number[], dtype: DType, device: Device): Tensor {
