@@ -14,7 +14,8 @@
  *   samples and of the busy (not idle) ones;
  * - the change of torch.webgpu.stats() per step (kernels, bind groups and buffers created, ...).
  *
- * Run: node bench/bench.mjs --script seed-js [webgpu|cpu ...]   (STEPS=n WARM=n, defaults 2000 and 600)
+ * Run: node bench/bench.mjs --script seed-js [webgpu|cpu ...]   (STEPS=n WARM=n, defaults 2000 and 600;
+ * SAVE_PROFILE=1 writes each loop's CPU profile to /tmp/seed-<device>-<loop>.cpuprofile)
  * Run it alone on the machine: other processes' load shows up as time.
  */
 import fs from 'node:fs';
@@ -99,6 +100,7 @@ async function loop(device: torch.Device, mode: 'plain' | 'scope', steps: number
   const m1 = cpu(), t1 = performance.now();
   const { profile } = await post<{ profile: Profile }>(session, 'Profiler.stop');
   session.disconnect();
+  if (process.env.SAVE_PROFILE) fs.writeFileSync(`/tmp/seed-${device}-${mode}.cpuprofile`, JSON.stringify(profile));
   const gc = gcShare(profile);
   const per = (v: number) => (v / steps).toFixed(2);
   let counts = '';
