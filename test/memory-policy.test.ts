@@ -11,7 +11,7 @@ import * as torch from '../src/index.js';
 import { cpuBackend } from '../src/backends/cpu/index.js';
 import { HeldBytes } from '../src/gc-hints.js';
 import { BufferPool } from '../src/backends/webgpu/pool.js';
-import { isDawnTick, pacedSetImmediate, PACED_DELAY_MS, SPIN_MS } from '../src/backends/webgpu/dawn-pacing.js';
+import { isDawnTick, NAP_MS, NAP_UNTIL_MS, pacedSetImmediate, PACED_DELAY_MS, SPIN_MS } from '../src/backends/webgpu/dawn-pacing.js';
 
 describe('HeldBytes (collection hints)', () => {
   it('hints once each time the bytes made and not returned have grown by the step, counting earlier bytes only', () => {
@@ -126,9 +126,14 @@ describe('pacing of Dawn polling', () => {
       timers.push({ at: now + ms, cb });
       return 'timer';
     };
-    const paced = pacedSetImmediate(immediate, timeout, () => now);
+    const naps: number[] = [];
+    const sleep = (ms: number) => {
+      naps.push(ms);
+      now += ms;
+    };
+    const paced = pacedSetImmediate(immediate, timeout, () => now, sleep);
     return {
-      paced, immediates, timers,
+      paced, immediates, timers, naps,
       advance(ms: number) { now += ms; },
       runImmediate() { immediates.shift()!(); },
       runTimer() { const t = timers.shift()!; now = Math.max(now, t.at); t.cb(); },
@@ -162,31 +167,48 @@ describe('pacing of Dawn polling', () => {
     expect(loop.timers.length).toBe(0);
   });
 
-  it('a wait polls at full speed for SPIN_MS, then one tick per timer; a new wait spins again', () => {
-    const loop = fakeLoop();
-    let ticks = 0;
-    let pending = 3; // Dawn keeps ticking while something is pending
+  /** Dawn's ticking while something is pending: each tick moves the clock by `step` ms, then asks for the next. */
+  function ticking(loop: ReturnType<typeof fakeLoop>, pending: number, step: number) {
+    const seen = { ticks: 0 };
     const tick = () => {
-      ticks++;
+      seen.ticks++;
+      loop.advance(step);
       if (--pending > 0) loop.paced(dawnTick(tick));
     };
-    loop.paced(dawnTick(tick)); // a wait starts
-    loop.runImmediate(); // tick 1, requests tick 2 at full speed
-    expect(loop.immediates.length).toBe(1);
-    loop.advance(SPIN_MS); // the wait is SPIN_MS old when tick 2 runs and asks for tick 3
-    loop.runImmediate();
-    expect(loop.immediates.length).toBe(0);
-    expect(loop.timers.map((t) => t.at)).toEqual([SPIN_MS + PACED_DELAY_MS]);
-    loop.runTimer(); // tick 3: nothing pending after it
-    expect(ticks).toBe(3);
+    loop.paced(dawnTick(tick)); // the wait starts
+    return seen;
+  }
+
+  it('a wait polls at full speed for SPIN_MS, then each tick naps NAP_MS first', () => {
+    const loop = fakeLoop();
+    const seen = ticking(loop, 3, SPIN_MS);
+    loop.runImmediate(); // tick 1; the wait is SPIN_MS old when it asks for tick 2
+    expect(loop.naps).toEqual([]);
+    loop.runImmediate(); // tick 2 after a nap
+    expect(loop.naps).toEqual([NAP_MS]);
+    loop.runImmediate(); // tick 3 after a nap: nothing pending after it
+    expect(seen.ticks).toBe(3);
+    expect(loop.naps).toEqual([NAP_MS, NAP_MS]);
     expect(loop.timers.length + loop.immediates.length).toBe(0);
-    // a later wait (requested outside a tick) starts at full speed again
+  });
+
+  it('a wait NAP_UNTIL_MS old ticks from a timer; a new wait spins again', () => {
+    const loop = fakeLoop();
+    const seen = ticking(loop, 2, NAP_UNTIL_MS);
+    loop.runImmediate(); // tick 1, at full speed; the wait is NAP_UNTIL_MS old when it asks for tick 2
+    expect(loop.immediates.length).toBe(0);
+    expect(loop.timers.map((t) => t.at)).toEqual([NAP_UNTIL_MS + PACED_DELAY_MS]);
+    loop.runTimer();
+    expect(seen.ticks).toBe(2);
+    expect(loop.naps).toEqual([]);
+    expect(loop.timers.length + loop.immediates.length).toBe(0);
+    // a later wait (asked for outside a tick) starts at full speed again
     loop.advance(100);
-    pending = 1;
-    loop.paced(dawnTick(tick));
+    const again = ticking(loop, 1, 0);
     expect(loop.immediates.length).toBe(1);
     loop.runImmediate();
-    expect(ticks).toBe(4);
+    expect(again.ticks).toBe(1);
+    expect(loop.naps).toEqual([]);
   });
 
   it('keeps what util.promisify reads from setImmediate', async () => {

@@ -9,20 +9,30 @@
  *
  * Installed once when the WebGPU backend starts in Node, the wrapper forwards every call to the
  * real setImmediate, except Dawn's ticks (anonymous native functions) of a wait older than SPIN_MS:
- * those run from a 1 ms timer instead. A short wait (a small read in a test) still sees its result
- * within microseconds; a long one costs at most a millisecond of latency and no spinning.
+ * until the wait is NAP_UNTIL_MS old, such a tick first sleeps NAP_MS (the thread blocks, leaving
+ * the core to the device's workers), then from a 1 ms timer. A short wait (a small read in a test)
+ * still sees its result within microseconds, one of a few milliseconds at most NAP_MS late (a 1 ms
+ * timer made a 2.5 ms read of a 256K sum 3.5 ms), a long one at most a millisecond, and none spins.
  */
 
-/**
- * How long a wait polls at full speed before its ticks are paced: a wait just longer gains up to a
- * timer's millisecond, so shorter waits (small reads) keep Dawn's own latency.
- */
+/** How long a wait polls at full speed before its ticks are paced (small reads keep Dawn's own latency). */
 export const SPIN_MS = 2;
-/** The delay of a paced tick (Node clamps timers to at least 1 ms). */
+/** Until a wait is this old, a paced tick naps NAP_MS first; later ones run from a timer. */
+export const NAP_UNTIL_MS = 20;
+/** A paced tick's nap: the most a result that came during the nap waits for JS to see it. */
+export const NAP_MS = 0.25;
+/** The delay of a tick paced by a timer (Node clamps timers to at least 1 ms). */
 export const PACED_DELAY_MS = 1;
 
 type Immediate = (cb: (...args: unknown[]) => void, ...args: unknown[]) => unknown;
 type Timeout = (cb: () => void, ms: number) => unknown;
+type Sleep = (ms: number) => void;
+
+/** Blocks the thread for `ms` (Atomics.wait; Node allows it on the main thread). */
+function napper(): Sleep {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return (ms) => void Atomics.wait(cell, 0, 0, ms);
+}
 
 const fnToString = Function.prototype.toString;
 const NATIVE_ANONYMOUS = /^function \(\) \{\s*\[native code\]\s*\}$/;
@@ -43,7 +53,7 @@ export function isDawnTick(cb: unknown): cb is (...args: unknown[]) => void {
  * A setImmediate that paces Dawn's ticks (see the file comment). A tick requested from outside a
  * tick starts a wait; ticks requested by ticks continue it.
  */
-export function pacedSetImmediate(immediate: Immediate, timeout: Timeout, now: () => number): Immediate {
+export function pacedSetImmediate(immediate: Immediate, timeout: Timeout, now: () => number, sleep: Sleep = napper()): Immediate {
   let waitStart = 0;
   let inTick = false;
   const paced = function setImmediate(cb: (...args: unknown[]) => void, ...args: unknown[]): unknown {
@@ -58,7 +68,15 @@ export function pacedSetImmediate(immediate: Immediate, timeout: Timeout, now: (
         inTick = false;
       }
     };
-    return t - waitStart < SPIN_MS ? immediate(run) : timeout(run, PACED_DELAY_MS);
+    const age = t - waitStart;
+    if (age < SPIN_MS) return immediate(run);
+    if (age < NAP_UNTIL_MS) {
+      return immediate(() => {
+        sleep(NAP_MS);
+        run();
+      });
+    }
+    return timeout(run, PACED_DELAY_MS);
   };
   // util.promisify(setImmediate) and friends read properties of the function itself
   for (const key of Reflect.ownKeys(immediate)) {
