@@ -92,9 +92,6 @@ function removeFrom(list: Carried | Carried[] | null, c: Carried): Carried | Car
   return list.length === 1 ? list[0]! : list.length === 0 ? null : list;
 }
 
-/** The kernels of a Note's list, as an array (a copy: callers edit the lists while they go). */
-const listed = (list: Carried | Carried[] | null): Carried[] => (list === null ? [] : Array.isArray(list) ? [...list] : [list]);
-
 /**
  * A kernel carried out of the graph that recorded it: a recipe for values that are alive but that
  * nothing has read yet (an intermediate the user still holds, a trailing fill). It reads only
@@ -561,9 +558,15 @@ function onlyWrites(k: FusedKernel, buf: BufferHandle): boolean {
   return true;
 }
 
-/** Calls fn with every buffer a launch reads (written: false) and writes (true), as launchBufs() lists them. */
+/** Launch kinds that write only their `out` (any other kind may write every buffer it names). */
+const WRITE_OUT = new Set<Launch['kind']>(['unary', 'binary', 'where', 'copy', 'fill', 'random', 'reduce', 'matmul']);
+
+/**
+ * Calls fn with every buffer a launch reads (written: false) and writes (true): a known kind writes
+ * its `out` and reads the rest; a kind this file does not know reads and writes all it names.
+ */
 function eachAccess(l: Launch, fn: (b: BufferHandle, written: boolean) => void): void {
-  // the common kinds without arrays
+  // the common kinds without a walk over their fields
   switch (l.kind) {
     case 'unary': case 'copy': fn(l.x.buf, false); fn(l.out.buf, true); return;
     case 'binary':
@@ -573,32 +576,26 @@ function eachAccess(l: Launch, fn: (b: BufferHandle, written: boolean) => void):
       return;
     case 'fill': fn(l.out.buf, true); return;
     default: {
-      const a = launchBufs(l);
-      for (const b of a.reads) fn(b, false);
-      for (const b of a.writes) fn(b, true);
+      const out = (l as { out?: { buf: BufferHandle } }).out?.buf;
+      const known = out !== undefined && WRITE_OUT.has(l.kind);
+      for (const v of Object.values(l)) {
+        if (typeof v !== 'object' || v === null || !('buf' in v)) continue;
+        const b = (v as { buf: BufferHandle }).buf;
+        if (!known) {
+          fn(b, false);
+          fn(b, true);
+        } else if (b !== out) fn(b, false);
+      }
+      if (known) fn(out, true);
     }
   }
 }
 
-/** The buffers a launch reads and writes (an unknown kind: all it names, both ways). */
+/** The buffers a launch reads and writes, as eachAccess() visits them. */
 function launchBufs(l: Launch): { reads: BufferHandle[]; writes: BufferHandle[] } {
-  // the common kinds without a walk over their fields
-  switch (l.kind) {
-    case 'unary': case 'copy': return { reads: [l.x.buf], writes: [l.out.buf] };
-    case 'binary': {
-      const reads: BufferHandle[] = [];
-      if (typeof l.a === 'object') reads.push(l.a.buf);
-      if (typeof l.b === 'object') reads.push(l.b.buf);
-      return { reads, writes: [l.out.buf] };
-    }
-    case 'fill': return { reads: [], writes: [l.out.buf] };
-    default:
-  }
-  const all: BufferHandle[] = [];
-  for (const v of Object.values(l)) if (typeof v === 'object' && v !== null && 'buf' in v) all.push((v as { buf: BufferHandle }).buf);
-  const out = (l as { out?: { buf: BufferHandle } }).out;
-  const known = ['unary', 'binary', 'where', 'copy', 'fill', 'random', 'reduce', 'matmul'].includes(l.kind);
-  return known && out ? { reads: all.filter((b) => b !== out.buf), writes: [out.buf] } : { reads: all, writes: all };
+  const reads: BufferHandle[] = [], writes: BufferHandle[] = [];
+  eachAccess(l, (b, written) => (written ? writes : reads).push(b));
+  return { reads, writes };
 }
 
 /**

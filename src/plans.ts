@@ -72,7 +72,7 @@ const nameId = (x: string): number => {
  * have equal keys exactly when their structures are equal).
  */
 const VIEW = -1, ARRAY = -2, NUMBER = -3, NAME = -4, SKIPPED = -5, LAUNCH = -6;
-/** Kind ids of the kinds keyOf() encodes without walking their fields. */
+/** Kind ids of the kinds keyLaunch() encodes without walking their fields. */
 const BINARY = nameId('binary'), UNARY = nameId('unary');
 /** Dtypes in keys (in their fixed places: a table, not the names map). */
 const DTYPE_ID: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
@@ -128,6 +128,14 @@ function value(key: KeyTokens, v: unknown, numbers: boolean, id: (b: BufferHandl
   }
 }
 
+/** The start of an elementwise launch of the fixed-order encodings: kind, op and compute dtype. */
+function head(key: KeyTokens, kind: number, op: string, compute: DType): void {
+  push(key, LAUNCH);
+  push(key, kind);
+  push(key, nameId(op));
+  push(key, DTYPE_ID[compute]);
+}
+
 /**
  * Extends a graph's structural key (see the file comment) with one recorded launch, as numbers: no
  * strings are built per launch. `id` numbers buffers by first use in the graph (the executor
@@ -138,22 +146,16 @@ export function keyLaunch(key: KeyTokens, l: Launch, id: (b: BufferHandle) => nu
   // the commonest kinds in a fixed order, without walking their fields (a kind is encoded one
   // way only, so keys stay equal exactly when structures are)
   if (l.kind === 'binary') {
-    push(key, LAUNCH);
-    push(key, BINARY);
-    push(key, nameId(l.op));
+    head(key, BINARY, l.op, l.compute);
     operand(key, l.a, id);
     operand(key, l.b, id);
     view(key, l.out, id);
-    push(key, DTYPE_ID[l.compute]);
     return;
   }
   if (l.kind === 'unary') {
-    push(key, LAUNCH);
-    push(key, UNARY);
-    push(key, nameId(l.op));
+    head(key, UNARY, l.op, l.compute);
     view(key, l.x, id);
     view(key, l.out, id);
-    push(key, DTYPE_ID[l.compute]);
     push(key, l.params.length);
     for (const x of l.params) push(key, x);
     return;

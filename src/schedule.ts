@@ -19,7 +19,7 @@
  */
 import type { BufferHandle, Launch, Operand, View } from './backend.js';
 import type { Epilogue, FusedKernel, KNode } from './kernel.js';
-import { sameSizes } from './shape.js';
+import { numel, sameSizes } from './shape.js';
 
 /** One unit of work: a fused kernel or a launch run as recorded. `recs` index the recorded launches. */
 export type Step =
@@ -86,7 +86,6 @@ interface Writer {
 }
 
 const sameGeom = (a: View, b: View) => a.offset === b.offset && sameSizes(a.shape, b.shape) && sameSizes(a.strides, b.strides);
-const numelOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Element offsets a view touches, as [first, last] (strides are never negative here). */
 function span(v: View): [number, number] {
@@ -112,7 +111,7 @@ function covers(w: View, r: View): boolean {
   if (sameGeom(w, r)) return true;
   if (!isDense(w)) return false;
   const [a, b] = span(r);
-  return a >= w.offset && b < w.offset + numelOf(w.shape);
+  return a >= w.offset && b < w.offset + numel(w.shape);
 }
 
 const isView = (v: unknown): v is View => typeof v === 'object' && v !== null && 'buf' in v && 'strides' in v;
@@ -247,7 +246,7 @@ function scheduleWith(recs: readonly Launch[], opts: ScheduleOptions, optimistic
   /** A load of a matmul's output in its own layout: what an epilogue gets as the accumulator. */
   const accView = (host: LaunchEntry, v: View) => {
     const out = (host.l as Extract<Launch, { kind: 'matmul' }>).out;
-    return v.buf === out.buf && v.offset === out.offset && isDense(v) && numelOf(v.shape) === numelOf(out.shape);
+    return v.buf === out.buf && v.offset === out.offset && isDense(v) && numel(v.shape) === numel(out.shape);
   };
 
   /** The memory loads l would add to g (operands that are neither constants nor g's own values). */
