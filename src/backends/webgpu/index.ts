@@ -6,9 +6,11 @@
  *
  * What a dispatch costs in JS is kept small, because a replayed training step is little else:
  * - Uniform parameters of a batch live in one arena buffer written once per submit; each dispatch
- *   has its own slice, bound with a dynamic offset, so the bind group does not depend on it.
+ *   has its own slice. The slice's offset is part of the bind group (no dynamic offset: lavapipe
+ *   maps and unmaps memory for every dispatch that has one), and a replayed step writes its
+ *   dispatches' slices at the same offsets each time.
  * - Bind groups (Dawn's most expensive call per dispatch) are cached by pipeline layout, arena
- *   chunk and the pooled buffers they bind. The key is the memory, not the tensor, so a cached
+ *   chunk and offset, and the pooled buffers they bind. The key is the memory, not the tensor, so a cached
  *   group always binds what the dispatch asks for, whoever owns that memory now.
  * - A kernel the executor replays from a cached plan (plans.ts) is not generated again: the first
  *   encode of a plan step records its dispatches (pipeline, parameter words, which of the launch's
@@ -88,7 +90,7 @@ interface Batch {
   first: number;
 }
 
-/** A compiled pipeline's explicit bind group layout (binding 0 takes a dynamic offset). */
+/** A compiled pipeline's explicit bind group layout (binding 0 is the parameter slice). */
 interface PipeInfo {
   layout: GPUBindGroupLayout;
   /** Identity of the layout, for bind group keys. */
@@ -232,12 +234,11 @@ export class WebGPUBackend implements Backend, Ctx {
   private readonly bindLayouts = new Map<string, PipeInfo>();
   private groups = new Map<number, GroupEntry>();
   private groupCount = 0;
-  /** Scratch for bind group keys, a dispatch's dynamic offset and buffers (no allocation per dispatch). */
+  /** Scratch for bind group keys and a dispatch's buffers (no allocation per dispatch). */
   private readonly key: number[] = [];
   private readonly scratch: GpuBuf[] = [];
   private readonly replayTemps: GpuBuf[] = [];
   private readonly bound: GpuBuf[] = [];
-  private readonly dynOffset = [0];
   private batch: Batch | null = null;
   private nextBatchId = 0;
   private arenaFree: ArenaChunk[] = [];
@@ -536,8 +537,8 @@ export class WebGPUBackend implements Backend, Ctx {
   }
 
   /**
-   * The explicit bind group layout of a kernel's text: binding 0 is the parameter block (a dynamic
-   * offset into the arena), then the storage bindings its text declares (codegen.ts bindingDecl).
+   * The explicit bind group layout of a kernel's text: binding 0 is the parameter block (a slice
+   * of the arena), then the storage bindings its text declares (codegen.ts bindingDecl).
    */
   private layoutOf(text: string): PipeInfo {
     const access: string[] = [];
@@ -546,7 +547,7 @@ export class WebGPUBackend implements Backend, Ctx {
     let info = this.bindLayouts.get(sig);
     if (!info) {
       const C = GPUShaderStage.COMPUTE;
-      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: C, buffer: { type: 'uniform', hasDynamicOffset: true } }];
+      const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: C, buffer: { type: 'uniform' } }];
       Array.from(access).forEach((a, i) => {
         if (a === undefined) throw new Error(`kernel text declares no binding ${i + 1}`);
         entries.push({ binding: i + 1, visibility: C, buffer: { type: a === 'r' ? 'read-only-storage' : 'storage' } });
@@ -598,18 +599,21 @@ export class WebGPUBackend implements Backend, Ctx {
     for (let i = 0; i < n; i++) host[base + i] = words[i]!;
     c.used = Math.ceil((offset + bytes) / this.align) * this.align;
 
-    // The bind group, keyed by layout, parameter size, chunk and the memory bound.
+    // The bind group, keyed by layout, parameter size, chunk, offset and the memory bound (the
+    // offset is not a dynamic one: see the file comment; on lavapipe the page mapped and unmapped
+    // for each such dispatch cost ~50 µs of its GPU thread, bench/NOTES.md "Session 7").
     const info = this.pipes.get(pipeline)!;
     const key = this.key;
-    const nk = 3 + nb;
+    const nk = 4 + nb;
     key[0] = info.id;
     key[1] = bytes;
     key[2] = c.id;
+    key[3] = offset;
     for (let i = 0; i < nb; i++) {
       const g = buffers[i]!;
       const mem = g.mem ?? this.bindMem(g);
       mem.lastUse = b.id;
-      key[3 + i] = mem.id;
+      key[4 + i] = mem.id;
     }
     const h = hashWords(key, nk);
     let e = this.groups.get(h) ?? null;
@@ -619,7 +623,7 @@ export class WebGPUBackend implements Backend, Ctx {
       group = e.group;
       gpuStats.bindGroupHits++;
     } else {
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: c.buffer, offset: 0, size: bytes } }];
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: c.buffer, offset, size: bytes } }];
       for (let i = 0; i < nb; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i]!.mem!.buffer } });
       group = this.gpu.createBindGroup({ layout: info.layout, entries, label: this.label });
       gpuStats.bindGroups++;
@@ -637,8 +641,7 @@ export class WebGPUBackend implements Backend, Ctx {
       pass.setPipeline(pipeline);
       b.pipeline = pipeline;
     }
-    this.dynOffset[0] = offset;
-    pass.setBindGroup(0, group, this.dynOffset);
+    pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(x, y, z);
     b.commands++;
     gpuStats.dispatches++;
