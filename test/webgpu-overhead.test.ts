@@ -195,6 +195,29 @@ describe.skipIf(!available)('webgpu lazily bound memory', () => {
     expect(Array.from(await d.data())).toEqual([15, 15, 15, 15]);
   });
 
+  it('every dispatch of a batch reads its own parameters, wherever the batch places it', async () => {
+    // A bind group holds its dispatch's parameter offset (no dynamic offsets): memory bound again at
+    // another place of a later batch must get a group of its own, not the one cached for the first.
+    // A chain of matmuls of changing shapes is one batch of dispatches with different parameters;
+    // `shift` identity matmuls first move every later dispatch to another place.
+    const dims = [2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2];
+    for (const shift of [0, 1, 2, 0, 3, 1, 0, 2]) {
+      const made: torch.Tensor[] = [];
+      const keep = (t: torch.Tensor) => (made.push(t), t);
+      let v = keep(torch.ones([1, 2], { device: 'webgpu' }));
+      for (let j = 0; j < shift; j++) v = keep(v.mm(keep(torch.eye(2, { device: 'webgpu' }))));
+      for (let i = 0; i + 1 < dims.length; i++) v = keep(v.mm(keep(torch.ones([dims[i]!, dims[i + 1]!], { device: 'webgpu' }))));
+      const s0 = torch.webgpu.stats();
+      const got = Array.from(await v.data());
+      const s1 = torch.webgpu.stats();
+      expect(s1.submits - s0.submits).toBe(1);
+      expect(s1.dispatches - s0.dispatches).toBeGreaterThanOrEqual(shift + dims.length - 1);
+      // each entry of v is the product of the inner dimensions
+      expect(got).toEqual([dims.slice(0, -1).reduce((a, b) => a * b, 1), dims.slice(0, -1).reduce((a, b) => a * b, 1)]);
+      for (const t of made) t.dispose();
+    }
+  });
+
   it('a disposed tensor cannot be bound again', () => {
     const a = torch.empty([8], { device: 'webgpu' });
     const g = a.storage.buf as GpuBuf;
