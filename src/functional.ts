@@ -4,6 +4,7 @@
  * The rest take a number where the Tensor method cannot (torch.add(2, x)) or another order
  * (torch.where(cond, a, b)).
  */
+import { checkTensor } from './args.js';
 import { runBackward } from './autograd.js';
 import { RuntimeError, TypeError } from './errors.js';
 import * as apply from './ops/apply.js';
@@ -27,17 +28,26 @@ export { var_ as var };
 export { cat, stack } from './ops/composite.js';
 export { randint, randperm } from './ops/sampling.js';
 
-/** torch.add(a, b, {alpha}): a + alpha * b; either side may be a number. */
-export const add = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('add', a, b, opts?.alpha);
-/** torch.sub(a, b, {alpha}): a - alpha * b; either side may be a number. */
-export const sub = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('sub', a, b, opts?.alpha);
+/** PyTorch's TypeError unless x is a Tensor: "op(): argument 'input' (position 1) must be Tensor, not int". */
+const input = (op: string, x: unknown): T => {
+  checkTensor(op, 'input', 1, x);
+  return x;
+};
+/** torch.add(a, b, {alpha}): a + alpha * b; either side may be a number (not both). */
+export const add = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('add', b instanceof Tensor ? a : input('add', a), b, opts?.alpha);
+/** torch.sub(a, b, {alpha}): a - alpha * b; either side may be a number (not both). */
+export const sub = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('sub', b instanceof Tensor ? a : input('sub', a), b, opts?.alpha);
 /** torch.where(condition, a, b). */
-export const where = (cond: T, a: TN, b: TN): T => apply.where(cond, a, b);
+export const where = (cond: T, a: TN, b: TN): T => {
+  checkTensor('where', 'condition', 1, cond);
+  return apply.where(cond, a, b);
+};
 export function max(x: T): T;
 export function max(x: T, dim: number, keepdim?: boolean): { values: T; indices: T };
 export function max(x: T, other: T): T;
 /** torch.max(x), torch.max(x, dim, keepdim?) → {values, indices}, torch.max(a, b). */
 export function max(x: T, dim?: number | T, keepdim?: boolean): T | { values: T; indices: T } {
+  input('max', x);
   return dim === undefined ? x.max() : dim instanceof Tensor ? x.max(dim) : x.max(dim, keepdim);
 }
 export function min(x: T): T;
@@ -45,18 +55,19 @@ export function min(x: T, dim: number, keepdim?: boolean): { values: T; indices:
 export function min(x: T, other: T): T;
 /** torch.min(x), torch.min(x, dim, keepdim?) → {values, indices}, torch.min(a, b). */
 export function min(x: T, dim?: number | T, keepdim?: boolean): T | { values: T; indices: T } {
+  input('min', x);
   return dim === undefined ? x.min() : dim instanceof Tensor ? x.min(dim) : x.min(dim, keepdim);
 }
-export const reshape = (x: T, shape: readonly number[]): T => x.reshape(shape);
-export const flatten = (x: T, startDim = 0, endDim = -1): T => x.flatten(startDim, endDim);
-export const transpose = (x: T, d0: number, d1: number): T => x.transpose(d0, d1);
-export const t = (x: T): T => x.t();
-export const permute = (x: T, dims: readonly number[]): T => x.permute(dims);
-export const unsqueeze = (x: T, dim: number): T => x.unsqueeze(dim);
-export const squeeze = (x: T, dim?: number): T => x.squeeze(dim);
-export const narrow = (x: T, dim: number, start: number, length: number): T => x.narrow(dim, start, length);
-export const select = (x: T, dim: number, index: number): T => x.select(dim, index);
-export const clone = (x: T): T => x.clone();
+export const reshape = (x: T, shape: readonly number[]): T => input('reshape', x).reshape(shape);
+export const flatten = (x: T, startDim = 0, endDim = -1): T => input('flatten', x).flatten(startDim, endDim);
+export const transpose = (x: T, d0: number, d1: number): T => input('transpose', x).transpose(d0, d1);
+export const t = (x: T): T => input('t', x).t();
+export const permute = (x: T, dims: readonly number[]): T => input('permute', x).permute(dims);
+export const unsqueeze = (x: T, dim: number): T => input('unsqueeze', x).unsqueeze(dim);
+export const squeeze = (x: T, dim?: number): T => input('squeeze', x).squeeze(dim);
+export const narrow = (x: T, dim: number, start: number, length: number): T => input('narrow', x).narrow(dim, start, length);
+export const select = (x: T, dim: number, index: number): T => input('select', x).select(dim, index);
+export const clone = (x: T): T => input('clone', x).clone();
 
 /** A tensor or an array of tensors, with PyTorch's TypeError for anything else. */
 function tensorList(name: string, v: T | readonly T[]): T[] {

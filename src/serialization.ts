@@ -8,7 +8,8 @@
 import type { Device } from './backend.js';
 import { tensor } from './creation.js';
 import type { DType } from './dtype.js';
-import { RuntimeError } from './errors.js';
+import { pyType } from './args.js';
+import { RuntimeError, TypeError } from './errors.js';
 import { Tensor } from './tensor.js';
 
 /** The format's dtype names, in the order of its dtype enum (the writer sorts by it). */
@@ -108,6 +109,7 @@ function decode(name: string, dtype: string, bytes: Uint8Array, n: number): { da
  */
 export function loadSafetensors(bytes: Uint8Array, opts: { device?: Device | string } = {}): Record<string, Tensor> {
   const bad = (why: string) => new RuntimeError(`Error while deserializing header: ${why}`);
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`loadSafetensors(): argument 'bytes' must be a Uint8Array, not ${pyType(bytes)}`);
   if (bytes.byteLength < 8) throw bad('HeaderTooSmall');
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (8 + n > bytes.byteLength) throw bad('InvalidHeaderLength');

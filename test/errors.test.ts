@@ -238,6 +238,50 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
     w.mul(2).sum().backward(null, null as unknown as undefined);
     expect(await w.grad!.tolist()).toEqual([2, 2]);
   });
+
+  it('a number where a torch.* function takes its input tensor: PyTorch 1.13 TypeErrors, never raw JS errors', () => {
+    // Every torch.* function called with numbers for its arguments: whatever it says, a torch error
+    // (torch.sqrt(1) used to throw "Cannot read properties of undefined (reading 'length')").
+    // (not the ones that set process-wide state: setEager(1) would hold for the rest of the file)
+    const fns = Object.entries(torch).filter(
+      ([k, v]) => typeof v === 'function' && /^[a-z]/.test(k) && !/^set|^manualSeed$/.test(k) && !['compile', 'scope', 'noGrad', 'enableGrad'].includes(k),
+    );
+    expect(fns.length).toBeGreaterThan(100);
+    for (const [name, f] of fns) {
+      for (const args of [[1], [1, 0], [1, 1, 1]]) {
+        let thrown: unknown = null;
+        try {
+          (f as (...a: unknown[]) => unknown)(...args);
+        } catch (e) {
+          thrown = e;
+        }
+        if (thrown !== null) expect(thrown instanceof torch.TorchError, `torch.${name}(${args.join(', ')}): ${String(thrown)}`).toBe(true);
+      }
+    }
+    // PyTorch 1.13's words for functions of one signature (and for a first argument alone)
+    const t = torch.ones([2], opts);
+    const cases: [() => unknown, string][] = [
+      [() => torch.sqrt(1 as unknown as torch.Tensor), "sqrt(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.logicalNot(1.5 as unknown as torch.Tensor), "logical_not(): argument 'input' (position 1) must be Tensor, not float"],
+      [() => torch.maximum(1, 0), "maximum(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.logicalAnd(1, 0), "logical_and(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.sum(1 as unknown as torch.Tensor), "sum(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.argmax(1 as unknown as torch.Tensor, 0), "argmax(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.topk(1 as unknown as torch.Tensor, 1), "topk(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.tril(1 as unknown as torch.Tensor), "tril(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.mm(1 as unknown as torch.Tensor, t), "mm(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.max(1 as unknown as torch.Tensor), "max(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.t(1 as unknown as torch.Tensor), "t(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.reshape(1 as unknown as torch.Tensor, [1]), "reshape(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.unsqueeze(null as unknown as torch.Tensor, 0), "unsqueeze(): argument 'input' (position 1) must be Tensor, not NoneType"],
+      [() => torch.clone(1 as unknown as torch.Tensor), "clone(): argument 'input' (position 1) must be Tensor, not int"],
+      [() => torch.where(1 as unknown as torch.Tensor, t, t), "where(): argument 'condition' (position 1) must be Tensor, not int"],
+    ];
+    for (const [f, msg] of cases) expect(f).toThrow(msg);
+    // a number on one side of a binary function is still fine
+    expect(torch.mul(2, t).shape).toEqual([2]);
+    expect(torch.add(1, t).shape).toEqual([2]);
+  });
 });
 
 describe.skipIf(!devices.includes('webgpu'))('mixing devices', () => {

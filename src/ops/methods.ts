@@ -9,6 +9,7 @@
  */
 import { IndexError, RuntimeError } from '../errors.js';
 import { normDim } from '../shape.js';
+import { checkTensor } from '../args.js';
 import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
 import * as apply from './apply.js';
 import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.js';
@@ -175,13 +176,24 @@ function install(name: string, f: (this: T, ...args: never[]) => unknown): void 
 }
 
 const fns: Record<string, unknown> = {};
+/** PyTorch's name of a generated function (logSoftmax → log_softmax), for its errors. */
+const pyName = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/**
+ * torch.op(x, ...) with x not a Tensor: PyTorch's TypeError, "op(): argument 'input' (position 1)
+ * must be Tensor, not int" (for ops with several signatures PyTorch may instead list them, "op()
+ * received an invalid combination of arguments"; the first line names the same fault).
+ */
+const checkInput = (name: string, x: unknown): void => checkTensor(pyName(name), 'input', 1, x);
 for (const [name, def] of Object.entries(unaryOps)) {
   if (!('api' in def)) continue;
   const op = name as UnaryOp;
   install(name, function (this: T) {
     return apply.unary(op, this);
   });
-  fns[name] = (x: T) => apply.unary(op, x);
+  fns[name] = (x: T) => {
+    checkInput(name, x);
+    return apply.unary(op, x);
+  };
 }
 for (const [name, def] of Object.entries(binaryOps)) {
   if (!('api' in def)) continue;
@@ -189,11 +201,18 @@ for (const [name, def] of Object.entries(binaryOps)) {
   install(name, function (this: T, other: TN) {
     return apply.binary(op, this, other);
   });
-  fns[name] = (a: TN, b: TN) => apply.binary(op, a, b);
+  // a number may stand on either side (torch.mul(2, x)), not on both
+  fns[name] = (a: TN, b: TN) => {
+    if (!(b instanceof Tensor)) checkInput(name, a);
+    return apply.binary(op, a, b);
+  };
 }
 for (const [name, f] of Object.entries(tensorOps)) {
   install(name, f as (this: T, ...args: never[]) => unknown);
-  fns[name] = (self: T, ...args: unknown[]) => (f as (...a: unknown[]) => unknown).apply(self, args);
+  fns[name] = (self: T, ...args: unknown[]) => {
+    checkInput(name, self);
+    return (f as (...a: unknown[]) => unknown).apply(self, args);
+  };
 }
 for (const [name, f] of Object.entries(methodOnly)) install(name, f as (this: T, ...args: never[]) => unknown);
 
