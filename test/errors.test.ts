@@ -282,6 +282,39 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
     expect(torch.mul(2, t).shape).toEqual([2]);
     expect(torch.add(1, t).shape).toEqual([2]);
   });
+
+  it('Tensor methods given arguments of the wrong kind raise torch errors, never raw JS errors', async () => {
+    // every method of a tensor, each argument position given a string, null, an object, a mixed
+    // list, NaN, -1, 2.5 or true (x.var('a') used to throw "dims.map is not a function")
+    const x = torch.ones([2, 3], opts);
+    const internal = new Set(['constructor', 'inplace', 'broadcastView', 'accumulateGrad', 'kernelView']);
+    const names = new Set<string>();
+    for (let p = Object.getPrototypeOf(x); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const k of Object.getOwnPropertyNames(p)) if (!internal.has(k) && typeof Object.getOwnPropertyDescriptor(p, k)!.value === 'function') names.add(k);
+    }
+    expect(names.size).toBeGreaterThan(150);
+    const raw: string[] = [];
+    for (const name of names) {
+      for (const v of ['a', null, {}, [1, 'a'], NaN, -1, 2.5, true]) {
+        for (const args of [[v], [0, v], [v, v, v]]) {
+          const y = x.clone();
+          try {
+            const r = (y as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!(...args);
+            if (r instanceof Promise) await r.catch((e: unknown) => { if (!(e instanceof torch.TorchError)) raw.push(`${name}: ${String(e)}`); });
+          } catch (e) {
+            if (!(e instanceof torch.TorchError)) raw.push(`${name}(${JSON.stringify(args)}): ${String(e)}`);
+          }
+        }
+      }
+    }
+    expect(raw).toEqual([]);
+    expect(() => x.sum(true as unknown as number)).toThrow("argument 'dim' must be tuple of ints, not bool");
+    expect(() => x.var('a' as unknown as number)).toThrow("argument 'dim' must be tuple of ints, not str");
+    expect(() => x.logsumexp([0, 'a'] as unknown as number[])).toThrow("argument 'dim' must be tuple of ints, not a list with non-ints");
+    expect(() => x.lerp('a' as unknown as torch.Tensor, 0.5)).toThrow(torch.TypeError);
+    expect(() => x.max(null as unknown as number)).toThrow(torch.TypeError);
+    expect(() => x.sort(null as unknown as number)).toThrow(torch.TypeError);
+  });
 });
 
 describe.skipIf(!devices.includes('webgpu'))('mixing devices', () => {

@@ -3,7 +3,7 @@
  * run wherever those run. Softmax, logSoftmax and the 2-norm record a hand-written gradient where
  * that saves kernels (and, for the norm, gives PyTorch's 0 at the origin instead of NaN).
  */
-import { pyType } from '../args.js';
+import { checkTensor, pyType } from '../args.js';
 import { isGradEnabled, noGrad, record, type GradRule } from '../autograd.js';
 import { isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
@@ -14,7 +14,7 @@ import { Tensor, sameDevice, type Dims } from '../tensor.js';
 import * as apply from './apply.js';
 import * as ix from './indexing.js';
 import { required } from './indexing.js';
-import { reduceArgs } from './reduce.js';
+import { dimList, reduceArgs } from './reduce.js';
 
 type T = Tensor;
 
@@ -87,6 +87,7 @@ export const compositeOps = {
   },
   /** self + weight * (end - self). */
   lerp(this: T, end: T, weight: T | number): T {
+    checkTensor('lerp', 'end', 1, end);
     // PyTorch broadcasts self, end and weight in that order (its error names them so).
     const s = broadcastShapes(this.shape, end.shape);
     if (weight instanceof Tensor) broadcastShapes(s, weight.shape);
@@ -105,7 +106,7 @@ export const compositeOps = {
     required('logsumexp', 'dim', dim);
     // PyTorch computes ints and bools in the default float dtype.
     if (!isFloating(this.dtype)) return this.type('float32').logsumexp(dim, keepdim);
-    const dims = typeof dim === 'number' ? [dim] : dim.slice();
+    const dims = dimList(dim);
     let m = this;
     const d = normDims(dims, this.ndim);
     // Nothing to shift over an empty reduction (amax would raise): the sum of no terms, log 0 = -inf.
@@ -191,7 +192,7 @@ export const compositeOps = {
   },
   /** Reverses the order along each of dims. */
   flip(this: T, ...dims: (number | readonly number[])[]): T {
-    const ds = normDims((dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims) as number[], this.ndim);
+    const ds = normDims(dimList(dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims), this.ndim);
     if (this.ndim === 0) return named(this.clone(), 'FlipBackward0', this); // nothing to reverse (dim 0 / -1 of a 0-dim tensor)
     let out: T = this;
     for (const d of ds) {
@@ -203,9 +204,9 @@ export const compositeOps = {
   /** Rotates by shifts along dims (the flattened tensor when dims is omitted). */
   roll(this: T, shifts: number | readonly number[], dims?: number | readonly number[] | null): T {
     required('roll', 'shifts', shifts);
-    const sh = typeof shifts === 'number' ? [shifts] : shifts.slice();
+    const sh = typeof shifts === 'number' ? [shifts] : dimList(shifts);
     if (dims === undefined || dims === null) return named(own(this.reshape(-1).roll(sh[0]!, 0).reshape(this.shape.slice())), 'RollBackward0', this);
-    const ds = typeof dims === 'number' ? [dims] : dims.slice();
+    const ds = dimList(dims);
     if (ds.length !== sh.length) throw new RuntimeError(`shifts and dimensions must align. shifts: ${sh.length}, dims:${ds.length}`);
     let out: T = this;
     ds.forEach((dim, k) => {
@@ -228,6 +229,7 @@ export const compositeOps = {
       sizes = [];
       for (let at = 0; at < n || (n === 0 && sizes.length === 0); at += size) sizes.push(Math.min(size, n - at));
     } else {
+      if (!Array.isArray(size) || size.some((s) => typeof s !== 'number')) throw new TypeError(`split(): argument 'split_size' must be int or list of ints, not ${pyType(size)}`);
       sizes = size.slice();
       if (sizes.reduce((a, b) => a + b, 0) !== n) {
         throw new RuntimeError(`split_with_sizes expects split_sizes to sum exactly to ${n} (input tensor's size at dimension ${d}), but got split_sizes=${fmtShape(sizes)}`);

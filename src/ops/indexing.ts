@@ -323,6 +323,7 @@ export const indexingOps = {
   },
   /** Stable sort along dim (default the last): {values, indices}; sort(dim, descending) or sort({dim, descending}). */
   sort(this: T, dim?: number | { dim?: number; descending?: boolean }, descending?: boolean): { values: T; indices: T } {
+    if (dim === null) throw new TypeError("sort(): argument 'dim' must be int, not NoneType");
     if (typeof dim === 'object') return sort(this, dim.dim ?? -1, dim.descending ?? false);
     return sort(this, dim ?? -1, descending ?? false);
   },

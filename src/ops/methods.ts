@@ -7,7 +7,7 @@
  * The Tensor class is merged with the generated types below, so a table entry without its method
  * (or a method without its entry) is a compile error; src/functional.ts checks the torch.* exports.
  */
-import { IndexError, RuntimeError } from '../errors.js';
+import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { normDim } from '../shape.js';
 import { checkTensor } from '../args.js';
 import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
@@ -42,6 +42,7 @@ function max(this: T, other: T): T;
 function max(this: T, dim?: number | T | { dim: number; keepdim?: boolean }, keepdim?: boolean): T | { values: T; indices: T } {
   if (dim instanceof Tensor) return apply.binary('maximum', this, dim);
   if (dim === undefined) return red.extreme('max', this, null, false, 'MaxBackward1');
+  if (dim === null) throw new TypeError("max(): argument 'dim' must be int, not NoneType");
   const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
   return red.extremeWithIndices('max', this, d, k);
 }
@@ -52,6 +53,7 @@ function min(this: T, other: T): T;
 function min(this: T, dim?: number | T | { dim: number; keepdim?: boolean }, keepdim?: boolean): T | { values: T; indices: T } {
   if (dim instanceof Tensor) return apply.binary('minimum', this, dim);
   if (dim === undefined) return red.extreme('min', this, null, false, 'MinBackward1');
+  if (dim === null) throw new TypeError("min(): argument 'dim' must be int, not NoneType");
   const [d, k] = typeof dim === 'number' ? [dim, keepdim ?? false] : [dim.dim, dim.keepdim ?? false];
   return red.extremeWithIndices('min', this, d, k);
 }

@@ -1,4 +1,5 @@
 /** Reductions: one reduce launch each, with their gradient rules. */
+import { pyType } from '../args.js';
 import { record } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
 import { isFloating, type DType } from '../dtype.js';
@@ -111,12 +112,19 @@ function arangeOn(n: number, device: Tensor['device']): Tensor {
   return t;
 }
 
+/** One dim or a list of them, as a new list; PyTorch's TypeError for anything else (a string, a bool). */
+export function dimList(v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v) && v.every((d) => typeof d === 'number')) return v.slice();
+  throw new TypeError(`argument 'dim' must be tuple of ints, not ${Array.isArray(v) ? 'a list with non-ints' : pyType(v)}`);
+}
+
 /** The dims and keepdim of PyTorch's reduction forms: f(), f(dim), f([d0, d1], keepdim), f({dim, keepdim}). */
 export function reduceArgs(a?: Dims | ReduceOptions | null, keepdim?: boolean): [number[] | null, boolean] {
   if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
     const o = a as ReduceOptions;
-    return [o.dim === undefined || o.dim === null ? null : typeof o.dim === 'number' ? [o.dim] : o.dim.slice(), o.keepdim ?? false];
+    return [o.dim === undefined || o.dim === null ? null : dimList(o.dim), o.keepdim ?? false];
   }
   if (a === undefined || a === null) return [null, keepdim ?? false];
-  return [typeof a === 'number' ? [a] : (a as number[]).slice(), keepdim ?? false];
+  return [dimList(a), keepdim ?? false];
 }
