@@ -18,3 +18,31 @@ export function pyType(v: unknown): string {
 export function checkTensor(fn: string, name: string, pos: number, v: unknown): asserts v is Tensor {
   if (!(v instanceof Tensor)) throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be Tensor, not ${pyType(v)}`);
 }
+
+/** A torch.* function's first argument, checked: "sqrt(): argument 'input' (position 1) must be Tensor, not int". */
+export function inputTensor(fn: string, v: unknown): Tensor {
+  checkTensor(fn, 'input', 1, v);
+  return v;
+}
+
+/** PyTorch's name of a function or option written in camelCase here (logSoftmax → log_softmax). */
+export const pyName = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * Throws PyTorch's TypeError unless `v` is a list of ints: "roll(): argument 'dims' (position 2)
+ * must be tuple of ints, not str", "... but found element of type str at pos 2". `fn` and `pos`
+ * name the call where the caller knows them.
+ */
+export function checkIntList(v: unknown, arg: string, fn?: string, pos?: number): asserts v is number[] {
+  const where = fn ? `${fn}(): argument '${arg}'` : `argument '${arg}'`;
+  if (!Array.isArray(v)) throw new TypeError(`${where}${pos ? ` (position ${pos})` : ''} must be tuple of ints, not ${pyType(v)}`);
+  const bad = v.findIndex((d) => typeof d !== 'number');
+  if (bad >= 0) throw new TypeError(`${where} must be tuple of ints, but found element of type ${pyType(v[bad])} at pos ${bad + 1}`);
+}
+
+/** An int or a list of ints, as a new list (checkIntList's errors otherwise). */
+export function intList(v: unknown, arg: string, fn?: string, pos?: number): number[] {
+  if (typeof v === 'number') return [v];
+  checkIntList(v, arg, fn, pos);
+  return v.slice();
+}

@@ -4,7 +4,7 @@
  * The rest take a number where the Tensor method cannot (torch.add(2, x)) or another order
  * (torch.where(cond, a, b)).
  */
-import { checkTensor } from './args.js';
+import { checkTensor, inputTensor as input } from './args.js';
 import { runBackward } from './autograd.js';
 import { RuntimeError, TypeError } from './errors.js';
 import * as apply from './ops/apply.js';
@@ -28,11 +28,6 @@ export { var_ as var };
 export { cat, stack } from './ops/composite.js';
 export { randint, randperm } from './ops/sampling.js';
 
-/** PyTorch's TypeError unless x is a Tensor: "op(): argument 'input' (position 1) must be Tensor, not int". */
-const input = (op: string, x: unknown): T => {
-  checkTensor(op, 'input', 1, x);
-  return x;
-};
 /** torch.add(a, b, {alpha}): a + alpha * b; either side may be a number (not both). */
 export const add = (a: TN, b: TN, opts?: { alpha?: number }): T => apply.addAlpha('add', b instanceof Tensor ? a : input('add', a), b, opts?.alpha);
 /** torch.sub(a, b, {alpha}): a - alpha * b; either side may be a number (not both). */

@@ -310,7 +310,13 @@ describe.each(devices)('zero-size and 0-dim edge cases on %s', (device) => {
     expect(raw).toEqual([]);
     expect(() => x.sum(true as unknown as number)).toThrow("argument 'dim' must be tuple of ints, not bool");
     expect(() => x.var('a' as unknown as number)).toThrow("argument 'dim' must be tuple of ints, not str");
-    expect(() => x.logsumexp([0, 'a'] as unknown as number[])).toThrow("argument 'dim' must be tuple of ints, not a list with non-ints");
+    // PyTorch 1.13: x.sum([0, 'a']) → "sum(): argument 'dim' must be tuple of ints, but found element of type str at pos 2"
+    expect(() => x.logsumexp([0, 'a'] as unknown as number[])).toThrow("argument 'dim' must be tuple of ints, but found element of type str at pos 2");
+    expect(() => x.roll('a' as unknown as number)).toThrow("roll(): argument 'shifts' (position 1) must be tuple of ints, not str");
+    expect(() => x.roll(1, 'a' as unknown as number)).toThrow("roll(): argument 'dims' (position 2) must be tuple of ints, not str");
+    expect(() => x.flip('a' as unknown as number)).toThrow("flip(): argument 'dims' (position 1) must be tuple of ints, not str");
+    expect(() => x.split('a' as unknown as number)).toThrow("split_with_sizes(): argument 'split_sizes' (position 2) must be tuple of ints, not str");
+    expect(() => x.split([1, 'a'] as unknown as number[])).toThrow("split_with_sizes(): argument 'split_sizes' must be tuple of ints, but found element of type str at pos 2");
     expect(() => x.lerp('a' as unknown as torch.Tensor, 0.5)).toThrow(torch.TypeError);
     expect(() => x.max(null as unknown as number)).toThrow(torch.TypeError);
     expect(() => x.sort(null as unknown as number)).toThrow(torch.TypeError);

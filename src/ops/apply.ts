@@ -3,6 +3,7 @@ import { record, type GradRule } from '../autograd.js';
 import { gradEnabled } from '../grad-mode.js';
 import type { Operand } from '../backend.js';
 import { isFloating, resultType, toFloating, type DType } from '../dtype.js';
+import { pyName } from '../args.js';
 import { RuntimeError, TypeError } from '../errors.js';
 import { launch } from '../executor.js';
 import { broadcastShapes, sameSizes } from '../shape.js';
@@ -35,7 +36,7 @@ export function unary(op: UnaryOp, x: Tensor, params: readonly number[] = [], no
   if ((op === 'gelu' || op === 'geluTanh') && !isFloating(x.dtype)) throw new RuntimeError(`"GeluKernelImpl" not implemented for '${x.typeLabel()}'`);
   const ints = (def as UnaryDef).ints;
   if (ints && !isFloating(x.dtype)) {
-    if (ints === 'error') throw new RuntimeError(`"${op.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_${x.device}" not implemented for '${x.typeLabel()}'`);
+    if (ints === 'error') throw new RuntimeError(`"${pyName(op)}_${x.device}" not implemented for '${x.typeLabel()}'`);
     return x.clone();
   }
   const dtype: DType = def.result === 'float' ? toFloating(x.dtype) : x.dtype;

@@ -3,7 +3,7 @@
  * run wherever those run. Softmax, logSoftmax and the 2-norm record a hand-written gradient where
  * that saves kernels (and, for the norm, gives PyTorch's 0 at the origin instead of NaN).
  */
-import { checkTensor, pyType } from '../args.js';
+import { checkIntList, checkTensor, intList, pyType } from '../args.js';
 import { isGradEnabled, noGrad, record, type GradRule } from '../autograd.js';
 import { isFloating, type DType } from '../dtype.js';
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
@@ -14,7 +14,7 @@ import { Tensor, sameDevice, type Dims } from '../tensor.js';
 import * as apply from './apply.js';
 import * as ix from './indexing.js';
 import { required } from './indexing.js';
-import { dimList, reduceArgs } from './reduce.js';
+import { reduceArgs } from './reduce.js';
 
 type T = Tensor;
 
@@ -106,7 +106,7 @@ export const compositeOps = {
     required('logsumexp', 'dim', dim);
     // PyTorch computes ints and bools in the default float dtype.
     if (!isFloating(this.dtype)) return this.type('float32').logsumexp(dim, keepdim);
-    const dims = dimList(dim);
+    const dims = intList(dim, 'dim');
     let m = this;
     const d = normDims(dims, this.ndim);
     // Nothing to shift over an empty reduction (amax would raise): the sum of no terms, log 0 = -inf.
@@ -192,7 +192,7 @@ export const compositeOps = {
   },
   /** Reverses the order along each of dims. */
   flip(this: T, ...dims: (number | readonly number[])[]): T {
-    const ds = normDims(dimList(dims.length === 1 && Array.isArray(dims[0]) ? dims[0] : dims), this.ndim);
+    const ds = normDims(intList(dims.length === 1 ? dims[0] : dims, 'dims', 'flip', 1), this.ndim);
     if (this.ndim === 0) return named(this.clone(), 'FlipBackward0', this); // nothing to reverse (dim 0 / -1 of a 0-dim tensor)
     let out: T = this;
     for (const d of ds) {
@@ -204,9 +204,9 @@ export const compositeOps = {
   /** Rotates by shifts along dims (the flattened tensor when dims is omitted). */
   roll(this: T, shifts: number | readonly number[], dims?: number | readonly number[] | null): T {
     required('roll', 'shifts', shifts);
-    const sh = typeof shifts === 'number' ? [shifts] : dimList(shifts);
+    const sh = intList(shifts, 'shifts', 'roll', 1);
     if (dims === undefined || dims === null) return named(own(this.reshape(-1).roll(sh[0]!, 0).reshape(this.shape.slice())), 'RollBackward0', this);
-    const ds = dimList(dims);
+    const ds = intList(dims, 'dims', 'roll', 2);
     if (ds.length !== sh.length) throw new RuntimeError(`shifts and dimensions must align. shifts: ${sh.length}, dims:${ds.length}`);
     let out: T = this;
     ds.forEach((dim, k) => {
@@ -229,7 +229,7 @@ export const compositeOps = {
       sizes = [];
       for (let at = 0; at < n || (n === 0 && sizes.length === 0); at += size) sizes.push(Math.min(size, n - at));
     } else {
-      if (!Array.isArray(size) || size.some((s) => typeof s !== 'number')) throw new TypeError(`split(): argument 'split_size' must be int or list of ints, not ${pyType(size)}`);
+      checkIntList(size, 'split_sizes', 'split_with_sizes', 2);
       sizes = size.slice();
       if (sizes.reduce((a, b) => a + b, 0) !== n) {
         throw new RuntimeError(`split_with_sizes expects split_sizes to sum exactly to ${n} (input tensor's size at dimension ${d}), but got split_sizes=${fmtShape(sizes)}`);

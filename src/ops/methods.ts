@@ -9,7 +9,7 @@
  */
 import { IndexError, RuntimeError, TypeError } from '../errors.js';
 import { normDim } from '../shape.js';
-import { checkTensor } from '../args.js';
+import { inputTensor, pyName } from '../args.js';
 import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
 import * as apply from './apply.js';
 import { binaryOps, unaryOps, type BinaryOp, type UnaryOp } from './elementwise.js';
@@ -178,14 +178,12 @@ function install(name: string, f: (this: T, ...args: never[]) => unknown): void 
 }
 
 const fns: Record<string, unknown> = {};
-/** PyTorch's name of a generated function (logSoftmax → log_softmax), for its errors. */
-const pyName = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 /**
  * torch.op(x, ...) with x not a Tensor: PyTorch's TypeError, "op(): argument 'input' (position 1)
  * must be Tensor, not int" (for ops with several signatures PyTorch may instead list them, "op()
  * received an invalid combination of arguments"; the first line names the same fault).
  */
-const checkInput = (name: string, x: unknown): void => checkTensor(pyName(name), 'input', 1, x);
+const checkInput = (name: string, x: unknown): void => void inputTensor(pyName(name), x);
 for (const [name, def] of Object.entries(unaryOps)) {
   if (!('api' in def)) continue;
   const op = name as UnaryOp;

@@ -1,5 +1,5 @@
 /** Reductions: one reduce launch each, with their gradient rules. */
-import { pyType } from '../args.js';
+import { checkIntList, intList } from '../args.js';
 import { record } from '../autograd.js';
 import type { ReduceOp } from '../backend.js';
 import { isFloating, type DType } from '../dtype.js';
@@ -10,9 +10,7 @@ import { Tensor, type Dims, type ReduceOptions } from '../tensor.js';
 
 /** Resolves dims (null = all) into sorted, normalized dims and the keepdim / final shapes. */
 function plan(x: Tensor, dims: number[] | null, keepdim: boolean) {
-  if (dims !== null && (!Array.isArray(dims) || dims.some((d) => typeof d !== 'number'))) {
-    throw new TypeError(`argument 'dim' must be tuple of ints, not ${Array.isArray(dims) ? 'a list with non-ints' : typeof dims}`);
-  }
+  if (dims !== null) checkIntList(dims, 'dim');
   const all = dims === null || (dims.length === 0 && x.ndim > 0);
   const d = all ? x.shape.map((_, i) => i) : normDims(dims!, x.ndim).filter((i) => i < x.ndim);
   const keepShape = x.shape.map((s, i) => (d.includes(i) ? 1 : s));
@@ -112,19 +110,12 @@ function arangeOn(n: number, device: Tensor['device']): Tensor {
   return t;
 }
 
-/** One dim or a list of them, as a new list; PyTorch's TypeError for anything else (a string, a bool). */
-export function dimList(v: unknown): number[] {
-  if (typeof v === 'number') return [v];
-  if (Array.isArray(v) && v.every((d) => typeof d === 'number')) return v.slice();
-  throw new TypeError(`argument 'dim' must be tuple of ints, not ${Array.isArray(v) ? 'a list with non-ints' : pyType(v)}`);
-}
-
 /** The dims and keepdim of PyTorch's reduction forms: f(), f(dim), f([d0, d1], keepdim), f({dim, keepdim}). */
 export function reduceArgs(a?: Dims | ReduceOptions | null, keepdim?: boolean): [number[] | null, boolean] {
   if (a !== null && typeof a === 'object' && !Array.isArray(a)) {
     const o = a as ReduceOptions;
-    return [o.dim === undefined || o.dim === null ? null : dimList(o.dim), o.keepdim ?? false];
+    return [o.dim === undefined || o.dim === null ? null : intList(o.dim, 'dim'), o.keepdim ?? false];
   }
   if (a === undefined || a === null) return [null, keepdim ?? false];
-  return [dimList(a), keepdim ?? false];
+  return [intList(a, 'dim'), keepdim ?? false];
 }

@@ -3,6 +3,7 @@
  * implement `update` for one parameter; step() runs it under noGrad with in-place tensor ops, so
  * the update runs on the parameter's device.
  */
+import { pyName } from '../args.js';
 import { noGrad } from '../autograd.js';
 import { KeyError, TypeError, ValueError } from '../errors.js';
 import { pyFloatRepr } from '../format.js';
@@ -54,7 +55,7 @@ export abstract class Optimizer<H extends { lr: number }> {
       out += `\nParameter Group ${i}\n`;
       const rows = Object.entries(g)
         .filter(([k, v]) => k !== 'params' && v !== undefined)
-        .map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), pyValue(v)] as const)
+        .map(([k, v]) => [pyName(k), pyValue(v)] as const)
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       for (const [k, v] of rows) out += `    ${k}: ${v}\n`;
     });
