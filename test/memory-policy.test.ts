@@ -110,6 +110,34 @@ describe('BufferPool order of reuse', () => {
     expect(pool.stats.pooledBuffers).toBe(0);
     expect(pool.created).toBe(8);
   });
+
+  it('binds the free buffer picked for it, and the rest still go lowest id first', () => {
+    const pool = new BufferPool(fakeDevice(), 0, 1 << 30, {}, 't');
+    const gs = Array.from({ length: 9 }, () => pool.acquire(64));
+    const mems = gs.map((g) => g.bind());
+    for (const i of [8, 3, 6, 0, 5, 1, 7]) pool.release(gs[i]!);
+    expect(pool.freeOf(64)![0]).toBe(mems[0]); // lowest id first
+    // picked: one deep in the heap, then the lowest, then a buffer that is not free (taken lowest instead)
+    expect(pool.acquire(64).bind(mems[6]!)).toBe(mems[6]);
+    expect(pool.acquire(64).bind(mems[0]!)).toBe(mems[0]);
+    expect(pool.acquire(64).bind(mems[2]!)).toBe(mems[1]);
+    // a buffer of another bucket is not taken for this one
+    const big = pool.acquire(4096);
+    big.bind();
+    pool.release(big);
+    expect(pool.acquire(64).bind(big.mem ?? undefined)).toBe(mems[3]);
+    expect([5, 7, 8].map(() => pool.acquire(64).bind().id)).toEqual([mems[5]!.id, mems[7]!.id, mems[8]!.id]);
+    expect(pool.stats.pooledBuffers).toBe(1); // the 4096-byte one
+    expect(pool.created).toBe(10);
+    // destroyed free memory (emptyCache) is never picked
+    const h = pool.acquire(4096);
+    const m = h.bind(); // the 4096-byte buffer released above
+    pool.release(h);
+    pool.trim();
+    expect(pool.stats.pooledBuffers).toBe(0);
+    expect(pool.acquire(4096).bind(m)).not.toBe(m);
+    expect(pool.created).toBe(11);
+  });
 });
 
 describe('pacing of Dawn polling', () => {

@@ -16,12 +16,19 @@ export interface MemorySamples {
   live: number[];
   pooled: number[];
   losses: number[];
+  /** Bind groups created by then (torch.webgpu.stats().bindGroups), at each sample. */
+  bindGroups: number[];
   modelBytes: number;
   final: MemoryStats;
 }
 
-/** Trains `steps` steps, sampling memory every `every` steps; prints the samples as one JSON line. */
-export async function main(steps: number, every: number): Promise<void> {
+/**
+ * Trains `steps` steps, sampling memory every `every` steps; prints the samples as one JSON line.
+ * With `irregular`, it also collects after steps 15 to 40 steps apart (a fixed pseudo-random
+ * sequence), as a loop's own collections come: what they return reaches the pool in another order
+ * each time.
+ */
+export async function main(steps: number, every: number, irregular = false): Promise<void> {
   if (typeof gc !== 'function') throw new Error('run me with node --expose-gc');
   if (!(await torch.webgpu.isAvailable())) throw new Error('no WebGPU adapter');
   const net = seedNet('webgpu', 1);
@@ -34,14 +41,21 @@ export async function main(steps: number, every: number): Promise<void> {
     }
     return torch.webgpu.memoryStats();
   };
-  const out: MemorySamples = { steps, live: [], pooled: [], losses: [], modelBytes: 0, final: await settle() };
+  const out: MemorySamples = { steps, live: [], pooled: [], losses: [], bindGroups: [], modelBytes: 0, final: await settle() };
+  let seed = 12345, next = 20;
   for (let i = 0; i < steps; i++) {
     const l = net.step();
+    if (irregular && --next === 0) {
+      next = 15 + ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % 26);
+      gc!();
+      await new Promise((r) => setTimeout(r, 0));
+    }
     if (i % every === every - 1) {
       out.losses.push(await l.item());
       const m = await settle();
       out.live.push(m.liveBytes);
       out.pooled.push(m.pooledBytes);
+      out.bindGroups.push(torch.webgpu.stats().bindGroups);
     }
   }
   out.final = await settle();

@@ -11,7 +11,9 @@
  *   dispatches' slices at the same offsets each time.
  * - Bind groups (Dawn's most expensive call per dispatch) are cached by pipeline layout, arena
  *   chunk and offset, and the pooled buffers they bind. The key is the memory, not the tensor, so a cached
- *   group always binds what the dispatch asks for, whoever owns that memory now.
+ *   group always binds what the dispatch asks for, whoever owns that memory now. A binding that has
+ *   no memory yet (an output) takes free memory a cached group of the same dispatch binds, when
+ *   there is such (bindFree()), rather than the pool's oldest.
  * - A kernel the executor replays from a cached plan (plans.ts) is not generated again: the first
  *   encode of a plan step records its dispatches (pipeline, parameter words, which of the launch's
  *   buffers or scratch buffers each binding is) in the step's cache slot, and later encodes replay
@@ -97,12 +99,16 @@ interface PipeInfo {
   id: number;
 }
 
-/** A cached bind group, in a hash chain; `key` is [layout id, params bytes, chunk id, memory ids...]. */
+/** A cached bind group, in a hash chain; `key` is [layout id, params bytes, chunk id, offset, memory ids...]. */
 interface GroupEntry {
   key: number[];
   group: GPUBindGroup;
   next: GroupEntry | null;
+  /** The memory bound (key[4 + i] is mems[i].id). */
+  mems: PoolMem[];
 }
+/** Cached groups bindFree() looks at for a dispatch's bindings without memory, newest first. */
+const PICK_TRIES = 16;
 /** Bind groups kept; the cache is emptied when it holds more (a new working set rebuilds it). */
 const MAX_GROUPS = 8192;
 
@@ -234,6 +240,11 @@ export class WebGPUBackend implements Backend, Ctx {
   private readonly bindLayouts = new Map<string, PipeInfo>();
   private groups = new Map<number, GroupEntry>();
   private groupCount = 0;
+  /**
+   * The same groups by their key without the memory of the bindings that had none when the group
+   * was made (those are -1 in the hashed key): what bindFree() may bind them to.
+   */
+  private byFree = new Map<number, GroupEntry[]>();
   /** Scratch for bind group keys and a dispatch's buffers (no allocation per dispatch). */
   private readonly key: number[] = [];
   private readonly scratch: GpuBuf[] = [];
@@ -365,10 +376,10 @@ export class WebGPUBackend implements Backend, Ctx {
   }
 
   /** Binds g's memory (counted in the stats when it is created). */
-  private bindMem(g: GpuBuf): PoolMem {
+  private bindMem(g: GpuBuf, pick?: PoolMem): PoolMem {
     if (g.mem) return g.mem;
     const created = this.pool.created;
-    const mem = g.bind();
+    const mem = g.bind(pick);
     gpuStats.buffersCreated += this.pool.created - created;
     return mem;
   }
@@ -609,6 +620,15 @@ export class WebGPUBackend implements Backend, Ctx {
     key[1] = bytes;
     key[2] = c.id;
     key[3] = offset;
+    // the words of the bindings that have memory; those that have none are -1 for now
+    let unbound = 0;
+    for (let i = 0; i < nb; i++) {
+      const mem = buffers[i]!.mem;
+      key[4 + i] = mem === null ? -1 : mem.id;
+      if (mem === null) unbound++;
+    }
+    const hFree = unbound > 0 ? hashWords(key, nk) : 0;
+    if (unbound > 0) this.bindFree(buffers, nb, hFree);
     for (let i = 0; i < nb; i++) {
       const g = buffers[i]!;
       const mem = g.mem ?? this.bindMem(g);
@@ -628,8 +648,15 @@ export class WebGPUBackend implements Backend, Ctx {
       group = this.gpu.createBindGroup({ layout: info.layout, entries, label: this.label });
       gpuStats.bindGroups++;
       if (this.groupCount >= MAX_GROUPS) this.clearGroups();
-      this.groups.set(h, { key: key.slice(0, nk), group, next: this.groups.get(h) ?? null });
+      const made: GroupEntry = { key: key.slice(0, nk), group, next: this.groups.get(h) ?? null, mems: [] };
+      for (let i = 0; i < nb; i++) made.mems.push(buffers[i]!.mem!);
+      this.groups.set(h, made);
       this.groupCount++;
+      if (unbound > 0) {
+        const list = this.byFree.get(hFree);
+        if (list) list.push(made);
+        else this.byFree.set(hFree, [made]);
+      }
     }
 
     let pass = b.pass;
@@ -647,8 +674,53 @@ export class WebGPUBackend implements Backend, Ctx {
     gpuStats.dispatches++;
   }
 
+  /**
+   * Binds the bindings without memory (the dispatch's outputs, usually) to free memory for which
+   * a bind group with the dispatch's other words is cached, when there is such: a plain loop's
+   * garbage comes back from the collector in another order each time, and the oldest free buffers,
+   * taken otherwise, often make a combination never bound before — a createBindGroup, ~100 µs of
+   * JS on Dawn (bench/NOTES.md, "Session 8"). `hFree` hashes this.key with those words at -1.
+   */
+  private bindFree(buffers: readonly GpuBuf[], nb: number, hFree: number): void {
+    const list = this.byFree.get(hFree);
+    if (!list) return;
+    const key = this.key;
+    for (let j = list.length - 1, tries = 0; j >= 0 && tries < PICK_TRIES; j--, tries++) {
+      const e = list[j]!;
+      if (!this.fits(e, buffers, nb, key)) continue;
+      for (let i = 0; i < nb; i++) {
+        const g = buffers[i]!;
+        if (g.mem === null) this.bindMem(g, e.mems[i]);
+      }
+      return;
+    }
+  }
+
+  /**
+   * Whether cached group e can serve this dispatch: its words equal this.key's where a binding
+   * has memory, and where one has none, e's memory is free, of the binding's size, and bound to
+   * no other binding (one handle bound twice has one memory).
+   */
+  private fits(e: GroupEntry, buffers: readonly GpuBuf[], nb: number, key: readonly number[]): boolean {
+    const k = e.key;
+    if (k.length !== 4 + nb) return false;
+    for (let i = 0; i < 4; i++) if (k[i] !== key[i]) return false;
+    for (let i = 0; i < nb; i++) {
+      const g = buffers[i]!;
+      if (g.mem !== null) {
+        if (k[4 + i] !== key[4 + i]) return false;
+        continue;
+      }
+      const m = e.mems[i]!;
+      if (m.at < 0 || m.size !== g.size || g.released) return false;
+      for (let q = 0; q < i; q++) if (buffers[q]!.mem === null && e.mems[q] === m && buffers[q] !== g) return false;
+    }
+    return true;
+  }
+
   private clearGroups(): void {
     this.groups = new Map();
+    this.byFree = new Map();
     this.groupCount = 0;
   }
 

@@ -28,6 +28,8 @@ export interface PoolMem {
   readonly id: number;
   /** Id of the last batch that used this buffer; batch ids start at 1, -1 is none. */
   lastUse: number;
+  /** Its index in its bucket's free heap while it is free memory (bind() may take it), else -1. */
+  at: number;
 }
 
 let nextMemId = 1;
@@ -47,9 +49,9 @@ export class GpuBuf extends BufferNote {
   }
 
   /** The bound memory, bound now when it was not yet. */
-  bind(): PoolMem {
+  bind(pick?: PoolMem): PoolMem {
     if (this.released) throw new RuntimeError('Tensor was disposed: its storage has been released');
-    return this.mem ?? this.pool.bind(this);
+    return this.mem ?? this.pool.bind(this, pick);
   }
 
   /** The GPUBuffer (binds it). */
@@ -101,7 +103,9 @@ export class BufferPool {
    * that the collector returns (a plain training loop's step outputs) comes back in a different
    * order every cycle; taken lowest id first, the k-th binding after a collection gets the same
    * buffer each cycle, so a replayed plan's dispatches find their bind groups again instead of
-   * binding a new combination of buffers each step.
+   * binding a new combination of buffers each step. When collections come at irregular steps that
+   * order changes with them; the backend then picks the free buffer a cached bind group binds
+   * (bind(g, pick)), which is taken out of the heap wherever it is.
    */
   private readonly free = new Map<number, PoolMem[]>();
   readonly stats: PoolCounts = { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 };
@@ -126,16 +130,25 @@ export class BufferPool {
     return g;
   }
 
-  /** Binds g to the oldest free buffer of its bucket, or to a new one. */
-  bind(g: GpuBuf): PoolMem {
+  /** The free memory of a bucket, lowest id first (the rest in heap order); not to be changed. */
+  freeOf(size: number): readonly PoolMem[] | undefined {
+    return this.free.get(size);
+  }
+
+  /**
+   * Binds g to `pick` when that is free memory of g's bucket (the backend picks one whose bind
+   * group it has), else to the oldest free buffer of its bucket, or to a new one.
+   */
+  bind(g: GpuBuf, pick?: PoolMem): PoolMem {
     const size = g.size;
     const heap = this.free.get(size);
-    let mem = heap?.length ? popMin(heap) : undefined;
+    let mem = pick && pick.at >= 0 && pick.size === size && heap ? takeOut(heap, pick) : undefined;
+    if (!mem && heap?.length) mem = popMin(heap);
     if (mem) {
       this.stats.pooledBytes -= size;
       this.stats.pooledBuffers--;
     } else {
-      mem = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` }), size, id: nextMemId++, lastUse: -1 };
+      mem = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` }), size, id: nextMemId++, lastUse: -1, at: -1 };
       this.created++;
     }
     this.held.made(size);
@@ -164,6 +177,7 @@ export class BufferPool {
   trim(): void {
     for (const list of this.free.values()) {
       for (const mem of list) {
+        mem.at = -1;
         mem.buffer.destroy();
         this.stats.pooledBytes -= mem.size;
         this.stats.pooledBuffers--;
@@ -174,40 +188,61 @@ export class BufferPool {
 
   /** Forgets everything (the device is gone); nothing is destroyed. */
   clear(): void {
+    for (const list of this.free.values()) for (const mem of list) mem.at = -1;
     this.free.clear();
     Object.assign(this.stats, { liveBytes: 0, liveBuffers: 0, pooledBytes: 0, pooledBuffers: 0 });
   }
 }
 
-/** Adds mem to a binary heap ordered by id. */
+/** Adds mem to a binary heap ordered by id (each element's `at` is its index). */
 function pushMin(heap: PoolMem[], mem: PoolMem): void {
   let i = heap.length;
   heap.push(mem);
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (heap[parent]!.id <= mem.id) break;
-    heap[i] = heap[parent]!;
+    const p = heap[parent]!;
+    if (p.id <= mem.id) break;
+    heap[i] = p;
+    p.at = i;
     i = parent;
   }
   heap[i] = mem;
+  mem.at = i;
 }
 
 /** Takes the lowest id out of a non-empty binary heap. */
 function popMin(heap: PoolMem[]): PoolMem {
-  const top = heap[0]!;
+  return takeOut(heap, heap[0]!)!;
+}
+
+/** Takes mem out of a binary heap ordered by id (undefined when it is not there). */
+function takeOut(heap: PoolMem[], mem: PoolMem): PoolMem | undefined {
+  let i = mem.at;
+  if (heap[i] !== mem) return undefined;
+  mem.at = -1;
   const last = heap.pop()!;
   const n = heap.length;
-  if (n > 0) {
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && heap[c + 1]!.id < heap[c]!.id) c++;
-      if (heap[c]!.id >= last.id) break;
-      heap[i] = heap[c]!;
-      i = c;
-    }
-    heap[i] = last;
+  if (i === n) return mem;
+  // the last element fills hole i: up while its parent is larger, else down while a child is smaller
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const p = heap[parent]!;
+    if (p.id <= last.id) break;
+    heap[i] = p;
+    p.at = i;
+    i = parent;
   }
-  return top;
+  for (;;) {
+    let c = 2 * i + 1;
+    if (c >= n) break;
+    if (c + 1 < n && heap[c + 1]!.id < heap[c]!.id) c++;
+    const child = heap[c]!;
+    if (child.id >= last.id) break;
+    heap[i] = child;
+    child.at = i;
+    i = c;
+  }
+  heap[i] = last;
+  last.at = i;
+  return mem;
 }
