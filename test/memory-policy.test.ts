@@ -138,6 +138,33 @@ describe('BufferPool order of reuse', () => {
     expect(pool.acquire(4096).bind(m)).not.toBe(m);
     expect(pool.created).toBe(11);
   });
+
+  it('keeps its free memory ordered through picks and releases in any order', () => {
+    const pool = new BufferPool(fakeDevice(), 0, 1 << 30, {}, 't');
+    const all = Array.from({ length: 40 }, () => pool.acquire(256));
+    const mems = all.map((g) => g.bind());
+    let held = [...all];
+    const free = new Set<number>();
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let round = 0; round < 300; round++) {
+      if (held.length && (free.size === 0 || rand(2) === 0)) {
+        const g = held.splice(rand(held.length), 1)[0]!;
+        free.add(g.mem!.id);
+        pool.release(g);
+      } else {
+        // half the binds pick a free buffer (or one that is not free), half take the lowest
+        const pick = rand(2) === 0 ? mems[rand(mems.length)] : undefined;
+        const g = pool.acquire(256);
+        const want = pick && free.has(pick.id) ? pick.id : Math.min(...free);
+        expect(g.bind(pick).id).toBe(want);
+        free.delete(want);
+        held.push(g);
+      }
+    }
+    expect(pool.created).toBe(40);
+    expect(pool.stats.pooledBuffers).toBe(free.size);
+  });
 });
 
 describe('pacing of Dawn polling', () => {

@@ -196,18 +196,23 @@ export class BufferPool {
 
 /** Adds mem to a binary heap ordered by id (each element's `at` is its index). */
 function pushMin(heap: PoolMem[], mem: PoolMem): void {
-  let i = heap.length;
   heap.push(mem);
+  const i = holeUp(heap, heap.length - 1, mem);
+  heap[i] = mem;
+  mem.at = i;
+}
+
+/** Moves the hole at i up past parents with larger ids than x's; returns where x goes. */
+function holeUp(heap: PoolMem[], i: number, x: PoolMem): number {
   while (i > 0) {
     const parent = (i - 1) >> 1;
     const p = heap[parent]!;
-    if (p.id <= mem.id) break;
+    if (p.id <= x.id) break;
     heap[i] = p;
     p.at = i;
     i = parent;
   }
-  heap[i] = mem;
-  mem.at = i;
+  return i;
 }
 
 /** Takes the lowest id out of a non-empty binary heap. */
@@ -224,14 +229,7 @@ function takeOut(heap: PoolMem[], mem: PoolMem): PoolMem | undefined {
   const n = heap.length;
   if (i === n) return mem;
   // the last element fills hole i: up while its parent is larger, else down while a child is smaller
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    const p = heap[parent]!;
-    if (p.id <= last.id) break;
-    heap[i] = p;
-    p.at = i;
-    i = parent;
-  }
+  i = holeUp(heap, i, last);
   for (;;) {
     let c = 2 * i + 1;
     if (c >= n) break;
