@@ -123,9 +123,9 @@ describe('BufferPool order of reuse', () => {
     expect(pool.acquire(64).bind(mems[2]!)).toBe(mems[1]);
     // a buffer of another bucket is not taken for this one
     const big = pool.acquire(4096);
-    big.bind();
+    const bigMem = big.bind();
     pool.release(big);
-    expect(pool.acquire(64).bind(big.mem ?? undefined)).toBe(mems[3]);
+    expect(pool.acquire(64).bind(bigMem)).toBe(mems[3]);
     expect([5, 7, 8].map(() => pool.acquire(64).bind().id)).toEqual([mems[5]!.id, mems[7]!.id, mems[8]!.id]);
     expect(pool.stats.pooledBuffers).toBe(1); // the 4096-byte one
     expect(pool.created).toBe(10);
@@ -143,7 +143,7 @@ describe('BufferPool order of reuse', () => {
     const pool = new BufferPool(fakeDevice(), 0, 1 << 30, {}, 't');
     const all = Array.from({ length: 40 }, () => pool.acquire(256));
     const mems = all.map((g) => g.bind());
-    let held = [...all];
+    const held = [...all];
     const free = new Set<number>();
     let seed = 7;
     const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
