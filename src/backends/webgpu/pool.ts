@@ -130,11 +130,6 @@ export class BufferPool {
     return g;
   }
 
-  /** The free memory of a bucket, lowest id first (the rest in heap order); not to be changed. */
-  freeOf(size: number): readonly PoolMem[] | undefined {
-    return this.free.get(size);
-  }
-
   /**
    * Binds g to `pick` when that is free memory of g's bucket (the backend picks one whose bind
    * group it has), else to the oldest free buffer of its bucket, or to a new one.
@@ -142,7 +137,8 @@ export class BufferPool {
   bind(g: GpuBuf, pick?: PoolMem): PoolMem {
     const size = g.size;
     const heap = this.free.get(size);
-    let mem = pick && pick.at >= 0 && pick.size === size && heap ? takeOut(heap, pick) : undefined;
+    // (takeOut finds only memory of this bucket's heap)
+    let mem = pick && pick.at >= 0 && heap ? takeOut(heap, pick) : undefined;
     if (!mem && heap?.length) mem = popMin(heap);
     if (mem) {
       this.stats.pooledBytes -= size;
