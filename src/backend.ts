@@ -115,6 +115,13 @@ export interface Backend {
    * are thrown at the op's call site, not later when the graph runs; optional.
    */
   validate?(l: Launch): void;
+  /**
+   * The steps of a plan (src/plans.ts) are about to be run; `slot` is the same object each time the
+   * plan replays, for what the backend keeps per plan (the WebGPU backend: which memory its outputs
+   * were bound to). planEnd() follows when they have run, or failed; both optional.
+   */
+  planBegin?(slot: object, kernels: number): void;
+  planEnd?(): void;
   /** Waits until every enqueued launch has finished. */
   synchronize(): Promise<void>;
 }

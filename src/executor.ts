@@ -374,7 +374,8 @@ class Lazy implements Backend {
       const dead = (b: BufferHandle) => peek(b)?.dead === serial;
       let slots: object[];
       let memo: PlanMemo;
-      ({ steps, slots, memo } = planFor(this.device, g.recs, g.key, g.deadIds, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
+      let planSlot: object;
+      ({ steps, slots, memo, slot: planSlot } = planFor(this.device, g.recs, g.key, g.deadIds, () => schedule(g.recs, { dead, maxBuffers: this.real.limits.maxKernelBuffers })));
       if (trace) console.log(steps.map((s) => (s.kind === 'fused' ? `[${s.k.names.join(' ')}] ${s.k.shape.join('x')} out=${s.k.outputs.length} in=${s.k.inputs.length}` : (s.prologue ? `[${s.prologue.names.join(' ')}] + ` : '') + launchName(s.l) + (s.epilogue ? ` + [${s.epilogue.k.names.join(' ')}] out=${s.epilogue.k.outputs.length}` : ''))).join('\n'));
       const later = all || eager;
       // trailing() depends only on what the plan's key holds (steps, buffer sharing, dead buffers)
@@ -383,12 +384,17 @@ class Lazy implements Backend {
         memo.trailingLimit = bound / 4;
       }
       const carried = new Set<number>(later ? [] : memo.trailing);
-      steps.forEach((s, i) => {
-        // a kernel whose only output is about to be read runs now: carrying it would run it next
-        if (want !== undefined && s.kind === 'fused' && onlyWrites(s.k, want)) carried.delete(i);
-        else if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
-        if (!carried.has(i)) this.run(s, g, slots[i]!);
-      });
+      this.real.planBegin?.(planSlot, steps.length - carried.size);
+      try {
+        steps.forEach((s, i) => {
+          // a kernel whose only output is about to be read runs now: carrying it would run it next
+          if (want !== undefined && s.kind === 'fused' && onlyWrites(s.k, want)) carried.delete(i);
+          else if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
+          if (!carried.has(i)) this.run(s, g, slots[i]!);
+        });
+      } finally {
+        this.real.planEnd?.();
+      }
       this.carry([...carried].sort((a, b) => a - b).map((i) => ({ s: steps[i] as Extract<Step, { kind: 'fused' }>, slot: slots[i]! })), g);
     } finally {
       for (const r of g.released) this.releaseNow(r.buf, r.dtype, r.numel);

@@ -38,6 +38,8 @@ interface Plan {
   key: number[];
   steps: TemplateStep[];
   memo: PlanMemo;
+  /** The plan's cache slot for the backend (as each step has one). */
+  slot: object;
 }
 
 /** What the executor derives from a plan's steps alone, kept with the plan (a new object for a plan not kept). */
@@ -225,11 +227,12 @@ function instantiate(t: Template, recs: readonly Launch[]): FusedKernel {
 
 /**
  * The steps of a graph: from its cached plan when its structure was seen before, else from
- * `build()` (the scheduler), cached for next time. `slots[i]` is step i's cache slot for the backend.
+ * `build()` (the scheduler), cached for next time. `slots[i]` is step i's cache slot for the backend,
+ * `slot` the whole plan's (both the same objects at every replay; new ones for a plan not kept).
  */
 export function planFor(
   device: string, recs: readonly Launch[], key: KeyTokens, deadIds: number[], build: () => Step[],
-): { steps: Step[]; slots: object[]; memo: PlanMemo } {
+): { steps: Step[]; slots: object[]; memo: PlanMemo; slot: object } {
   // the key of the launches, then which of their buffers (by number) are dead
   push(key, DEAD);
   push(key, deadIds.length);
@@ -251,7 +254,7 @@ export function planFor(
             ...(s.pro ? { prologue: instantiate(s.pro, recs) } : {}),
           },
     );
-    return { steps, slots: plan.steps.map((s) => s.slot), memo: plan.memo };
+    return { steps, slots: plan.steps.map((s) => s.slot), memo: plan.memo, slot: plan.slot };
   }
   planStats.built++;
   const steps = build();
@@ -260,18 +263,19 @@ export function planFor(
   for (const s of steps) {
     if (s.kind === 'fused') {
       const t = template(s.k, refs);
-      if (!t) return { steps, slots: steps.map(() => ({})), memo: {} };
+      if (!t) return { steps, slots: steps.map(() => ({})), memo: {}, slot: {} };
       tsteps.push({ kind: 'fused', t, recs: s.recs, deferred: s.deferred ?? false, slot: {} });
     } else {
       const t = s.epilogue ? template(s.epilogue.k, refs) : null;
       const pro = s.prologue ? template(s.prologue, refs) : null;
-      if ((s.epilogue && !t) || (s.prologue && !pro)) return { steps, slots: steps.map(() => ({})), memo: {} };
+      if ((s.epilogue && !t) || (s.prologue && !pro)) return { steps, slots: steps.map(() => ({})), memo: {}, slot: {} };
       tsteps.push({ kind: 'launch', rec: recs.indexOf(s.l), recs: s.recs, epi: t && s.epilogue ? { t, acc: s.epilogue.acc } : null, pro, slot: {} });
     }
   }
   const list = cache.get(hash) ?? [];
   const memo: PlanMemo = {};
-  list.push({ device, key: key.toks.slice(0, key.n), steps: tsteps, memo });
+  const slot = {};
+  list.push({ device, key: key.toks.slice(0, key.n), steps: tsteps, memo, slot });
   cache.delete(hash);
   cache.set(hash, list);
   if (++cached > MAX_PLANS) {
@@ -279,7 +283,7 @@ export function planFor(
     cached -= oldest.length;
     cache.delete(h);
   }
-  return { steps, slots: tsteps.map((s) => s.slot), memo };
+  return { steps, slots: tsteps.map((s) => s.slot), memo, slot };
 }
 
 /** Forgets every plan (a device was replaced: cached pipelines belong to the old one). */

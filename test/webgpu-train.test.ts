@@ -108,14 +108,15 @@ describe.skipIf(!available)('webgpu training step', () => {
 
   it('finds most bind groups again when the collector returns memory at irregular steps', async () => {
     // A replayed step binds memory to its outputs; a new combination of memory costs a
-    // createBindGroup (~100 µs of JS on Dawn). Its outputs take free memory that a cached bind
-    // group of the same dispatch holds: with collections 15 to 40 steps apart, 0.50 groups are made
-    // per step (1.92 when outputs took the oldest free memory); at a fixed period, none (the test above).
+    // createBindGroup (~100 µs of JS on Dawn). Its outputs take the memory of an earlier replay of
+    // the plan that is all free now (a frame): with collections 15 to 40 steps apart, 0.31 groups
+    // are made per step (0.50 when each dispatch looked for a cached group with free memory alone,
+    // 1.92 when outputs took the oldest free memory); at a fixed period, none (the test above).
     const m = await memoryChild(300, 25, true);
     const perStep = (m.bindGroups[m.bindGroups.length - 1]! - m.bindGroups[1]!) / (25 * (m.bindGroups.length - 2));
     console.log(`bind groups made per step with collections at irregular steps: ${perStep.toFixed(2)}`);
     expect(m.losses[m.losses.length - 1]!).toBeLessThan(m.losses[0]!);
-    expect(perStep).toBeLessThan(1);
+    expect(perStep).toBeLessThan(0.45);
   });
 });
 

@@ -33,9 +33,14 @@ function filled(shape: readonly number[], value: number, dtype: DType, device: T
 
 /**
  * A launch's fresh contiguous output as `shape`, without a view node: a view would make the result
- * "a view of a leaf" to the in-place checks (and, made under noGrad, a no-grad view).
+ * "a view of a leaf" to the in-place checks (and, made under noGrad, a no-grad view). It takes over
+ * t's memory: t is disposed, so disposing the result returns the memory.
  */
-const shaped = (t: T, shape: readonly number[]): T => new Tensor(t.storage, shape.slice(), contiguousStrides(shape), t.offset);
+const shaped = (t: T, shape: readonly number[]): T => {
+  const out = new Tensor(t.storage, shape.slice(), contiguousStrides(shape), t.offset);
+  t.dispose();
+  return out;
+};
 
 /** A tensor of at least one dim (the kernels walk at least one). */
 const atLeast1d = (t: T): T => (t.ndim === 0 ? t.reshape(1) : t);

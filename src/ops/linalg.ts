@@ -76,8 +76,10 @@ export function dot(a: Tensor, b: Tensor): Tensor {
     );
   }
   const prod = noGrad(() => batched(a.unsqueeze(0), b.unsqueeze(1), 'DotBackward0'));
-  // The 0-dim result is a fresh tensor, not a view of the [1, 1] product (in-place on it is fine).
+  // The 0-dim result is a fresh tensor, not a view of the [1, 1] product (in-place on it is fine);
+  // it takes over the product's memory.
   const out = new Tensor(prod.storage, [], [], 0);
+  prod.dispose();
   // d(a·b)/da = b, d(a·b)/db = a
   return record(out, 'DotBackward0', [a, b], [a, b], (g, [sa, sb], needs) => [needs[0] ? sb!.mul(g) : null, needs[1] ? sa!.mul(g) : null]);
 }

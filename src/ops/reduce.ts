@@ -24,9 +24,14 @@ function reduceLaunch(op: ReduceOp, x: Tensor, dims: readonly number[], keepShap
   return out;
 }
 
-/** Shapes a keepdim result to the final shape without recording a view node. */
+/**
+ * Shapes a keepdim result to the final shape without recording a view node. The result takes over
+ * t's memory: t (never seen by the user) is disposed, so disposing the result returns the memory.
+ */
 function finalView(t: Tensor, shape: readonly number[]): Tensor {
-  return new Tensor(t.storage, shape, shape.map(() => 1).map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)), 0);
+  const out = new Tensor(t.storage, shape, shape.map(() => 1).map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1)), 0);
+  t.dispose();
+  return out;
 }
 
 export function sum(x: Tensor, dims: number[] | null, keepdim: boolean): Tensor {

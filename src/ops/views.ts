@@ -52,6 +52,7 @@ export function reshape(t: Tensor, shape: readonly number[], strict: boolean): T
   } else {
     const c = copyAs(t, contiguousStrides(t.shape));
     out = new Tensor(c.storage, target, contiguousStrides(target), 0);
+    c.dispose(); // out took over the copy's memory
   }
   const from = t.shape.slice();
   return record(out, st ? 'ViewBackward0' : 'UnsafeViewBackward0', [t], [], reshapeTo(from));

@@ -13,7 +13,10 @@
  *   chunk and offset, and the pooled buffers they bind. The key is the memory, not the tensor, so a cached
  *   group always binds what the dispatch asks for, whoever owns that memory now. A binding that has
  *   no memory yet (an output) takes free memory a cached group of the same dispatch binds, when
- *   there is such (bindFree()), rather than the pool's oldest.
+ *   there is such (bindFree()), rather than the pool's oldest; while a cached plan runs, the
+ *   memory an earlier run of the plan bound there (its frames, planBegin()). A plan that would not
+ *   fit in the open batch starts a new one, so its dispatches take the same parameter offsets
+ *   each time it runs.
  * - A kernel the executor replays from a cached plan (plans.ts) is not generated again: the first
  *   encode of a plan step records its dispatches (pipeline, parameter words, which of the launch's
  *   buffers or scratch buffers each binding is) in the step's cache slot, and later encodes replay
@@ -109,6 +112,27 @@ interface GroupEntry {
 }
 /** Cached groups bindFree() looks at for a dispatch's bindings without memory, newest first. */
 const PICK_TRIES = 16;
+/** Frames (see planBegin()) kept per plan; the least recently used is dropped first. */
+const MAX_FRAMES = 32;
+
+/** Memory a replay of a plan bound, in the order its bindings without memory were bound. */
+interface Frame {
+  mems: PoolMem[];
+  /** planBegin() count when it was last used. */
+  used: number;
+}
+/** A plan's cache slot (plans.ts), as this backend fills it. */
+interface PlanSlot {
+  frames?: Frame[];
+}
+/** The plan being run: its frames, the one it follows (null: none was free), what it has bound. */
+interface Run {
+  frames: Frame[];
+  use: Frame | null;
+  made: PoolMem[];
+  /** Whether a binding did not get the frame's memory (the frame is then replaced by `made`). */
+  broken: boolean;
+}
 /** Bind groups kept; the cache is emptied when it holds more (a new working set rebuilds it). */
 const MAX_GROUPS = 8192;
 
@@ -262,6 +286,11 @@ export class WebGPUBackend implements Backend, Ctx {
   private curNo = 0;
   /** The program being recorded by the kernel being encoded, and its scratch buffers. */
   private rec: { ops: Op[]; bufs: readonly GpuBuf[]; temps: GpuBuf[]; ok: boolean } | null = null;
+  /** The plan being run (planBegin()), and how many plans were begun. */
+  private plan: Run | null = null;
+  private plans = 0;
+  /** Indices of a dispatch's bindings that have no memory (scratch of bindFrame()). */
+  private readonly unboundAt: number[] = [];
 
   constructor(info: DeviceInfo) {
     this.info = info;
@@ -376,10 +405,10 @@ export class WebGPUBackend implements Backend, Ctx {
   }
 
   /** Binds g's memory (counted in the stats when it is created). */
-  private bindMem(g: GpuBuf, pick?: PoolMem): PoolMem {
+  private bindMem(g: GpuBuf, pick?: PoolMem, avoid = 0): PoolMem {
     if (g.mem) return g.mem;
     const created = this.pool.created;
-    const mem = g.bind(pick);
+    const mem = g.bind(pick, avoid);
     gpuStats.buffersCreated += this.pool.created - created;
     return mem;
   }
@@ -628,7 +657,10 @@ export class WebGPUBackend implements Backend, Ctx {
       if (mem === null) unbound++;
     }
     const hFree = unbound > 0 ? hashWords(key, nk) : 0;
-    if (unbound > 0) this.bindFree(buffers, nb, hFree);
+    if (unbound > 0) {
+      if (this.plan) this.bindFrame(this.plan, buffers, nb, hFree);
+      else this.bindFree(buffers, nb, hFree);
+    }
     for (let i = 0; i < nb; i++) {
       const g = buffers[i]!;
       const mem = g.mem ?? this.bindMem(g);
@@ -672,6 +704,78 @@ export class WebGPUBackend implements Backend, Ctx {
     pass.dispatchWorkgroups(x, y, z);
     b.commands++;
     gpuStats.dispatches++;
+  }
+
+  /**
+   * Plans replay the same dispatches, so the memory their outputs are bound to decides whether
+   * their bind groups are found again. A plain training loop's step outputs come back only when the
+   * collector finds them dead, at irregular steps, so that memory is free in another combination at
+   * each replay. Each plan therefore keeps frames: the memory one replay bound, in order. A replay
+   * follows the first frame whose memory is all free (its bind groups were made when the frame
+   * was), or else the one with the fewest memories in use, binding those to other memory, and keeps
+   * what it bound as a new frame; frames are dropped least recently used first (MAX_FRAMES). Once a
+   * plan has as many frames as replays happen between collections, every replay finds one free.
+   */
+  planBegin(slot: object, kernels: number): void {
+    const b = this.batch;
+    if (b && b.launches > 0 && b.launches + kernels > this.batchLimit) this.flush();
+    const frames = ((slot as PlanSlot).frames ??= []);
+    let use: Frame | null = null;
+    let fewest = Infinity;
+    for (const f of frames) {
+      const m = f.mems;
+      let busy = 0;
+      for (let i = 0; i < m.length && busy < fewest; i++) if (m[i]!.at < 0) busy++;
+      if (busy < fewest) {
+        fewest = busy;
+        use = f;
+        if (busy === 0) break;
+      }
+    }
+    this.plans++;
+    // the frame's memory is claimed by this run: a binding whose own memory is in use takes other
+    if (use) for (const m of use.mems) m.claim = this.plans;
+    this.plan = { frames, use, made: [], broken: false };
+  }
+
+  planEnd(): void {
+    const run = this.plan;
+    this.plan = null;
+    if (!run || run.made.length === 0) return;
+    const { frames, use, made } = run;
+    if (use && !run.broken && made.length === use.mems.length) {
+      use.used = this.plans;
+      return;
+    }
+    if (frames.length >= MAX_FRAMES) {
+      let lru = 0;
+      for (let i = 1; i < frames.length; i++) if (frames[i]!.used < frames[lru]!.used) lru = i;
+      frames.splice(lru, 1);
+    }
+    frames.push({ mems: made, used: this.plans });
+  }
+
+  /**
+   * Binds a dispatch's bindings without memory while a plan runs: each to the memory its frame
+   * holds at that place (planBegin()) when that is free, else as bindFree() does; what they got is
+   * added to the run's `made`.
+   */
+  private bindFrame(run: Run, buffers: readonly GpuBuf[], nb: number, hFree: number): void {
+    const at = this.unboundAt;
+    let u = 0;
+    for (let i = 0; i < nb; i++) if (buffers[i]!.mem === null) at[u++] = i;
+    const use = run.use, made = run.made;
+    if (!use) this.bindFree(buffers, nb, hFree);
+    for (let k = 0; k < u; k++) {
+      const g = buffers[at[k]!]!;
+      let mem = g.mem;
+      if (mem === null) {
+        const pick = use ? use.mems[made.length] : undefined;
+        mem = this.bindMem(g, pick, use ? this.plans : 0);
+        if (use && mem !== pick) run.broken = true;
+      }
+      made.push(mem);
+    }
   }
 
   /**

@@ -30,6 +30,8 @@ export interface PoolMem {
   lastUse: number;
   /** Its index in its bucket's free heap while it is free memory (bind() may take it), else -1. */
   at: number;
+  /** A mark bind() avoids when it looks for other memory than a pick (the backend's frames). */
+  claim: number;
 }
 
 let nextMemId = 1;
@@ -48,10 +50,10 @@ export class GpuBuf extends BufferNote {
     super();
   }
 
-  /** The bound memory, bound now when it was not yet. */
-  bind(pick?: PoolMem): PoolMem {
+  /** The bound memory, bound now when it was not yet (see BufferPool.bind()). */
+  bind(pick?: PoolMem, avoid = 0): PoolMem {
     if (this.released) throw new RuntimeError('Tensor was disposed: its storage has been released');
-    return this.mem ?? this.pool.bind(this, pick);
+    return this.mem ?? this.pool.bind(this, pick, avoid);
   }
 
   /** The GPUBuffer (binds it). */
@@ -132,19 +134,27 @@ export class BufferPool {
 
   /**
    * Binds g to `pick` when that is free memory of g's bucket (the backend picks one whose bind
-   * group it has), else to the oldest free buffer of its bucket, or to a new one.
+   * group it has), else to the oldest free buffer of its bucket whose `claim` is not `avoid` (when
+   * nonzero: memory the backend means to pick next), or to a new one.
    */
-  bind(g: GpuBuf, pick?: PoolMem): PoolMem {
+  bind(g: GpuBuf, pick?: PoolMem, avoid = 0): PoolMem {
     const size = g.size;
     const heap = this.free.get(size);
     // (takeOut finds only memory of this bucket's heap)
     let mem = pick && pick.at >= 0 && heap ? takeOut(heap, pick) : undefined;
-    if (!mem && heap?.length) mem = popMin(heap);
+    if (!mem && heap?.length) {
+      if (avoid === 0 || heap[0]!.claim !== avoid) mem = popMin(heap);
+      else {
+        let best: PoolMem | undefined;
+        for (const m of heap) if (m.claim !== avoid && (!best || m.id < best.id)) best = m;
+        if (best) mem = takeOut(heap, best);
+      }
+    }
     if (mem) {
       this.stats.pooledBytes -= size;
       this.stats.pooledBuffers--;
     } else {
-      mem = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` }), size, id: nextMemId++, lastUse: -1, at: -1 };
+      mem = { buffer: this.device.createBuffer({ size, usage: this.usage, label: `${this.label}[${size}]` }), size, id: nextMemId++, lastUse: -1, at: -1, claim: 0 };
       this.created++;
     }
     this.held.made(size);
