@@ -384,7 +384,11 @@ class Lazy implements Backend {
         memo.trailingLimit = bound / 4;
       }
       const carried = new Set<number>(later ? [] : memo.trailing);
-      this.real.planBegin?.(planSlot, steps.length - carried.size);
+      if (this.real.planBegin) {
+        let runs = 0; // the steps that will run now (a read's `want` may add one)
+        steps.forEach((s, i) => void (!carried.has(i) && !(s.kind === 'fused' && s.deferred && !later) && runs++));
+        this.real.planBegin(planSlot, runs);
+      }
       try {
         steps.forEach((s, i) => {
           // a kernel whose only output is about to be read runs now: carrying it would run it next

@@ -14,9 +14,9 @@
  *   group always binds what the dispatch asks for, whoever owns that memory now. A binding that has
  *   no memory yet (an output) takes free memory a cached group of the same dispatch binds, when
  *   there is such (bindFree()), rather than the pool's oldest; while a cached plan runs, the
- *   memory an earlier run of the plan bound there (its frames, planBegin()). A plan that would not
- *   fit in the open batch starts a new one, so its dispatches take the same parameter offsets
- *   each time it runs.
+ *   memory an earlier run of the plan bound there (its frames, planBegin()). A plan of at most
+ *   `batchLimit` kernels that does not fit in the open batch starts a new one, so its dispatches
+ *   take the parameter offsets of an earlier run.
  * - A kernel the executor replays from a cached plan (plans.ts) is not generated again: the first
  *   encode of a plan step records its dispatches (pipeline, parameter words, which of the launch's
  *   buffers or scratch buffers each binding is) in the step's cache slot, and later encodes replay
@@ -125,12 +125,12 @@ interface Frame {
 interface PlanSlot {
   frames?: Frame[];
 }
-/** The plan being run: its frames, the one it follows (null: none was free), what it has bound. */
+/** The plan being run: its frames, the one it follows (null: it has none yet), what it has bound. */
 interface Run {
   frames: Frame[];
   use: Frame | null;
   made: PoolMem[];
-  /** Whether a binding did not get the frame's memory (the frame is then replaced by `made`). */
+  /** Whether a binding did not get the frame's memory (`made` is then kept as a new frame). */
   broken: boolean;
 }
 /** Bind groups kept; the cache is emptied when it holds more (a new working set rebuilds it). */
@@ -717,8 +717,12 @@ export class WebGPUBackend implements Backend, Ctx {
    * plan has as many frames as replays happen between collections, every replay finds one free.
    */
   planBegin(slot: object, kernels: number): void {
+    // A plan that fits in a batch but not in what is left of the open one starts a new batch, so
+    // its dispatches take the parameter offsets (part of their bind groups' keys) of an earlier
+    // run. A larger one runs on where the open batch is (a submit more per run would cost more
+    // than its bind groups save when its memory is reused in order, as a loop that disposes does).
     const b = this.batch;
-    if (b && b.launches > 0 && b.launches + kernels > this.batchLimit) this.flush();
+    if (b && b.launches > 0 && kernels <= this.batchLimit && b.launches + kernels > this.batchLimit) this.flush();
     const frames = ((slot as PlanSlot).frames ??= []);
     let use: Frame | null = null;
     let fewest = Infinity;
