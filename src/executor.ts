@@ -385,8 +385,10 @@ class Lazy implements Backend {
       }
       const carried = new Set<number>(later ? [] : memo.trailing);
       if (this.real.planBegin) {
-        let runs = 0; // the steps that will run now (a read's `want` may add one)
-        steps.forEach((s, i) => void (!carried.has(i) && !(s.kind === 'fused' && s.deferred && !later) && runs++));
+        let runs = 0; // the steps that run now (a read's `want` below may add one)
+        steps.forEach((s, i) => {
+          if (!carried.has(i) && !(s.kind === 'fused' && s.deferred && !later)) runs++;
+        });
         this.real.planBegin(planSlot, runs);
       }
       try {
