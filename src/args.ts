@@ -2,7 +2,7 @@
  * PyTorch's argument errors for values of the wrong JS type: what Python's argument parser says
  * (`relu(): argument 'input' (position 1) must be Tensor, not NoneType`), never a raw JS error.
  */
-import { TypeError } from './errors.js';
+import { AttributeError, TypeError } from './errors.js';
 import { Tensor } from './tensor.js';
 
 /** Python's type name of a JS value, as PyTorch's argument errors print it. */
@@ -17,6 +17,15 @@ export function pyType(v: unknown): string {
 /** Throws PyTorch's TypeError unless `v` is a Tensor: `checkTensor('relu', 'input', 1, x)`. */
 export function checkTensor(fn: string, name: string, pos: number, v: unknown): asserts v is Tensor {
   if (!(v instanceof Tensor)) throw new TypeError(`${fn}(): argument '${name}' (position ${pos}) must be Tensor, not ${pyType(v)}`);
+}
+
+/**
+ * Throws Python's AttributeError unless `v` is a Tensor, as a PyTorch function written in Python
+ * does when its first use of `v` is the attribute `attr`: `checkAttr(target, 'size')` → "'int' object
+ * has no attribute 'size'" (F.mse_loss's size check reads target.size() before input.size()).
+ */
+export function checkAttr(v: unknown, attr: string): asserts v is Tensor {
+  if (!(v instanceof Tensor)) throw new AttributeError(`'${pyType(v)}' object has no attribute '${attr}'`);
 }
 
 /** A torch.* function's first argument, checked: "sqrt(): argument 'input' (position 1) must be Tensor, not int". */

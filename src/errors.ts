@@ -26,6 +26,13 @@ export class DeviceError extends TorchError {
 export class DeviceLostError extends TorchError {
   override name = 'DeviceLostError';
 }
+/**
+ * Python's AttributeError, as PyTorch's Python-level functions raise it for an argument that is not a
+ * tensor: F.mse_loss(1, t) → "'int' object has no attribute 'size'".
+ */
+export class AttributeError extends TorchError {
+  override name = 'AttributeError';
+}
 /** PyTorch's KeyError: a bad or duplicate name (module registration, state dicts). */
 export class KeyError extends TorchError {
   override name = 'KeyError';

@@ -15,7 +15,7 @@ export { noGrad, enableGrad, isGradEnabled, type BackwardOptions, type GradHook,
 export type { ClampBounds } from './ops/methods.js';
 export type { VarOptions } from './ops/composite.js';
 export type { FunctionCtx, AutogradFunction } from './autograd-function.js';
-export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError, KeyError } from './errors.js';
+export { TorchError, RuntimeError, IndexError, TypeError, ValueError, DeviceError, DeviceLostError, KeyError, AttributeError } from './errors.js';
 export { pyFloatRepr } from './format.js';
 export { launchStats, planStats, realize, setEager, isEager, setDebug, setGraphBound, compile } from './executor.js';
 export { webgpu, type KernelChoice, type KernelConfig, type InitOptions } from './webgpu.js';

@@ -322,12 +322,10 @@ describe('torch.nn argument errors', () => {
     ['F.relu(undefined)', () => F.relu(undefined as unknown as Tensor), "relu(): argument 'input' (position 1) must be Tensor, not NoneType"],
     ['F.gelu("x")', () => F.gelu('x' as unknown as Tensor), "gelu(): argument 'input' (position 1) must be Tensor, not str"],
     ['F.softmax(3, 0)', () => F.softmax(3 as unknown as Tensor, 0), "softmax(): argument 'input' (position 1) must be Tensor, not int"],
-    ['F.mseLoss(x, null)', () => F.mseLoss(torch.ones(2), null as unknown as Tensor), "mse_loss(): argument 'target' (position 2) must be Tensor, not NoneType"],
     ['F.linear(x, [1])', () => F.linear(torch.ones(1, 1), [1] as unknown as Tensor), "linear(): argument 'weight' (position 2) must be Tensor, not list"],
     ['Linear.forward(undefined)', () => new nn.Linear(1, 1).forward(undefined as unknown as Tensor), "linear(): argument 'input' (position 1) must be Tensor, not NoneType"],
     ['ReLU.forward("x")', () => new nn.ReLU().forward('x' as unknown as Tensor), "relu(): argument 'input' (position 1) must be Tensor, not str"],
     ['Sequential.forward(3)', () => new nn.Sequential(new nn.Linear(1, 1), new nn.ReLU()).forward(3 as unknown as Tensor), "linear(): argument 'input' (position 1) must be Tensor, not int"],
-    ['Flatten.forward(2.5)', () => new nn.Flatten().forward(2.5 as unknown as Tensor), "flatten(): argument 'input' (position 1) must be Tensor, not float"],
     // PyTorch 1.13 names these by the ops it dispatches to, in their order
     ['F.embedding(3, w)', () => F.embedding(3 as unknown as Tensor, torch.ones(3, 2)), "embedding(): argument 'indices' (position 2) must be Tensor, not int"],
     ['F.embedding(i, 3)', () => F.embedding(torch.tensor([0]).int(), 3 as unknown as Tensor), "embedding(): argument 'weight' (position 1) must be Tensor, not int"],
@@ -335,6 +333,22 @@ describe('torch.nn argument errors', () => {
     ['F.crossEntropy(x, 3)', () => F.crossEntropy(torch.ones(1, 3), 3 as unknown as Tensor), "cross_entropy_loss(): argument 'target' (position 2) must be Tensor, not int"],
   ])('%s raises PyTorch\'s TypeError', (_, f, message) => {
     expect(f).toThrow(torch.TypeError);
+    expect(f).toThrow(message);
+  });
+  // Functions PyTorch writes in Python fail at their first attribute of the argument (1.13):
+  // F.mse_loss(t, None) → AttributeError "'NoneType' object has no attribute 'size'"
+  const t = torch.ones(2);
+  it.each([
+    ['F.mseLoss(x, null)', () => F.mseLoss(t, null as unknown as Tensor), "'NoneType' object has no attribute 'size'"],
+    ['F.mseLoss(3, x)', () => F.mseLoss(3 as unknown as Tensor, t), "'int' object has no attribute 'size'"],
+    ['F.l1Loss(2.5, x)', () => F.l1Loss(2.5 as unknown as Tensor, t), "'float' object has no attribute 'size'"],
+    ['F.binaryCrossEntropy(x, 3)', () => F.binaryCrossEntropy(t, 3 as unknown as Tensor), "'int' object has no attribute 'size'"],
+    ['F.binaryCrossEntropyWithLogits(3, x)', () => F.binaryCrossEntropyWithLogits(3 as unknown as Tensor, t), "'int' object has no attribute 'size'"],
+    ['MSELoss.forward("a", 3)', () => new nn.MSELoss().forward('a' as unknown as Tensor, 3 as unknown as Tensor), "'int' object has no attribute 'size'"],
+    ['Flatten.forward(2.5)', () => new nn.Flatten().forward(2.5 as unknown as Tensor), "'float' object has no attribute 'flatten'"],
+    ['Flatten.forward(null)', () => new nn.Flatten().forward(null as unknown as Tensor), "'NoneType' object has no attribute 'flatten'"],
+  ])('%s raises PyTorch\'s AttributeError', (_, f, message) => {
+    expect(f).toThrow(torch.AttributeError);
     expect(f).toThrow(message);
   });
 });

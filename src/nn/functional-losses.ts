@@ -4,7 +4,7 @@
  */
 import { IndexError, RuntimeError, ValueError } from '../errors.js';
 import { isFloating } from '../dtype.js';
-import { checkTensor } from '../args.js';
+import { checkAttr, checkTensor } from '../args.js';
 import type { Tensor } from '../tensor.js';
 
 /** How a loss reduces its per-element values. */
@@ -23,15 +23,17 @@ function sizeName(s: readonly number[]): string {
 
 /** Mean squared error: mean((input - target)^2). */
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  checkTensor('mse_loss', 'input', 1, input);
-  checkTensor('mse_loss', 'target', 2, target);
+  // PyTorch 1.13 compares target.size() with input.size() first, in that order
+  checkAttr(target, 'size');
+  checkAttr(input, 'size');
   return reduce(input.sub(target).pow(2), opts.reduction);
 }
 
 /** Mean absolute error: mean(|input - target|). */
 export function l1Loss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  checkTensor('l1_loss', 'input', 1, input);
-  checkTensor('l1_loss', 'target', 2, target);
+  // PyTorch 1.13 compares target.size() with input.size() first, in that order
+  checkAttr(target, 'size');
+  checkAttr(input, 'size');
   return reduce(input.sub(target).abs(), opts.reduction);
 }
 
@@ -155,8 +157,9 @@ function sameSize(input: Tensor, target: Tensor): void {
 
 /** Binary cross entropy of probabilities; logs are clamped at -100 as PyTorch does. */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: { weight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
-  checkTensor('binary_cross_entropy', 'input', 1, input);
-  checkTensor('binary_cross_entropy', 'target', 2, target);
+  // PyTorch 1.13 compares target.size() with input.size() first, in that order
+  checkAttr(target, 'size');
+  checkAttr(input, 'size');
   sameSize(input, target);
   const logx = input.log().clamp({ min: -100 });
   const log1mx = input.rsub(1).log().clamp({ min: -100 });
@@ -174,8 +177,9 @@ export function binaryCrossEntropyWithLogits(
   target: Tensor,
   opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
-  checkTensor('binary_cross_entropy_with_logits', 'input', 1, input);
-  checkTensor('binary_cross_entropy_with_logits', 'target', 2, target);
+  // PyTorch 1.13 compares target.size() with input.size() first, in that order
+  checkAttr(target, 'size');
+  checkAttr(input, 'size');
   sameSize(input, target);
   const maxVal = input.neg().clamp({ min: 0 });
   const softplus = maxVal.neg().exp().add(input.neg().sub(maxVal).exp()).log().add(maxVal);

@@ -10,7 +10,7 @@ import { conv2d, dropout, embedding, layerNorm, linear } from './functional-laye
 import * as init from './init.js';
 import { Module, Parameter } from './module.js';
 import * as F from './functional.js';
-import { checkTensor } from '../args.js';
+import { checkAttr, checkTensor } from '../args.js';
 
 /** A module that maps one tensor to one tensor (what Sequential chains). */
 export interface Layer extends Module {
@@ -180,7 +180,7 @@ export class Flatten extends Module {
     super();
   }
   forward(input: Tensor): Tensor {
-    checkTensor('flatten', 'input', 1, input);
+    checkAttr(input, 'flatten'); // PyTorch's Flatten calls input.flatten(...)
     return input.flatten(this.startDim, this.endDim);
   }
   override extraRepr(): string {
