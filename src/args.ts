@@ -11,6 +11,7 @@ export function pyType(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'string') return 'str';
   if (typeof v === 'boolean') return 'bool';
+  if (v instanceof Tensor) return 'Tensor';
   return Array.isArray(v) ? 'list' : typeof v;
 }
 

@@ -145,7 +145,11 @@ describe('ops-extra argument errors', () => {
     ['roll()', () => (x.roll as (s?: number) => unknown)(), 'TypeError', 'roll() missing 1 required positional arguments: "shifts"'],
     ['topk()', () => (x.topk as (k?: number) => unknown)(), 'TypeError', 'topk() missing 1 required positional arguments: "k"'],
     ['softmax()', () => (x.softmax as (d?: number) => unknown)(), 'TypeError', 'softmax() missing 1 required positional arguments: "dim"'],
-    ['cat(5)', () => torch.cat(5 as unknown as Tensor[]), 'TypeError', "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not number"],
+    // PyTorch 1.13's words: torch.cat(5) → "... not int", torch.stack(t) → "... not Tensor"
+    ['cat(5)', () => torch.cat(5 as unknown as Tensor[]), 'TypeError', "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not int"],
+    ['cat(null)', () => torch.cat(null as unknown as Tensor[]), 'TypeError', "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not NoneType"],
+    ['stack(2.5)', () => torch.stack(2.5 as unknown as Tensor[]), 'TypeError', "stack(): argument 'tensors' (position 1) must be tuple of Tensors, not float"],
+    ['stack(x)', () => torch.stack(x as unknown as Tensor[]), 'TypeError', "stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"],
     ['cat([])', () => torch.cat([]), 'RuntimeError', 'torch.cat(): expected a non-empty list of Tensors'],
     ['gather with a float index', () => x.gather(1, x), 'RuntimeError', 'gather(): Expected dtype int64 for index'],
     // index 4 of a dim of size 4: the CPU kernel checks every index (PyTorch's text)
