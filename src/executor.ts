@@ -384,18 +384,14 @@ class Lazy implements Backend {
         memo.trailingLimit = bound / 4;
       }
       const carried = new Set<number>(later ? [] : memo.trailing);
-      if (this.real.planBegin) {
-        let runs = 0; // the steps that run now (a read's `want` below may add one)
-        steps.forEach((s, i) => {
-          if (!carried.has(i) && !(s.kind === 'fused' && s.deferred && !later)) runs++;
-        });
-        this.real.planBegin(planSlot, runs);
-      }
+      steps.forEach((s, i) => {
+        // a kernel whose only output is about to be read runs now: carrying it would run it next
+        if (want !== undefined && s.kind === 'fused' && onlyWrites(s.k, want)) carried.delete(i);
+        else if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
+      });
+      this.real.planBegin?.(planSlot, steps.length - carried.size);
       try {
         steps.forEach((s, i) => {
-          // a kernel whose only output is about to be read runs now: carrying it would run it next
-          if (want !== undefined && s.kind === 'fused' && onlyWrites(s.k, want)) carried.delete(i);
-          else if (s.kind === 'fused' && s.deferred && !later) carried.add(i);
           if (!carried.has(i)) this.run(s, g, slots[i]!);
         });
       } finally {

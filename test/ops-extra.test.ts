@@ -150,6 +150,8 @@ describe('ops-extra argument errors', () => {
     ['cat(null)', () => torch.cat(null as unknown as Tensor[]), 'TypeError', "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not NoneType"],
     ['stack(2.5)', () => torch.stack(2.5 as unknown as Tensor[]), 'TypeError', "stack(): argument 'tensors' (position 1) must be tuple of Tensors, not float"],
     ['stack(x)', () => torch.stack(x as unknown as Tensor[]), 'TypeError', "stack(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"],
+    ['cat([x, 1])', () => torch.cat([x, 1 as unknown as Tensor]), 'TypeError', 'expected Tensor as element 1 in argument 0, but got int'],
+    ['stack([x, null])', () => torch.stack([x, null as unknown as Tensor]), 'TypeError', 'expected Tensor as element 1 in argument 0, but got NoneType'],
     ['cat([])', () => torch.cat([]), 'RuntimeError', 'torch.cat(): expected a non-empty list of Tensors'],
     ['gather with a float index', () => x.gather(1, x), 'RuntimeError', 'gather(): Expected dtype int64 for index'],
     // index 4 of a dim of size 4: the CPU kernel checks every index (PyTorch's text)

@@ -282,13 +282,18 @@ function triangle(x: T, diagonal: number, which: 'tril' | 'triu'): T {
   return out.dtype === x.dtype ? out : out.type(x.dtype); // a bool x stays bool (0 promotes it)
 }
 
+/** PyTorch's parse of a tuple-of-Tensors argument (cat, stack): the list, then each element. */
+function checkTensorList(fn: string, tensors: unknown): asserts tensors is readonly T[] {
+  if (!Array.isArray(tensors)) throw new TypeError(`${fn}(): argument 'tensors' (position 1) must be tuple of Tensors, not ${pyType(tensors)}`);
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) throw new TypeError(`expected Tensor as element ${i} in argument 0, but got ${pyType(t)}`);
+  });
+}
+
 /** torch.cat(tensors, dim): joins along an existing dim (dtypes promote; sizes must match off dim). */
 export function cat(tensors: readonly T[], dim = 0): T {
-  if (!Array.isArray(tensors as unknown)) throw new TypeError(`cat(): argument 'tensors' (position 1) must be tuple of Tensors, not ${pyType(tensors)}`);
+  checkTensorList('cat', tensors);
   if (tensors.length === 0) throw new RuntimeError('torch.cat(): expected a non-empty list of Tensors');
-  tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new TypeError(`expected Tensor as element ${i} in argument 0, but got ${typeof t}`);
-  });
   sameDevice(tensors);
   const first = tensors[0]!;
   tensors.forEach((t, i) => {
@@ -344,7 +349,7 @@ const promoteRank = { bool: 0, int32: 1, float32: 2, float64: 3 } as const;
 
 /** torch.stack(tensors, dim): joins equal-shaped tensors along a new dim. */
 export function stack(tensors: readonly T[], dim = 0): T {
-  if (!Array.isArray(tensors as unknown)) throw new TypeError(`stack(): argument 'tensors' (position 1) must be tuple of Tensors, not ${pyType(tensors)}`);
+  checkTensorList('stack', tensors);
   if (tensors.length === 0) throw new RuntimeError('stack expects a non-empty TensorList');
   const first = tensors[0]!;
   tensors.forEach((t, i) => {
